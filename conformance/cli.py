@@ -1,0 +1,156 @@
+"""Talking to an implementation the way a user does: its CLI, on its testinfra host.
+
+Every command a check runs goes through `Cli`, which records it (command, exit
+code, stdout, stderr) in the check's transcript; a failing check prints the
+whole transcript.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from dataclasses import dataclass, field
+
+DEFAULT_TIMEOUT = 180  # seconds; no single CLI call in the suite should come near it
+
+_BUILT_ID = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$", re.M)
+
+
+@dataclass
+class Result:
+    command: str
+    rc: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def succeeded(self) -> bool:
+        return self.rc == 0
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.stdout.splitlines() if line.strip()]
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, for assertions that do not care which."""
+        return self.stdout + self.stderr
+
+    def describe(self) -> str:
+        return (
+            f"$ {self.command}\n"
+            f"[exit {self.rc}, {self.seconds:.2f} s]\n"
+            f"--- stdout ---\n{self.stdout}"
+            f"--- stderr ---\n{self.stderr}"
+        )
+
+
+@dataclass
+class Transcript:
+    """Every command one check ran, in order."""
+
+    results: list[Result] = field(default_factory=list)
+
+    def add(self, result: Result) -> None:
+        self.results.append(result)
+
+    def render(self) -> str:
+        return "\n".join(r.describe() for r in self.results)
+
+
+class Cli:
+    """One implementation's CLI as seen from one check."""
+
+    def __init__(self, impl, host, transcript: Transcript, env: dict[str, str] | None = None):
+        self.impl = impl
+        self.host = host
+        self.transcript = transcript
+        self.env = {**impl.env, **(env or {})}
+
+    # -- the one primitive -------------------------------------------------
+    def _execute(self, shown: str, command: str, timeout: float) -> Result:
+        envs = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(self.env.items()))
+        wrapped = f"env {envs} timeout -k 5 {int(timeout)} {command}" if envs else (
+            f"timeout -k 5 {int(timeout)} {command}")
+        start = time.monotonic()
+        out = self.host.run(wrapped)
+        result = Result(shown, out.rc, out.stdout, out.stderr, time.monotonic() - start)
+        self.transcript.add(result)
+        if out.rc == 124:
+            raise HarnessError(f"timed out after {timeout} s: {shown}")
+        return result
+
+    # -- derived -----------------------------------------------------------
+    @property
+    def command(self) -> str:
+        """The CLI as a shell word sequence, for pipelines (`{cli}` in `shell`)."""
+        return shlex.join(self.impl.argv)
+
+    def run(self, *args, stdin_file=None, input: str | None = None,
+            timeout: float = DEFAULT_TIMEOUT) -> Result:
+        words = [*self.impl.argv, *(str(a) for a in args)]
+        command = shlex.join(words)
+        shown = shlex.join([self.impl.name, *(str(a) for a in args)])
+        if stdin_file is not None:
+            command += f" < {shlex.quote(str(stdin_file))}"
+            shown += f" < {stdin_file}"
+        if input is not None:
+            script = 'printf %s "$0" | ' + command
+            command = f"sh -c {shlex.quote(script)} {shlex.quote(input)}"
+            shown = f"printf %s ... | {shown}"
+        return self._execute(shown, command, timeout)
+
+    def shell(self, script: str, timeout: float = DEFAULT_TIMEOUT, **values) -> Result:
+        """Run a shell pipeline; `{cli}` in the script stands for this implementation's CLI."""
+        text = script.format(cli=self.command, **{k: shlex.quote(str(v)) for k, v in values.items()})
+        return self._execute(text, f"sh -c {shlex.quote(text)}", timeout)
+
+    def ok(self, *args, **kwargs) -> Result:
+        __tracebackhide__ = True
+        result = self.run(*args, **kwargs)
+        if result.rc != 0:
+            raise AssertionError(f"expected success:\n{result.describe()}")
+        return result
+
+    def fails(self, *args, **kwargs) -> Result:
+        __tracebackhide__ = True
+        result = self.run(*args, **kwargs)
+        if result.rc == 0:
+            raise AssertionError(f"expected a failure:\n{result.describe()}")
+        return result
+
+    def build(self, context, *options, tag: str | None = None, **kwargs) -> Result:
+        """`build` with the implementation's build flags; returns the result (success or not)."""
+        args = ["build", *self.impl.build_flags, *options]
+        if tag:
+            args += ["-t", tag]
+        return self.run(*args, str(context), **kwargs)
+
+    def build_ok(self, context, *options, tag: str | None = None, **kwargs) -> str:
+        """Build that must succeed; returns the full image id."""
+        __tracebackhide__ = True
+        result = self.build(context, *options, tag=tag, **kwargs)
+        if result.rc != 0:
+            raise AssertionError(f"expected the build to succeed:\n{result.describe()}")
+        found = _BUILT_ID.findall(result.stdout)
+        ref = tag or (found[-1] if found else None)
+        if ref is None:
+            raise AssertionError(f"the build printed no image id:\n{result.describe()}")
+        return self.image_id(ref)
+
+    def image_id(self, ref: str) -> str:
+        __tracebackhide__ = True
+        return self.ok("image", "inspect", "--format", "{{.Id}}", ref).stdout.strip()
+
+    def inspect(self, ref: str, fmt: str) -> str:
+        __tracebackhide__ = True
+        return self.ok("inspect", "--format", fmt, ref).stdout.strip()
+
+    def exists(self, kind: str, ref: str) -> bool:
+        """Whether an image or container of that name/id exists (`image|container inspect`)."""
+        return self.run(kind, "inspect", "--format", "{{.Id}}", ref).rc == 0
+
+
+class HarnessError(Exception):
+    """The harness itself broke (timeout, missing tool): an error, not a non-conformance."""

@@ -1,0 +1,326 @@
+"""What checks are given: the implementation's CLI, a base image, registries, ports.
+
+Run-once work (the busybox rootfs tar) happens under a FileLock beside the
+session's temporary directory, so all xdist workers share it. Everything a check
+creates is labelled with the run and the check and removed in its finalizer.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import testinfra
+from filelock import FileLock
+
+from conformance import messages as message_data
+from conformance.cli import Cli, HarnessError, Transcript
+from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
+
+BUSYBOX = Path("/bin/busybox")
+PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
+GROUP = "root:x:0:\nnogroup:x:65534:\n"
+TRANSCRIPT = pytest.StashKey[Transcript]()
+
+
+def run_uid(config) -> str:
+    if hasattr(config, "workerinput"):
+        return config.workerinput["testrunuid"]
+    return config.option.testrunuid
+
+
+# --- the base image ---------------------------------------------------------------
+
+def write_busybox_rootfs(path: Path) -> None:
+    """A deterministic rootfs tar: busybox-static, an applet link for each applet,
+    /etc/passwd and /etc/group, and the usual empty directories."""
+    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True,
+                             check=True).stdout.split()
+
+    def info(name: str, kind: bytes, mode: int, size: int = 0, link: str = "") -> tarfile.TarInfo:
+        ti = tarfile.TarInfo(name)
+        ti.type, ti.mode, ti.size, ti.linkname, ti.mtime = kind, mode, size, link, 0
+        return ti
+
+    tmp = path.with_suffix(".partial")
+    with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
+        for d in ("bin", "etc", "root", "tmp", "var", "www"):
+            tar.addfile(info(d, tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755))
+        with open(BUSYBOX, "rb") as binary:
+            tar.addfile(info("bin/busybox", tarfile.REGTYPE, 0o755, BUSYBOX.stat().st_size), binary)
+        for applet in sorted(set(applets) - {"busybox"}):
+            tar.addfile(info(f"bin/{applet}", tarfile.SYMTYPE, 0o777, link="busybox"))
+        for name, text in (("etc/passwd", PASSWD), ("etc/group", GROUP)):
+            data = text.encode()
+            tar.addfile(info(name, tarfile.REGTYPE, 0o644, len(data)), io.BytesIO(data))
+    tmp.rename(path)
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs(tmp_path_factory) -> Path:
+    shared = tmp_path_factory.getbasetemp().parent
+    path = shared / "busybox-rootfs.tar"
+    with FileLock(str(path) + ".lock"):
+        if not path.exists():
+            write_busybox_rootfs(path)
+    return path
+
+
+@dataclass
+class Image:
+    ref: str
+    id: str
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
+
+
+def import_base(cli: Cli, rootfs: Path, names: Names) -> Image:
+    ref = f"{names('base')}:latest"
+    cli.ok("import",
+           "--change", f"LABEL {LABEL_RUN}={names.run}",
+           "--change", f"LABEL {LABEL_CHECK}={names.prefix}",
+           "--change", 'CMD ["/bin/sh"]',
+           "-", ref, stdin_file=rootfs)
+    return Image(ref, cli.image_id(ref))
+
+
+# --- per check ------------------------------------------------------------------------
+
+@pytest.fixture
+def transcript(request) -> Transcript:
+    record = Transcript()
+    request.node.stash[TRANSCRIPT] = record
+    return record
+
+
+@pytest.fixture(scope="session")
+def run_name(request) -> str:
+    return run_tag(run_uid(request.config))
+
+
+@pytest.fixture
+def names(run_name, worker_id) -> Names:
+    return Names(run_name, worker_id)
+
+
+_hosts: dict[str, object] = {}
+
+
+def host_for(impl):
+    if impl.host_url not in _hosts:
+        _hosts[impl.host_url] = testinfra.get_host(impl.host_url)
+    return _hosts[impl.host_url]
+
+
+def remove_check_objects(cli: Cli, check: str) -> None:
+    """Remove every container and image labelled with this check (children first)."""
+    quiet = Cli(cli.impl, cli.host, Transcript(), env=cli.env)
+    label = f"label={LABEL_CHECK}={check}"
+    for _ in range(6):
+        containers = quiet.run("ps", "-a", "-q", "--no-trunc", "--filter", label).lines
+        if containers:
+            quiet.run("rm", "-f", *containers)
+        images = list(dict.fromkeys(quiet.run("images", "-a", "-q", "--no-trunc", "--filter", label).lines))
+        if not images and not containers:
+            return
+        if images:
+            quiet.run("rmi", "-f", *images)
+
+
+@pytest.fixture
+def cli(impl, transcript, names, tmp_path) -> Cli:
+    """The implementation's CLI, with a client config directory of this check's own."""
+    config_dir = tmp_path / "client-config"
+    config_dir.mkdir()
+    engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)})
+    yield engine
+    remove_check_objects(engine, names.prefix)
+
+
+@pytest.fixture
+def base(cli, busybox_rootfs, names) -> Image:
+    """A busybox base image of this check's own: no other check builds on it, so no
+    other check's build cache or containers can touch it."""
+    return import_base(cli, busybox_rootfs, names)
+
+
+@pytest.fixture
+def messages(impl) -> dict[str, str]:
+    return message_data.load(impl.messages)
+
+
+@pytest.fixture
+def private(impl, transcript, names, tmp_path, busybox_rootfs):
+    """A Cli on an instance with a store of its own, for checks that act on a whole store."""
+    if not impl.has("private-instance") or impl.private_instance is None:
+        pytest.skip(f"{impl.name} cannot start a private instance")
+    with impl.private_instance(impl, names("private")) as private_impl:
+        config_dir = tmp_path / "private-client-config"
+        config_dir.mkdir()
+        engine = Cli(private_impl, host_for(private_impl), transcript,
+                     env={private_impl.config_dir_env: str(config_dir)})
+        engine.base = import_base(engine, busybox_rootfs, names)
+        yield engine
+
+
+# --- files ------------------------------------------------------------------------------
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write a build context: {relative path: content}."""
+    root.mkdir(parents=True, exist_ok=True)
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return root
+
+
+@pytest.fixture
+def context(tmp_path):
+    """Make a build context directory: ``context({"Dockerfile": ...}, name="ctx")``."""
+    counter = iter(range(1, 1000))
+
+    def make(files: dict[str, str | bytes], name: str | None = None) -> Path:
+        return write_tree(tmp_path / (name or f"ctx{next(counter)}"), files)
+
+    return make
+
+
+# --- HTTP through published ports --------------------------------------------------------
+
+def http_get(host: str, port: int | str, path: str = "/", attempts: int = 50,
+             delay: float = 0.1) -> requests.Response:
+    """GET on a loopback address, retried while the server starts (bounded)."""
+    if not host.startswith("127.") and host != "localhost":
+        raise HarnessError(f"refusing to send traffic outside loopback: {host}")
+    last: Exception | None = None
+    for _ in range(attempts):
+        try:
+            return requests.get(f"http://{host}:{port}{path}", timeout=5)
+        except requests.ConnectionError as exc:
+            last = exc
+            time.sleep(delay)
+    raise AssertionError(f"no HTTP answer from {host}:{port}{path}: {last}")
+
+
+# --- host ports for the -p H:C forms -------------------------------------------------------
+
+# Below the kernel's and dockerd's ephemeral range (32768-60999): nothing else hands
+# these out, and a lock-guarded counter keeps workers from ever choosing the same one.
+FIXED_PORT_RANGE = (20000, 30000)
+
+
+@pytest.fixture(scope="session")
+def host_port_allocator(tmp_path_factory, run_name):
+    import socket
+    shared = tmp_path_factory.getbasetemp().parent
+    counter = shared / "host-ports.next"
+    span = FIXED_PORT_RANGE[1] - FIXED_PORT_RANGE[0]
+    start = FIXED_PORT_RANGE[0] + int(run_name[-8:], 16) % span
+
+    def allocate() -> int:
+        with FileLock(str(counter) + ".lock"):
+            n = int(counter.read_text()) if counter.exists() else 0
+            for i in range(n, n + 200):
+                port = FIXED_PORT_RANGE[0] + (start - FIXED_PORT_RANGE[0] + i) % span
+                with socket.socket() as s:
+                    try:
+                        s.bind(("0.0.0.0", port))
+                    except OSError:
+                        continue
+                counter.write_text(str(i + 1))
+                return port
+        raise HarnessError("no free host port in the fixed range")
+
+    return allocate
+
+
+# --- registries -----------------------------------------------------------------------------
+
+REGISTRY_USER, REGISTRY_PASSWORD = "strata", "s3cret-pass"
+
+
+@dataclass
+class Registry:
+    address: str  # host:port
+    root: Path
+    process: subprocess.Popen
+    auth: tuple[str, str] | None = None
+
+    def url(self, path: str) -> str:
+        return f"http://{self.address}{path}"
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_docker_registry(label: str, auth: bool) -> Registry:
+    """Debian's docker-registry on 127.0.0.1 and a port the kernel picks."""
+    root = Path(tempfile.mkdtemp(prefix=f"{label}-registry-", dir="/tmp"))
+    auth_block = ""
+    if auth:
+        htpasswd = subprocess.run(["htpasswd", "-Bbn", REGISTRY_USER, REGISTRY_PASSWORD],
+                                  capture_output=True, text=True, check=True).stdout
+        (root / "htpasswd").write_text(htpasswd)
+        auth_block = f"auth:\n  htpasswd: {{realm: basic-realm, path: {root}/htpasswd}}\n"
+    (root / "config.yml").write_text(
+        "version: 0.1\n"
+        "log: {level: info}\n"
+        f"storage:\n  filesystem: {{rootdirectory: {root}/data}}\n  delete: {{enabled: true}}\n"
+        "http: {addr: '127.0.0.1:0', secret: strata-suite}\n" + auth_block)
+    log_path = root / "registry.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for line in log_path.read_text().splitlines():
+            if 'msg="listening on ' in line:
+                address = line.split('msg="listening on ')[1].split('"')[0]
+                return Registry(address, root, proc, (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise HarnessError(f"docker-registry did not start: {log_path.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def registry(run_name, worker_id):
+    """A plain-HTTP Debian docker-registry, one per worker."""
+    if shutil.which("docker-registry") is None:
+        raise HarnessError("docker-registry is not installed (apt-get install docker-registry)")
+    reg = start_docker_registry(f"{run_name}-{worker_id}", auth=False)
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_registry(run_name, worker_id):
+    """A docker-registry that wants htpasswd (bcrypt) basic auth, one per worker."""
+    if shutil.which("docker-registry") is None or shutil.which("htpasswd") is None:
+        raise HarnessError("docker-registry and htpasswd (apache2-utils) are needed")
+    reg = start_docker_registry(f"{run_name}-{worker_id}-auth", auth=True)
+    yield reg
+    reg.stop()

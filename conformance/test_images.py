@@ -1,0 +1,62 @@
+"""Listing images (seed §3): columns, short ids, repository filter, -q, -a, --format."""
+import re
+
+from conformance.messages import expect_message
+
+IMAGES_HEADER = ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
+
+
+def test_images_lists_columns_and_a_12_hex_id(cli, base):
+    out = cli.ok("images", base.ref.split(":")[0])
+    header = out.lines[0]
+    positions = [header.index(col) for col in IMAGES_HEADER]
+    assert positions == sorted(positions), header
+    row = out.lines[1].split()
+    assert row[0] == base.ref.split(":")[0]
+    assert row[1] == "latest"
+    assert re.fullmatch(r"[0-9a-f]{12}", row[2])
+    assert row[2] == base.short_id
+
+
+def test_images_repository_filter_lists_only_that_repository(cli, base, names):
+    other = f"{names('other')}:v1"
+    cli.ok("tag", base.ref, other)
+    listed = cli.ok("images", "--format", "{{.Repository}}:{{.Tag}}", names("other")).lines
+    assert listed == [other]
+
+
+def test_images_repository_and_tag_filter(cli, base, names):
+    repo = names("tagged")
+    cli.ok("tag", base.ref, f"{repo}:one")
+    cli.ok("tag", base.ref, f"{repo}:two")
+    assert cli.ok("images", "--format", "{{.Tag}}", f"{repo}:two").lines == ["two"]
+    assert sorted(cli.ok("images", "--format", "{{.Tag}}", repo).lines) == ["one", "two"]
+
+
+def test_images_quiet_prints_short_ids(cli, base):
+    lines = cli.ok("images", "-q", base.ref.split(":")[0]).lines
+    assert lines == [base.short_id]
+
+
+def test_images_no_trunc_prints_full_id(cli, base):
+    lines = cli.ok("images", "--no-trunc", "-q", base.ref.split(":")[0]).lines
+    assert lines == [base.id]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", base.id)
+
+
+def test_tag_without_tag_means_latest(cli, base, names):
+    repo = names("notag")
+    cli.ok("tag", base.ref, repo)
+    assert cli.ok("images", "--format", "{{.Tag}}", repo).lines == ["latest"]
+
+
+def test_inspect_unknown_image_says_no_such_object(cli, names, messages):
+    missing = names("missing")
+    result = cli.fails("inspect", missing)
+    expect_message(result.stderr, messages, "image.no_such_object", ref=missing)
+
+
+def test_tag_with_uppercase_repository_is_refused(cli, base, names, messages):
+    result = cli.fails("tag", base.ref, names("bad") + "UPPER:v1")
+    expect_message(result.stderr, messages, "image.invalid_reference")
+    assert cli.run("images", "-q", names("bad") + "UPPER").lines == []
