@@ -32,6 +32,8 @@ def pytest_addoption(parser):
                          "default: every one that answers on this machine")
     group.addoption("--require-impl", action="append", default=[], metavar="NAME",
                     help="make a missing implementation an error instead of a skip")
+    group.addoption("--impl-file", action="append", default=[], metavar="TOML",
+                    help="define more implementations (see conformance/targets.py)")
     group.addoption("--report-dir", action="store", default=None, metavar="DIR",
                     help="write results.json for the reports here")
     group.addoption("--no-leak-check", action="store_true", default=False,
@@ -52,6 +54,11 @@ def pytest_configure(config):
     if not hasattr(config, "workerinput") and getattr(config.option, "testrunuid", None) is None:
         # one id for the controller and every worker: names and the leak check use it
         config.option.testrunuid = uuid.uuid4().hex
+    try:
+        for path in config.getoption("--impl-file"):
+            targets.add_file(path)
+    except (OSError, KeyError, ValueError) as exc:
+        raise pytest.UsageError(f"--impl-file: {exc}") from None
     missing = {}
     for name in targets.known_names():
         missing[name] = targets.load(name).missing_reason()

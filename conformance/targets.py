@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 # name -> "module:factory"; the factory returns an Implementation
 REGISTRY = {
     "docker": "conformance.targets:docker",
+    "strata": "conformance.targets:strata",
 }
 
 CAPABILITIES = {
@@ -60,11 +61,37 @@ class Implementation:
         return capability in self.capabilities
 
 
+# Implementations defined in files (--impl-file): name -> record. A file entry is
+# another implementation's record with another CLI, e.g. an engine of one's own
+# that speaks Docker's CLI, or a wrapper that deviates on purpose:
+#   [my-engine]
+#   like = "docker"                 # capabilities, messages, environment, ...
+#   argv = ["./bin/my-engine"]      # relative to the file
+#   env = {MY_ENGINE_ROOT = "/var/lib/my-engine"}   # added to like's environment
+_FROM_FILES: dict[str, "Implementation"] = {}
+
+
+def add_file(path: str | os.PathLike) -> list[str]:
+    """Register the implementations a TOML file defines; returns their names."""
+    import tomllib
+    path = Path(path).resolve()
+    data = tomllib.loads(path.read_text())
+    for name, entry in data.items():
+        like = load(entry.get("like", "docker"))
+        argv = [str((path.parent / a).resolve()) if a.startswith(("./", "../")) else a
+                for a in entry["argv"]]
+        _FROM_FILES[name] = replace(like, name=name, argv=tuple(argv),
+                                    env={**like.env, **entry.get("env", {})})
+    return sorted(data)
+
+
 def known_names() -> list[str]:
-    return sorted(REGISTRY)
+    return sorted({*REGISTRY, *_FROM_FILES})
 
 
 def load(name: str) -> Implementation:
+    if name in _FROM_FILES:
+        return _FROM_FILES[name]
     try:
         target = REGISTRY[name]
     except KeyError:
@@ -144,4 +171,40 @@ def docker() -> Implementation:
         capabilities=frozenset({"private-instance"}),
         probe=_probe_docker_server,
         private_instance=private_dockerd,
+    )
+
+
+# --- strata (the reference engine, driven only through its CLI) ------------------------------
+
+def _strata_cli() -> str:
+    """The `strata` beside this Python (the project's venv), else the one on PATH."""
+    import sys
+    beside = Path(sys.executable).with_name("strata")
+    return str(beside) if beside.exists() else "strata"
+
+
+@contextlib.contextmanager
+def private_strata(impl: Implementation, label: str) -> Iterator[Implementation]:
+    """strata is daemonless: a private instance is a store root of its own."""
+    root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir="/tmp"))
+    private = replace(impl, env={**impl.env, "STRATA_ROOT": str(root / "store")})
+    try:
+        yield private
+    finally:
+        subprocess.run(["sh", "-c", f"{impl.argv[0]} rm -f $({impl.argv[0]} ps -aq) 2>/dev/null"],
+                       env={**os.environ, **private.env}, capture_output=True)
+        _unmount_below(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def strata() -> Implementation:
+    return Implementation(
+        name="strata",
+        argv=(_strata_cli(),),
+        env={},
+        config_dir_env="STRATA_CONFIG",
+        credentials_file="config.json",
+        messages="strata",
+        capabilities=frozenset({"private-instance"}),
+        private_instance=private_strata,
     )

@@ -1,0 +1,75 @@
+"""`strata system check`: is the store consistent? (What a crash must never break.)
+
+Every image config hashes to its id; every layer an image or container names is
+present, complete, and its tar hashes to its diff id; every tag points at an
+image; every container's image layers are there. Staging leftovers of
+interrupted writes (tmp/) are not problems: they were never visible; `--repair`
+removes them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+
+from reference_impl.layers import sha256_file
+from reference_impl.store import Store, hex_of
+
+
+def problems(store: Store, deep: bool = True) -> list[str]:
+    found = []
+    images = store.images
+    for image_id in images.ids():
+        directory = images.images_dir / hex_of(image_id)
+        raw = (directory / "config.json").read_bytes()
+        if "sha256:" + hashlib.sha256(raw).hexdigest() != image_id:
+            found.append(f"image {image_id}: config does not hash to its id")
+            continue
+        image = images.get(image_id)
+        for diff_id in image.diff_ids:
+            if not images.has_layer(diff_id) or not images.layer_tar(diff_id).exists():
+                found.append(f"image {image_id}: layer {diff_id} is missing")
+        if image.parent and not (images.images_dir / hex_of(image.parent) / "config.json").exists():
+            pass  # Docker too keeps a child whose parent was force-removed
+    if deep:
+        for layer_dir in images.layers_dir.iterdir():
+            tar = layer_dir / "layer.tar"
+            if not tar.exists() or not (layer_dir / "diff").is_dir():
+                found.append(f"layer {layer_dir.name}: incomplete")
+            elif sha256_file(tar) != "sha256:" + layer_dir.name:
+                found.append(f"layer {layer_dir.name}: tar does not hash to its diff id")
+    for ref, image_id in images.tags().items():
+        if not (images.images_dir / hex_of(image_id) / "config.json").exists():
+            found.append(f"tag {ref}: points at missing image {image_id}")
+    for container in store.containers.all():
+        for diff_id in container.config.get("Layers", []):
+            if not images.has_layer(diff_id):
+                found.append(f"container {container.short_id}: layer {diff_id} is missing")
+        if not container.upper.is_dir():
+            found.append(f"container {container.short_id}: its layer is missing")
+    for link in store.containers.names.iterdir():
+        target = store.containers.dir / os.readlink(link) / "config.json"
+        if not target.exists():
+            found.append(f"name {link.name}: held by a container that does not exist")
+    return found
+
+
+def repair_staging(store: Store) -> int:
+    """Remove leftovers of interrupted writes (never visible to readers)."""
+    removed = 0
+    with store.lock():
+        for entry in store.images.tmp_dir.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed += 1
+        for link in store.containers.names.iterdir():
+            if not (store.containers.dir / os.readlink(link) / "config.json").exists():
+                link.unlink()
+                removed += 1
+        for entry in store.containers.dir.iterdir():
+            if not (entry / "config.json").exists():
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed

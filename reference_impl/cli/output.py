@@ -1,0 +1,51 @@
+"""Printing like the docker CLI: aligned tables, --format templates, JSON for inspect."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def table(header: list[str], rows: list[list[str]]) -> None:
+    from reference_impl import gotemplate
+    sys.stdout.write(gotemplate.tabulate([header, *rows]))
+
+
+def formatted(fmt: str, records: list[dict], default_columns: dict[str, str] | None = None) -> None:
+    """`--format`: one line per record; with a `table` prefix, a header row and alignment."""
+    from reference_impl import gotemplate
+    if gotemplate.is_table(fmt):
+        body = gotemplate.strip_table(fmt) or "\t".join(f"{{{{.{f}}}}}" for f in (default_columns or {}))
+        template = gotemplate.parse(body)
+        header_template = gotemplate.parse(body)
+        header = header_template.execute(_HeaderNames(default_columns or {}))
+        rows = [template.execute(r).split("\t") for r in records]
+        sys.stdout.write(gotemplate.tabulate([header.split("\t"), *rows]))
+        return
+    template = gotemplate.parse(fmt)
+    for record in records:
+        sys.stdout.write(template.execute(record) + "\n")
+
+
+class _HeaderNames(dict):
+    """Data for rendering a table header: every field renders as its column title."""
+
+    def __init__(self, titles: dict[str, str]):
+        super().__init__()
+        self.titles = titles
+
+    def __missing__(self, key):
+        return self.titles.get(key, key.upper())
+
+    def __contains__(self, key):
+        return True
+
+    def get(self, key, default=None):
+        return self[key]
+
+
+def inspect_json(values: list[dict]) -> None:
+    sys.stdout.write(json.dumps(values, indent=4) + "\n")
+
+
+def truncate_id(full: str, no_trunc: bool) -> str:
+    return full if no_trunc else full.removeprefix("sha256:")[:12]

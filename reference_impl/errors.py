@@ -1,0 +1,37 @@
+"""Errors the engine reports to its user, with the exit code the CLI gives them."""
+
+
+class EngineError(Exception):
+    """Something the user asked for cannot be done; printed as Docker prints daemon errors."""
+
+    exit_code = 1
+    prefix = "Error response from daemon: "
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.prefix + self.message
+
+
+class NotFound(EngineError):
+    pass
+
+
+class Conflict(EngineError):
+    pass
+
+
+class InvalidInput(EngineError):
+    """Bad input caught before anything is done (a malformed reference, a hostile tar)."""
+
+    prefix = ""
+
+
+class ContainerStartError(EngineError):
+    """`run` could not start the command: 125 engine, 126 cannot invoke, 127 not found."""
+
+    def __init__(self, message: str, exit_code: int = 125):
+        super().__init__(message)
+        self.exit_code = exit_code

@@ -1,0 +1,141 @@
+"""Making images: configs as Docker writes them, import, commit, and what inspect/history show."""
+from __future__ import annotations
+
+import copy
+import platform
+
+from reference_impl import changes as config_changes
+from reference_impl import humanize, refs
+from reference_impl.store import Image, Store, hex_of
+
+DOCKER_VERSION = "20.10.24"  # the Docker whose image format we write
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+
+EMPTY_CONTAINER_CONFIG = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
+    "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None,
+    "Cmd": None, "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None,
+    "OnBuild": None, "Labels": None,
+}
+
+
+def new_config(config: dict, diff_ids: list[str], history: list[dict], *, created: str,
+               container: str = "", container_config: dict | None = None,
+               author: str = "", comment: str = "") -> dict:
+    image = {
+        "architecture": ARCH,
+        "config": config,
+        "container": container,
+        "container_config": container_config or copy.deepcopy(EMPTY_CONTAINER_CONFIG),
+        "created": created,
+        "docker_version": DOCKER_VERSION,
+        "history": history,
+        "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }
+    if author:
+        image["author"] = author
+    if comment:
+        image["comment"] = comment
+    return image
+
+
+def history_entry(created: str, created_by: str, *, empty_layer: bool = False,
+                  comment: str = "", author: str = "") -> dict:
+    entry = {"created": created, "created_by": created_by}
+    if author:
+        entry["author"] = author
+    if comment:
+        entry["comment"] = comment
+    if empty_layer:
+        entry["empty_layer"] = True
+    return entry
+
+
+def apply_changes(config: dict, lines: list[str]) -> dict:
+    config = copy.deepcopy(config)
+    for line in lines:
+        config_changes.apply(config, line)
+    return config
+
+
+def import_layer(store: Store, stream, ref: refs.Reference | None, change_lines: list[str],
+                 message: str = "") -> str:
+    """`import`: one layer from a tar stream, config from --change."""
+    tar_path, diff_id = store.images.spool(stream)
+    created = humanize.now_rfc3339()
+    config = apply_changes(copy.deepcopy(EMPTY_CONTAINER_CONFIG), change_lines)
+    image = new_config(config, [diff_id],
+                       [history_entry(created, "", comment=message or "Imported from -")],
+                       created=created)
+    with store.lock():
+        store.images.add_layer(tar_path, diff_id)
+        image_id = store.images.put_image(image)
+        if ref is not None:
+            tag(store, image_id, ref)
+    return image_id
+
+
+def tag(store: Store, image_id: str, ref: refs.Reference) -> None:
+    """Point ref at the image (caller holds the lock); the image it left keeps no name."""
+    store.images.set_tag(ref.with_default_tag(), image_id)
+
+
+def size_of(store: Store, image: Image) -> int:
+    return sum(store.images.layer_size(d) for d in image.diff_ids)
+
+
+def inspect(store: Store, image: Image) -> dict:
+    cfg = image.config
+    return {
+        "Id": image.id,
+        "RepoTags": store.images.refs_of(image.id),
+        "RepoDigests": store.images.digests_of(image.id),
+        "Parent": image.parent,
+        "Comment": cfg.get("comment", ""),
+        "Created": cfg.get("created", ""),
+        "Container": cfg.get("container", ""),
+        "ContainerConfig": cfg.get("container_config") or copy.deepcopy(EMPTY_CONTAINER_CONFIG),
+        "DockerVersion": cfg.get("docker_version", ""),
+        "Author": cfg.get("author", ""),
+        "Config": cfg.get("config"),
+        "Architecture": cfg.get("architecture", ""),
+        "Os": cfg.get("os", ""),
+        "Size": size_of(store, image),
+        "VirtualSize": size_of(store, image),
+        "GraphDriver": {"Data": {
+            "LowerDir": ":".join(str(store.images.layer_diff_dir(d)) for d in reversed(image.diff_ids[:-1])),
+            "UpperDir": str(store.images.layer_diff_dir(image.diff_ids[-1])) if image.diff_ids else "",
+        }, "Name": "overlay2"},
+        "RootFS": {"Type": "layers", "Layers": image.diff_ids},
+        "Metadata": {"LastTagTime": image.meta.get("last_tag_time", "0001-01-01T00:00:00Z")},
+    }
+
+
+def history(store: Store, image: Image) -> list[dict]:
+    """Newest first, as `history` prints; each row's IMAGE is the image built at that step, if
+    it is still in the store (older steps of a pulled or imported image show <missing>)."""
+    entries = image.config.get("history") or []
+    diff_ids = list(image.diff_ids)
+    chain = []  # (image id) walking the parent chain from this image
+    current: Image | None = image
+    while current is not None:
+        chain.append(current.id)
+        try:
+            current = store.images.get(current.parent) if current.parent else None
+        except Exception:
+            current = None
+    rows = []
+    layer_index = len(diff_ids) - 1
+    for position, entry in enumerate(reversed(entries)):
+        empty = entry.get("empty_layer", False)
+        size = 0
+        if not empty and layer_index >= 0:
+            size = store.images.layer_size(diff_ids[layer_index])
+            layer_index -= 1
+        image_id = chain[position] if position < len(chain) else "<missing>"
+        rows.append({"ID": image_id, "CreatedAt": entry.get("created", ""),
+                     "CreatedBy": entry.get("created_by", ""), "Size": size,
+                     "Comment": entry.get("comment", ""), "Tags": store.images.refs_of(image_id)
+                     if image_id != "<missing>" else []})
+    return rows

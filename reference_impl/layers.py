@@ -1,0 +1,272 @@
+"""Layer tars: digests, safe extraction into an overlay layer directory, and diffs.
+
+In a tar, deletions are OCI whiteouts (``.wh.<name>``, ``.wh..wh..opq`` for an
+opaque directory); on disk, in an overlay layer directory, they are what
+overlayfs understands (a 0/0 character device, the ``trusted.overlay.opaque``
+xattr). Extraction never writes outside the layer directory: names that climb
+out with ``..``, writes through a symlink, and link targets that escape are
+refused with moby's words.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from reference_impl.errors import InvalidInput
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+OPAQUE_XATTR = "trusted.overlay.opaque"
+CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, str]:
+    """Copy a (possibly gzipped) tar stream to a file, uncompressed; return it and its diff id."""
+    head = source.read(2)
+    rest = _Prefixed(head, source)
+    stream = gzip.GzipFile(fileobj=rest) if head == b"\x1f\x8b" else rest
+    fd, name = tempfile.mkstemp(dir=directory, prefix=".layer-", suffix=".tar")
+    h = hashlib.sha256()
+    with os.fdopen(fd, "wb") as out:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            h.update(chunk)
+            out.write(chunk)
+    return Path(name), "sha256:" + h.hexdigest()
+
+
+class _Prefixed:
+    """A stream with some already-read bytes put back in front."""
+
+    def __init__(self, head: bytes, rest: BinaryIO):
+        self.head, self.rest = head, rest
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            data, self.head = self.head, b""
+            if n < 0:
+                return data + self.rest.read()
+            return data + self.rest.read(max(0, n - len(data)))
+        return self.rest.read(n)
+
+
+# --- extraction ---------------------------------------------------------------------
+
+def _clean_name(name: str) -> str:
+    """Docker cleans member names and treats absolute ones as relative to the root."""
+    parts = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise InvalidInput(f'Error processing tar file: "{name}" is outside of the layer root: breakout')
+            parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _ensure_parent(root: Path, rel: str) -> Path:
+    """Create the parent directories of rel inside root, refusing to pass through a symlink."""
+    current = root
+    for part in rel.split("/")[:-1]:
+        current = current / part
+        try:
+            st = os.lstat(current)
+        except FileNotFoundError:
+            os.mkdir(current, 0o755)
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            raise InvalidInput(f'Error processing tar file: "{rel}" is outside of the layer root: '
+                               f"breakout through symlink {current.relative_to(root)}")
+        if not stat.S_ISDIR(st.st_mode):
+            os.unlink(current)
+            os.mkdir(current, 0o755)
+    return root / rel
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _escapes(base_rel: str, target: str) -> bool:
+    """Whether a relative link target, seen from base_rel's directory, climbs out of the root."""
+    depth = len([p for p in base_rel.split("/")[:-1] if p])
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+def extract(tar_path: Path, root: Path) -> None:
+    """Unpack a layer tar into an (empty) overlay layer directory."""
+    dir_times: list[tuple[Path, int]] = []
+    with tarfile.open(tar_path, "r:") as tar:
+        for member in tar:
+            rel = _clean_name(member.name)
+            if not rel:
+                continue
+            base = rel.rsplit("/", 1)[-1]
+            path = _ensure_parent(root, rel)
+            if base == OPAQUE_MARKER:
+                os.setxattr(path.parent, OPAQUE_XATTR, b"y")
+                continue
+            if base.startswith(WHITEOUT_PREFIX):
+                hidden = path.with_name(base[len(WHITEOUT_PREFIX):])
+                _remove(hidden)
+                os.mknod(hidden, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+                continue
+            if member.isdir():
+                if os.path.lexists(path) and not (path.is_dir() and not path.is_symlink()):
+                    _remove(path)
+                os.makedirs(path, exist_ok=True)
+            else:
+                _remove(path)
+                if member.isreg():
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+                    with os.fdopen(fd, "wb") as out, tar.extractfile(member) as data:
+                        shutil.copyfileobj(data, out, CHUNK)
+                elif member.issym():
+                    if not member.linkname.startswith("/") and _escapes(rel, member.linkname):
+                        raise InvalidInput(f'Error processing tar file: invalid symlink "{rel}" -> "{member.linkname}"')
+                    os.symlink(member.linkname, path)
+                elif member.islnk():
+                    target_rel = _clean_name(member.linkname)
+                    target = root / target_rel
+                    if not target_rel or not os.path.lexists(target):
+                        raise InvalidInput(
+                            f'Error processing tar file: invalid hardlink "{rel}" -> "{member.linkname}"')
+                    _ensure_parent(root, target_rel)
+                    os.link(target, path, follow_symlinks=False)
+                    continue
+                elif member.ischr() or member.isblk():
+                    kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
+                    os.mknod(path, kind | member.mode, os.makedev(member.devmajor, member.devminor))
+                elif member.isfifo():
+                    os.mkfifo(path, member.mode)
+                else:
+                    continue
+            os.lchown(path, member.uid, member.gid)
+            if not member.issym():
+                os.chmod(path, member.mode & 0o7777)
+            if member.isdir():
+                dir_times.append((path, member.mtime))
+            else:
+                os.utime(path, (member.mtime, member.mtime), follow_symlinks=False)
+    for path, mtime in reversed(dir_times):
+        os.utime(path, (mtime, mtime), follow_symlinks=False)
+
+
+# --- diffs of a container's upper directory ---------------------------------------------
+
+def _is_whiteout(st: os.stat_result) -> bool:
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
+
+
+def _is_opaque(path: Path) -> bool:
+    try:
+        return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
+    except OSError:
+        return False
+
+
+def walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """(relative path, lstat) for every entry below root, parents before children, sorted."""
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        entries = sorted(os.scandir(root / rel if rel else root), key=lambda e: e.name, reverse=True)
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            st = entry.stat(follow_symlinks=False)
+            yield child, st
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(child)
+
+
+def changes(upper: Path, lowers: list[Path]) -> list[tuple[str, str]]:
+    """Docker's `diff`: (kind, /path) with kind A, C or D, sorted by path."""
+    result = []
+    for rel, st in walk(upper):
+        in_lower = any(os.path.lexists(lower / rel) for lower in lowers)
+        if _is_whiteout(st):
+            result.append(("D", "/" + rel))
+        elif in_lower:
+            result.append(("C", "/" + rel))
+        else:
+            result.append(("A", "/" + rel))
+    return sorted(result, key=lambda kv: kv[1])
+
+
+def write_diff_tar(upper: Path, out_path: Path) -> str:
+    """Tar an upper directory as a layer (OCI whiteouts); returns the diff id."""
+    entries = sorted(walk(upper), key=lambda e: e[0])
+    hardlinks: dict[tuple[int, int], str] = {}
+    with open(out_path, "wb") as raw:
+        hashing = _HashingWriter(raw)
+        with tarfile.open(fileobj=hashing, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for rel, st in entries:
+                path = upper / rel
+                if _is_whiteout(st):
+                    parent, _, base = rel.rpartition("/")
+                    ti = tarfile.TarInfo(f"{parent}/{WHITEOUT_PREFIX}{base}" if parent else WHITEOUT_PREFIX + base)
+                    ti.mtime, ti.mode = int(st.st_mtime), 0o644
+                    tar.addfile(ti)
+                    continue
+                ti = tar.gettarinfo(str(path), arcname=rel)
+                ti.uname = ti.gname = ""
+                if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+                    key = (st.st_dev, st.st_ino)
+                    if key in hardlinks:
+                        ti.type, ti.linkname, ti.size = tarfile.LNKTYPE, hardlinks[key], 0
+                        tar.addfile(ti)
+                        continue
+                    hardlinks[key] = rel
+                if ti.isreg():
+                    with open(path, "rb") as data:
+                        tar.addfile(ti, data)
+                else:
+                    tar.addfile(ti)
+                if ti.isdir() and _is_opaque(path):
+                    marker = tarfile.TarInfo(f"{rel}/{OPAQUE_MARKER}")
+                    marker.mtime, marker.mode = int(st.st_mtime), 0o644
+                    tar.addfile(marker)
+    return "sha256:" + hashing.digest.hexdigest()
+
+
+class _HashingWriter:
+    def __init__(self, raw):
+        self.raw, self.digest = raw, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+
+def tree_size(root: Path) -> int:
+    return sum(st.st_size for _, st in walk(root) if stat.S_ISREG(st.st_mode))

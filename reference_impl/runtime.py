@@ -1,0 +1,348 @@
+"""Container lifecycle: create, start (through the shim), stop, kill, wait, remove, exec, top."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import sys
+import time
+
+from reference_impl import humanize, images, refs, rootfs, shim
+from reference_impl import syscalls as sc
+from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
+from reference_impl.store import Container, Store
+
+_NAME_ADJ = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
+             "nifty", "quirky", "sharp", "tender", "vivid", "witty", "zen", "bold", "cool", "daring"]
+_NAME_NOUN = ["turing", "hopper", "lovelace", "knuth", "ritchie", "thompson", "torvalds", "babbage",
+              "curie", "darwin", "euler", "fermat", "gauss", "hamilton", "kepler", "newton", "pascal",
+              "shannon", "tesla", "wozniak"]
+
+
+def _random_name(container_id: str) -> str:
+    n = int(container_id[:8], 16)
+    return f"{_NAME_ADJ[n % 20]}_{_NAME_NOUN[(n // 20) % 20]}_{container_id[:6]}"
+
+
+def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
+           entrypoint: list[str] | None, env: list[str], workdir: str | None, user: str | None,
+           tty: bool, stdin_open: bool, auto_remove: bool, labels: dict[str, str],
+           exposed: list[str] | None = None, port_bindings: dict | None = None,
+           publish_all: bool = False) -> Container:
+    if name is not None and not refs_valid_name(name):
+        raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    with store.lock():
+        image_id = store.images.resolve(image_text)
+        image = store.images.get(image_id)
+        base = copy.deepcopy(image.config.get("config") or {})
+        cid = store.containers.new_id()
+        config = {**copy.deepcopy(images.EMPTY_CONTAINER_CONFIG), **base}
+        config["Hostname"] = cid[:12]
+        config["Image"] = image_text
+        config["Tty"], config["OpenStdin"], config["StdinOnce"] = tty, stdin_open, stdin_open
+        config["AttachStdout"] = config["AttachStderr"] = True
+        for item in env:
+            key, eq, value = item.partition("=")
+            if not eq:
+                value = os.environ.get(key)
+                if value is None:
+                    continue
+            images.config_changes.set_env(config, key, value)
+        if entrypoint is not None:
+            config["Entrypoint"] = entrypoint or None
+            if not cmd:
+                config["Cmd"] = None
+        if cmd:
+            config["Cmd"] = cmd
+        if workdir:
+            config["WorkingDir"] = workdir
+        if user is not None:
+            config["User"] = user
+        config["Labels"] = {**(config.get("Labels") or {}), **labels}
+        if exposed:
+            ports = dict(config.get("ExposedPorts") or {})
+            for p in exposed:
+                ports[p if "/" in p else f"{p}/tcp"] = {}
+            config["ExposedPorts"] = ports
+        argv = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+        if not argv:
+            raise EngineError("No command specified")
+        record = {
+            "Id": cid,
+            "Name": name or _random_name(cid),
+            "Created": humanize.now_rfc3339(),
+            "CreatedNs": time.time_ns(),
+            "Image": image_id,
+            "ImageName": image_text,
+            "Layers": image.diff_ids,
+            "Path": argv[0],
+            "Args": argv[1:],
+            "Config": config,
+            "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_bindings or {},
+                           "PublishAllPorts": publish_all},
+        }
+        return store.containers.create(record)
+
+
+def refs_valid_name(name: str) -> bool:
+    import re
+    return re.fullmatch(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+", name) is not None
+
+
+def start(store: Store, container: Container, *, attach: bool = False, stdin: bool = False) -> int | None:
+    """Start through a new shim. Attached: wait and return the exit code; else return None."""
+    if container.running:
+        return None
+    rootfs.prepare_init_layer(container.dir, container.config["Config"]["Hostname"])
+    for sub in ("upper", "work"):
+        (container.dir / sub).mkdir(exist_ok=True)
+    spec = {"config": container.config["Config"],
+            "argv": [container.config["Path"], *container.config["Args"]],
+            "layers_dir": store.images.layers_dir, "diff_ids": container.config["Layers"],
+            "container_dir": container.dir, "log_path": container.log_path}
+    tty = bool(spec["config"].get("Tty"))
+    stdio = shim.Stdio()
+    if attach:
+        stdio = shim.Stdio(stdin=os.dup(0) if stdin else None, stdout=os.dup(1),
+                           stderr=os.dup(1) if tty else os.dup(2))
+    elif spec["config"].get("OpenStdin"):
+        stdio = shim.Stdio(keep_stdin_open=True)
+    status_r, status_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    first = os.fork()
+    if first == 0:
+        try:
+            os.close(status_r)
+            os.setsid()
+            if os.fork() != 0:
+                os._exit(0)
+            _shim_process(store, container, spec, status_w, stdio, attach)
+        finally:
+            os._exit(0)
+    os.close(status_w)
+    for fd in (stdio.stdin, stdio.stdout, stdio.stderr):
+        if fd is not None:
+            os.close(fd)
+    os.waitpid(first, 0)
+    reader = os.fdopen(status_r, "r")
+    line = reader.readline()
+    message = json.loads(line) if line else {"error": {"code": 125, "message": "the shim died"}}
+    if "error" in message:
+        err = message["error"]
+        reader.close()
+        raise ContainerStartError(
+            "failed to create shim task: OCI runtime create failed: runc create failed: "
+            f"unable to start container process: {err['message']}: unknown", err["code"])
+    if not attach:
+        reader.close()
+        return None
+    with _raw_terminal(tty and stdin):
+        line = reader.readline()
+    reader.close()
+    if not line:
+        return store.containers.get(container.id).state.get("ExitCode", 0) if _exists(store, container) else 0
+    return json.loads(line).get("exit", 0)
+
+
+def _exists(store: Store, container: Container) -> bool:
+    return (store.containers.dir / container.id / "config.json").exists()
+
+
+class _raw_terminal:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and os.isatty(0)
+        self.saved = None
+
+    def __enter__(self):
+        if self.enabled:
+            import termios
+            import tty
+            self.saved = termios.tcgetattr(0)
+            tty.setraw(0)
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import termios
+            termios.tcsetattr(0, termios.TCSADRAIN, self.saved)
+
+
+def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
+                  stdio: shim.Stdio, attach: bool) -> None:
+    devnull = os.open("/dev/null", os.O_RDWR)
+    os.dup2(devnull, 0)
+    if not attach:
+        os.dup2(devnull, 1)
+    log = os.open(container.dir / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 2)
+
+    def on_state(**values):
+        store.containers.set_state(container, **values)
+
+    def on_exit(code: int, failed: bool):
+        if container.config["HostConfig"].get("AutoRemove"):
+            with store.lock():
+                store.containers.remove(container)
+
+    shim.run_shim(spec, status_w, stdio, on_state, on_exit)
+
+
+def wait(store: Store, container: Container, timeout: float | None = None) -> int:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            current = store.containers.get(container.id)
+        except NotFound:
+            return container.state.get("ExitCode", 0)
+        if not current.running and _shim_gone(current):
+            return current.state.get("ExitCode", 0)
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _shim_gone(container: Container) -> bool:
+    """Whether the container's shim has finished (it writes the final state, then exits)."""
+    pid = container.state.get("ShimPid", 0)
+    if not pid:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def kill(container: Container, sig: int = signal.SIGKILL) -> None:
+    if not container.running:
+        raise Conflict(f"Cannot kill container: {container.short_id}: Container "
+                       f"{container.id} is not running")
+    try:
+        os.kill(container.state["Pid"], sig)
+    except ProcessLookupError:
+        pass
+
+
+def stop(store: Store, container: Container, timeout: float = 10) -> None:
+    if not container.running:
+        return
+    stop_signal = _signal_number(container.config["Config"].get("StopSignal") or "SIGTERM")
+    try:
+        os.kill(container.state["Pid"], stop_signal)
+        wait(store, container, timeout)
+    except TimeoutError:
+        try:
+            os.kill(container.state["Pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait(store, container)
+    except ProcessLookupError:
+        wait(store, container)
+
+
+def _signal_number(name: str) -> int:
+    text = name.upper()
+    if text.isdigit():
+        return int(text)
+    if not text.startswith("SIG"):
+        text = "SIG" + text
+    try:
+        return int(getattr(signal, text))
+    except AttributeError:
+        raise InvalidInput(f"Invalid signal: {name}") from None
+
+
+def remove(store: Store, container: Container, force: bool = False) -> None:
+    if container.running:
+        if not force:
+            raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
+                           "before attempting removal or force remove")
+        try:
+            os.kill(container.state["Pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait(store, container)
+    with store.lock():
+        if _exists(store, container):
+            store.containers.remove(container)
+
+
+def processes_of(container: Container) -> list[int]:
+    """Host pids of every process in the container's PID namespace."""
+    pid = container.state.get("Pid", 0)
+    try:
+        ns = os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.readlink(f"/proc/{entry}/ns/pid") == ns:
+                    found.append(int(entry))
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
+            user: str | None, tty: bool, detach: bool) -> int:
+    """Run a process inside a running container's namespaces and root."""
+    if not container.running:
+        raise Conflict(f"Container {container.id} is not running")
+    pid = container.state["Pid"]
+    ns_fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY) for ns in ("ipc", "uts", "net", "pid", "mnt")]
+    root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY)
+    config = container.config["Config"]
+    report_r, report_w = os.pipe2(os.O_CLOEXEC)
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(report_r)
+            for fd in ns_fds:
+                sc.setns(fd)
+            grandchild = os.fork()
+            if grandchild:
+                os.close(report_w)
+                _, status = os.waitpid(grandchild, 0)
+                os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
+                         else 128 + os.WTERMSIG(status))
+            if detach:
+                os.setsid()
+                devnull = os.open("/dev/null", os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+            os.fchdir(root_fd)
+            os.chroot(".")
+            uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "")
+            os.chdir(workdir or config.get("WorkingDir") or "/")
+            full_env = shim.container_env({**config, "Tty": tty}, home)
+            for item in env:
+                key = item.split("=", 1)[0]
+                full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
+            os.setgroups(groups)
+            os.setgid(gid)
+            os.setuid(uid)
+            program = shim._find_program(argv[0], full_env)
+            os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
+        except BaseException as exc:
+            code = 126 if isinstance(exc, PermissionError) else 127 if isinstance(exc, FileNotFoundError) else 126
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            os.write(report_w, json.dumps({"code": code, "message": message}).encode())
+            os._exit(code)
+    os.close(report_w)
+    for fd in ns_fds + [root_fd]:
+        os.close(fd)
+    _, status = os.waitpid(child, 0)
+    failure = shim._read_all(report_r)
+    os.close(report_r)
+    code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    if failure:
+        report = json.loads(failure)
+        print(f"OCI runtime exec failed: exec failed: unable to start container process: "
+              f"{report['message']}: unknown", file=sys.stderr)
+        return report["code"]
+    return code

@@ -1,0 +1,311 @@
+"""The per-container shim (like podman's conmon): owns the container's process, its log
+and its exit code. It is forked from the `strata` command that starts the container
+and lives on after that command returns (`run -d`).
+
+    strata ──fork──> (setsid, fork) shim ──fork──> A: unshare(mnt,uts,ipc,net,pid)
+                                                     └─fork──> B: PID 1 in the container
+A only waits for B (a process cannot join the PID namespace it creates); the shim
+relays B's output to log.json (and to the attached terminal, if any), records the
+exit code in state.json, and removes the container for --rm.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pwd  # noqa: F401  (kept for parity with exec user lookup)
+import selectors
+import signal
+import struct
+import sys
+import time
+from dataclasses import dataclass
+
+from reference_impl import humanize, rootfs
+from reference_impl import syscalls as sc
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass
+class Stdio:
+    """What the starting command hands the shim: its own fds when attached."""
+    stdin: int | None = None   # fd to feed the container's stdin (attached -i)
+    stdout: int | None = None  # attached output (the CLI's stdout)
+    stderr: int | None = None
+    keep_stdin_open: bool = False  # detached -i: stdin stays open with no writer
+
+
+def resolve_user(user: str, root: str = "/") -> tuple[int, int, list[int], str]:
+    """`user[:group]` by name or number, looked up in the container's /etc files."""
+    name, _, group = user.partition(":")
+    uid, gid, home = 0, 0, "/"
+    passwd = _read_db(f"{root}/etc/passwd")
+    if not name:
+        name = "0"
+    if name.isdigit():
+        uid = int(name)
+        for entry in passwd:
+            if entry[2] == name:
+                gid, home = int(entry[3]), entry[5]
+                break
+    else:
+        for entry in passwd:
+            if entry[0] == name:
+                uid, gid, home = int(entry[2]), int(entry[3]), entry[5]
+                break
+        else:
+            raise LookupError(f"unable to find user {name}: no matching entries in passwd file")
+    if group:
+        if group.isdigit():
+            gid = int(group)
+        else:
+            for entry in _read_db(f"{root}/etc/group"):
+                if entry[0] == group:
+                    gid = int(entry[2])
+                    break
+            else:
+                raise LookupError(f"unable to find group {group}: no matching entries in group file")
+    return uid, gid, [gid], home
+
+
+def _read_db(path: str) -> list[list[str]]:
+    try:
+        with open(path) as f:
+            return [line.rstrip("\n").split(":") for line in f if line.count(":") >= 2]
+    except OSError:
+        return []
+
+
+def container_env(config: dict, home: str) -> list[str]:
+    env = list(config.get("Env") or [])
+    keys = {e.split("=", 1)[0] for e in env}
+    extra = []
+    if "PATH" not in keys:
+        extra.append(f"PATH={DEFAULT_PATH}")
+    extra.append(f"HOSTNAME={config.get('Hostname', '')}")
+    if config.get("Tty") and "TERM" not in keys:
+        extra.append("TERM=xterm")
+    if "HOME" not in keys:
+        env.append(f"HOME={home or '/'}")
+    return extra + env
+
+
+def _find_program(program: str, env: list[str]) -> str:
+    if "/" in program:
+        return program
+    path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+    for d in path.split(":"):
+        candidate = os.path.join(d or ".", program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise FileNotFoundError(errno.ENOENT, f'exec: "{program}": executable file not found in $PATH')
+
+
+def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int], tty: bool) -> None:
+    """B: PID 1 of the container. Never returns."""
+    code = 125
+    try:
+        os.dup2(stdio_fds[0], 0)
+        os.dup2(stdio_fds[1], 1)
+        os.dup2(stdio_fds[2], 2)
+        if tty:
+            os.setsid()
+            import fcntl
+            import termios
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        config = spec["config"]
+        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"])
+        sc.sethostname(config.get("Hostname", ""))
+        sc.loopback_up()
+        workdir = config.get("WorkingDir") or "/"
+        os.makedirs(workdir, exist_ok=True)
+        os.chdir(workdir)
+        uid, gid, groups, home = resolve_user(config.get("User") or "")
+        env = container_env(config, home)
+        os.setgroups(groups)
+        os.setgid(gid)
+        os.setuid(uid)
+        argv = spec["argv"]
+        code = 127
+        program = _find_program(argv[0], env)
+        try:
+            os.execve(program, argv, dict(e.split("=", 1) for e in env if "=" in e))
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT,
+                                    f'exec: "{argv[0]}": stat {argv[0]}: no such file or directory') from None
+        except PermissionError:
+            code = 126
+            raise PermissionError(errno.EACCES, f'exec: "{argv[0]}": permission denied') from None
+    except BaseException as exc:  # report why, through the close-on-exec pipe
+        message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, PermissionError):
+            code = 126
+        try:
+            os.write(exec_report, json.dumps({"code": code, "message": message}).encode())
+        finally:
+            os._exit(code)
+
+
+def _namespace_parent(spec: dict, pid_report: int, exec_report: int, stdio_fds, tty: bool) -> None:
+    """A: create the namespaces, fork B into them, wait for it. Never returns."""
+    try:
+        sc.unshare(sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWNET | sc.CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:
+            os.close(pid_report)
+            _container_init(spec, exec_report, stdio_fds, tty)
+        os.write(pid_report, struct.pack("i", pid))
+        os.close(pid_report)
+        os.close(exec_report)
+        for fd in set(stdio_fds):
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
+                 else 128 + os.WTERMSIG(status))
+    except BaseException as exc:
+        try:
+            os.write(exec_report, json.dumps({"code": 125, "message": str(exc)}).encode())
+        finally:
+            os._exit(125)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
+class LogWriter:
+    """Docker's json-file format: one JSON object per line of output."""
+
+    def __init__(self, path):
+        self.file = open(path, "ab", buffering=0)
+        self.partial = {"stdout": b"", "stderr": b""}
+
+    def write(self, stream: str, data: bytes) -> None:
+        data = self.partial[stream] + data
+        lines = data.split(b"\n")
+        self.partial[stream] = lines.pop()
+        out = []
+        for line in lines:
+            out.append(json.dumps({"log": (line + b"\n").decode("utf-8", "replace"), "stream": stream,
+                                   "time": humanize.now_rfc3339()}) + "\n")
+        if out:
+            self.file.write("".join(out).encode())
+
+    def close(self) -> None:
+        for stream, rest in self.partial.items():
+            if rest:
+                self.file.write((json.dumps({"log": rest.decode("utf-8", "replace"), "stream": stream,
+                                             "time": humanize.now_rfc3339()}) + "\n").encode())
+        self.file.close()
+
+
+def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> None:
+    """The shim's life. `on_state(**values)` records state; `on_exit(code)` runs after exit
+    (e.g. removal for --rm). Writes to status_fd: {"started": pid} or {"error": …}, then
+    {"exit": code} once the container has exited. Never returns."""
+    tty = bool(spec["config"].get("Tty"))
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        if tty:
+            master, slave = os.openpty()
+            child_fds = (slave, slave, slave)
+            outputs = {master: "stdout"}
+        else:
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            if stdio.stdin is not None:
+                in_fd = stdio.stdin
+            elif stdio.keep_stdin_open:
+                in_fd, keep_writer = os.pipe()  # the shim keeps the writer: no EOF
+            else:
+                in_fd = os.open("/dev/null", os.O_RDONLY)
+            child_fds = (in_fd, out_w, err_w)
+            outputs = {out_r: "stdout", err_r: "stderr"}
+        pid_r, pid_w = os.pipe()
+        exec_r, exec_w = os.pipe2(os.O_CLOEXEC)
+        a = os.fork()
+        if a == 0:
+            os.close(pid_r)
+            os.close(exec_r)
+            _namespace_parent(spec, pid_w, exec_w, child_fds, tty)
+        os.close(pid_w)
+        os.close(exec_w)
+        for fd in set(child_fds):
+            if fd not in (stdio.stdin,):
+                os.close(fd)
+        raw_pid = _read_all(pid_r)
+        os.close(pid_r)
+        failure = _read_all(exec_r)
+        os.close(exec_r)
+        if failure or len(raw_pid) != 4:
+            report = json.loads(failure) if failure else {"code": 125, "message": "container init failed"}
+            os.waitpid(a, 0)
+            on_state(Status="created" if report["code"] in (126, 127) else "exited",
+                     ExitCode=report["code"], Error=report["message"], Pid=0)
+            os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
+            on_exit(report["code"], failed=True)
+            os._exit(0)
+        pid = struct.unpack("i", raw_pid)[0]
+        on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="",
+                 StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z")
+        os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
+        _relay(spec, outputs, stdio, master if tty else None)
+        _, status = os.waitpid(a, 0)
+        code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        on_state(Status="exited", ExitCode=code, Pid=0, FinishedAt=humanize.now_rfc3339())
+        on_exit(code, failed=False)
+        try:
+            os.write(status_fd, (json.dumps({"exit": code}) + "\n").encode())
+        except OSError:
+            pass
+    except BaseException as exc:  # the shim must never leave a starter waiting
+        try:
+            os.write(status_fd, (json.dumps({"error": {"code": 125, "message": str(exc)}}) + "\n").encode())
+        except OSError:
+            pass
+        print(f"strata shim: {exc!r}", file=sys.stderr)
+    os._exit(0)
+
+
+def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:
+    log = LogWriter(spec["log_path"])
+    selector = selectors.DefaultSelector()
+    for fd in outputs:
+        selector.register(fd, selectors.EVENT_READ)
+    if master is not None and stdio.stdin is not None:
+        selector.register(stdio.stdin, selectors.EVENT_READ)
+    open_outputs = set(outputs)
+    while open_outputs:
+        for key, _ in selector.select():
+            fd = key.fd
+            try:
+                data = os.read(fd, 65536)
+            except OSError:  # EIO on a pty whose other side closed
+                data = b""
+            if fd == stdio.stdin and master is not None:
+                if data:
+                    os.write(master, data)
+                else:
+                    selector.unregister(fd)
+                continue
+            if not data:
+                selector.unregister(fd)
+                open_outputs.discard(fd)
+                continue
+            stream = outputs[fd]
+            log.write(stream, data)
+            target = stdio.stdout if stream == "stdout" else stdio.stderr
+            if target is not None:
+                try:
+                    os.write(target, data)
+                except OSError:
+                    pass
+    log.close()
+    _ = time  # (time is used by callers through humanize)

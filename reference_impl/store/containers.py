@@ -1,0 +1,154 @@
+"""Container records under <root>/containers/<id>/ and names under <root>/names/.
+
+    config.json   what the container is (image, layers, command, env, ports …)
+    state.json    what it is doing (written by its shim): status, pid, exit code
+    upper/ work/  its overlayfs read-write layer
+    log.json      its output, one JSON object a line ({"stream", "log", "time"})
+
+A name is a symlink names/<name> -> <id>: creating it is atomic, so two `run
+--name x` at once cannot both win.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from reference_impl.errors import Conflict, NotFound
+from reference_impl.fsutil import read_json, write_json
+
+
+@dataclass
+class Container:
+    id: str
+    dir: Path
+    config: dict
+    state: dict
+
+    @property
+    def name(self) -> str:
+        return self.config["Name"]
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def running(self) -> bool:
+        return self.state.get("Status") == "running" and _alive(self.state.get("Pid", 0))
+
+    @property
+    def status(self) -> str:
+        status = self.state.get("Status", "created")
+        if status == "running" and not self.running:
+            return "exited"
+        return status
+
+    @property
+    def upper(self) -> Path:
+        return self.dir / "upper"
+
+    @property
+    def log_path(self) -> Path:
+        return self.dir / "log.json"
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+class ContainerStore:
+    def __init__(self, root: Path):
+        self.dir = root / "containers"
+        self.names = root / "names"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.names.mkdir(parents=True, exist_ok=True)
+
+    def new_id(self) -> str:
+        while True:
+            cid = secrets.token_hex(32)
+            if not cid[:12].isdigit() and not (self.dir / cid).exists():
+                return cid
+
+    def create(self, config: dict) -> Container:
+        cid = config["Id"]
+        name = config["Name"]
+        try:
+            os.symlink(cid, self.names / name)
+        except FileExistsError:
+            owner = os.readlink(self.names / name)
+            raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
+                           f'"{owner}". You have to remove (or rename) that container to be able to '
+                           f"reuse that name.") from None
+        directory = self.dir / cid
+        for sub in ("upper", "work"):
+            (directory / sub).mkdir(parents=True)
+        write_json(directory / "state.json", {"Status": "created", "Pid": 0, "ExitCode": 0,
+                                              "StartedAt": "", "FinishedAt": ""}, durable=False)
+        write_json(directory / "config.json", config)
+        return self.get(cid)
+
+    def get(self, cid: str) -> Container:
+        directory = self.dir / cid
+        config = read_json(directory / "config.json")
+        if config is None:
+            raise NotFound(f"No such container: {cid}")
+        return Container(cid, directory, config, read_json(directory / "state.json", {}))
+
+    def ids(self) -> list[str]:
+        return [d.name for d in self.dir.iterdir() if (d / "config.json").exists()]
+
+    def all(self) -> list[Container]:
+        found = []
+        for cid in self.ids():
+            try:
+                found.append(self.get(cid))
+            except NotFound:
+                continue
+        return sorted(found, key=lambda c: c.config.get("CreatedNs", 0), reverse=True)
+
+    def resolve(self, text: str) -> Container:
+        """A name, full id or unique id prefix (Docker's order: full id, name, prefix)."""
+        if (self.dir / text / "config.json").exists():
+            return self.get(text)
+        link = self.names / text.lstrip("/")
+        if "/" not in text.lstrip("/") and os.path.islink(link):
+            return self.get(os.readlink(link))
+        matches = [cid for cid in self.ids() if cid.startswith(text)] if text else []
+        if len(matches) == 1:
+            return self.get(matches[0])
+        if len(matches) > 1:
+            raise NotFound(f"Multiple IDs found with provided prefix: {text}")
+        raise NotFound(f"No such container: {text}")
+
+    def set_state(self, container: Container, **values) -> None:
+        state = read_json(container.dir / "state.json", {})
+        state.update(values)
+        write_json(container.dir / "state.json", state, durable=False)
+        container.state = state
+
+    def remove(self, container: Container) -> None:
+        link = self.names / container.name
+        if os.path.islink(link) and os.readlink(link) == container.id:
+            os.unlink(link)
+        trash = self.dir / f".gone-{container.id}-{time.monotonic_ns()}"
+        try:
+            os.rename(container.dir, trash)
+        except FileNotFoundError:  # removed already (--rm racing rm -f)
+            return
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def layers_in_use(self) -> set[str]:
+        used: set[str] = set()
+        for container in self.all():
+            used.update(container.config.get("Layers", []))
+        return used

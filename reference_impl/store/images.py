@@ -1,0 +1,238 @@
+"""Layers, image configs and tags under one root.
+
+    <root>/layers/<diff hex>/diff/        the layer, extracted for overlayfs
+    <root>/layers/<diff hex>/layer.tar    the layer tar itself (save, push)
+    <root>/images/<id hex>/config.json    the image config; id = sha256 of these bytes
+    <root>/images/<id hex>/meta.json      what Docker keeps beside it: parent, digests
+    <root>/repositories.json              {"name:tag": "sha256:<id>"}
+
+Writers hold the store lock; every file is written atomically; a layer becomes
+visible by a rename of its complete directory, so a reader never sees half of it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from reference_impl import layers, refs
+from reference_impl.errors import Conflict, InvalidInput, NotFound
+from reference_impl.fsutil import atomic_write, locked, read_json, write_json
+
+
+def hex_of(digest: str) -> str:
+    return digest.removeprefix("sha256:")
+
+
+@dataclass
+class Image:
+    id: str
+    config: dict
+    raw: bytes
+    meta: dict
+
+    @property
+    def short_id(self) -> str:
+        return hex_of(self.id)[:12]
+
+    @property
+    def diff_ids(self) -> list[str]:
+        return self.config.get("rootfs", {}).get("diff_ids", [])
+
+    @property
+    def parent(self) -> str:
+        return self.meta.get("parent", "")
+
+    @property
+    def labels(self) -> dict:
+        return (self.config.get("config") or {}).get("Labels") or {}
+
+
+class ImageStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.layers_dir = root / "layers"
+        self.images_dir = root / "images"
+        self.tmp_dir = root / "tmp"
+        self.tags_file = root / "repositories.json"
+        for d in (self.layers_dir, self.images_dir, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def lock(self, shared: bool = False):
+        return locked(self.root / "store.lock", shared)
+
+    # --- layers ------------------------------------------------------------------
+    def layer_path(self, diff_id: str) -> Path:
+        return self.layers_dir / hex_of(diff_id)
+
+    def has_layer(self, diff_id: str) -> bool:
+        return (self.layer_path(diff_id) / "diff").is_dir()
+
+    def layer_diff_dir(self, diff_id: str) -> Path:
+        return self.layer_path(diff_id) / "diff"
+
+    def layer_tar(self, diff_id: str) -> Path:
+        return self.layer_path(diff_id) / "layer.tar"
+
+    def add_layer(self, tar_path: Path, diff_id: str) -> None:
+        """Adopt an uncompressed layer tar (moved, not copied); idempotent."""
+        if self.has_layer(diff_id):
+            tar_path.unlink()
+            return
+        staging = Path(tempfile.mkdtemp(dir=self.tmp_dir, prefix="layer-"))
+        try:
+            (staging / "diff").mkdir()
+            layers.extract(tar_path, staging / "diff")
+            os.replace(tar_path, staging / "layer.tar")
+            atomic_write(staging / "size", str(layers.tree_size(staging / "diff")).encode(), durable=False)
+            os.sync()
+            try:
+                os.rename(staging, self.layer_path(diff_id))
+            except OSError:  # another process adopted the same layer first
+                shutil.rmtree(staging, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if tar_path.exists():
+                tar_path.unlink()
+            raise
+
+    def layer_size(self, diff_id: str) -> int:
+        try:
+            return int((self.layer_path(diff_id) / "size").read_text())
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def spool(self, stream) -> tuple[Path, str]:
+        return layers.spool_uncompressed(stream, self.tmp_dir)
+
+    # --- images ------------------------------------------------------------------
+    def put_image(self, config: dict | bytes, parent: str = "") -> str:
+        raw = config if isinstance(config, bytes) else json.dumps(config, separators=(",", ":")).encode()
+        image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+        cfg = json.loads(raw)
+        for diff_id in cfg.get("rootfs", {}).get("diff_ids", []):
+            if not self.has_layer(diff_id):
+                raise InvalidInput(f"layer {diff_id} is not in the store")
+        directory = self.images_dir / hex_of(image_id)
+        if not (directory / "config.json").exists():
+            atomic_write(directory / "config.json", raw)
+        meta = read_json(directory / "meta.json", {})
+        if parent and not meta.get("parent"):
+            meta["parent"] = parent
+        meta.setdefault("added", time.time())
+        write_json(directory / "meta.json", meta)
+        return image_id
+
+    def get(self, image_id: str) -> Image:
+        directory = self.images_dir / hex_of(image_id)
+        try:
+            raw = (directory / "config.json").read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"No such image: {image_id}") from None
+        return Image("sha256:" + hex_of(image_id), json.loads(raw), raw,
+                     read_json(directory / "meta.json", {}))
+
+    def set_meta(self, image_id: str, **values) -> None:
+        path = self.images_dir / hex_of(image_id) / "meta.json"
+        meta = read_json(path, {})
+        meta.update(values)
+        write_json(path, meta)
+
+    def ids(self) -> list[str]:
+        found = []
+        for d in self.images_dir.iterdir():
+            if (d / "config.json").exists():
+                found.append("sha256:" + d.name)
+        return found
+
+    def all(self) -> list[Image]:
+        images = []
+        for image_id in self.ids():
+            try:
+                images.append(self.get(image_id))
+            except NotFound:
+                continue
+        return images
+
+    def children(self, image_id: str) -> list[str]:
+        return [img.id for img in self.all() if img.parent == image_id]
+
+    def delete_image(self, image_id: str) -> None:
+        shutil.rmtree(self.images_dir / hex_of(image_id), ignore_errors=True)
+
+    # --- tags ----------------------------------------------------------------------
+    def tags(self) -> dict[str, str]:
+        return read_json(self.tags_file, {})
+
+    def set_tag(self, ref: refs.Reference, image_id: str) -> str | None:
+        """Point ref at image_id; returns the image it pointed at before, if another."""
+        tags = self.tags()
+        key = str(ref)
+        previous = tags.get(key)
+        tags[key] = image_id
+        write_json(self.tags_file, tags)
+        return previous if previous != image_id else None
+
+    def remove_tag(self, key: str) -> None:
+        tags = self.tags()
+        if tags.pop(key, None) is not None:
+            write_json(self.tags_file, tags)
+
+    def refs_of(self, image_id: str) -> list[str]:
+        return sorted(k for k, v in self.tags().items() if v == image_id and "@" not in k)
+
+    def digests_of(self, image_id: str) -> list[str]:
+        return sorted(k for k, v in self.tags().items() if v == image_id and "@" in k)
+
+    def resolve(self, text: str) -> str:
+        """A tag, digest reference, full or short id -> image id (Docker's order)."""
+        tags = self.tags()
+        if refs.ID_PREFIX.match(text) and len(text.removeprefix("sha256:")) == 64:
+            if (self.images_dir / hex_of(text) / "config.json").exists():
+                return "sha256:" + hex_of(text)
+            raise NotFound(f"No such image: {text}")
+        try:
+            ref = refs.parse_tagged(text)
+        except InvalidInput:
+            ref = None
+        if ref is not None and str(ref) in tags:
+            return tags[str(ref)]
+        if ref is not None and ref.digest and ref.tag:
+            digest_only = str(refs.Reference(ref.name, None, ref.digest))
+            if digest_only in tags:
+                return tags[digest_only]
+        if refs.ID_PREFIX.match(text):
+            prefix = hex_of(text)
+            matches = [d.name for d in self.images_dir.iterdir()
+                       if d.name.startswith(prefix) and (d / "config.json").exists()]
+            if len(matches) == 1:
+                return "sha256:" + matches[0]
+            if len(matches) > 1:
+                raise Conflict(f"ambiguous image id prefix {text}")
+        if ref is None:
+            raise InvalidInput("invalid reference format")
+        raise NotFound(f"No such image: {ref}")
+
+    # --- garbage -------------------------------------------------------------------
+    def collect_layers(self, in_use_by_containers: set[str]) -> list[str]:
+        """Remove layers no image and no container uses; returns their diff ids."""
+        used = set(in_use_by_containers)
+        for image in self.all():
+            used.update(image.diff_ids)
+        removed = []
+        for d in self.layers_dir.iterdir():
+            diff_id = "sha256:" + d.name
+            if diff_id not in used:
+                trash = self.tmp_dir / f"gone-{d.name}-{os.getpid()}"
+                try:
+                    os.rename(d, trash)
+                except OSError:
+                    continue
+                shutil.rmtree(trash, ignore_errors=True)
+                removed.append(diff_id)
+        return removed

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""A docker CLI that deviates from Docker in one chosen way: ``deviant.py MODE ARGS...``.
+
+Each mode is a plausible bug of a Docker-compatible engine. The sensitivity tests
+run the suite's checks against these wrappers and require the check that names
+the behaviour to fail.
+"""
+import os
+import re
+import subprocess
+import sys
+
+DOCKER = os.environ.get("STRATA_DEVIANT_DOCKER", "docker")
+
+
+def docker(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([DOCKER, *args], **kwargs)
+
+
+def passthrough(args) -> None:
+    os.execvp(DOCKER, [DOCKER, *args])
+
+
+def filtered(args, keep) -> None:
+    """Run docker, drop stdout lines for which keep(line) is false."""
+    out = docker(*args, stdout=subprocess.PIPE, text=True)
+    sys.stdout.write("".join(line for line in out.stdout.splitlines(True) if keep(line)))
+    sys.exit(out.returncode)
+
+
+def verb_index(args) -> int:
+    """Index of the subcommand (the first word that is not a global option)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in ("-H", "--host", "--config", "--context", "-l", "--log-level") else 1
+    return i
+
+
+def insert_after_verb(args, *extra) -> list[str]:
+    i = verb_index(args)
+    return [*args[: i + 1], *extra, *args[i + 1:]]
+
+
+def rewrite_publish(args, rewrite) -> list[str]:
+    out, i = [], 0
+    while i < len(args):
+        if args[i] in ("-p", "--publish") and i + 1 < len(args):
+            out += [args[i], rewrite(args[i + 1])]
+            i += 2
+        else:
+            out.append(args[i])
+            i += 1
+    return out
+
+
+def drop_address(spec: str) -> str:
+    parts = spec.split(":")
+    return ":".join(parts[1:]) if len(parts) == 3 else spec
+
+
+def wrong_container_port(spec: str) -> str:
+    head, _, port = spec.rpartition(":")
+    number, slash, proto = port.partition("/")
+    shifted = str(int(number) + 1) if number.isdigit() else number
+    return f"{head}{':' if head else ''}{shifted}{slash}{proto}"
+
+
+def commit_whole_filesystem(args) -> None:
+    """commit as export | import: one layer holding the container's whole filesystem."""
+    i = verb_index(args)
+    rest = [a for a in args[i + 1:] if not a.startswith("-")]
+    container, repo = rest[0], rest[1] if len(rest) > 1 else ""
+    export = subprocess.Popen([DOCKER, "export", container], stdout=subprocess.PIPE)
+    imported = docker("import", "-", *([repo] if repo else []), stdin=export.stdout)
+    export.wait()
+    sys.exit(imported.returncode or export.returncode)
+
+
+def keep_tag_on_rmi(args) -> None:
+    """rmi that says it untagged but removes nothing."""
+    i = verb_index(args)
+    refs = [a for a in args[i + 1:] if not a.startswith("-")]
+    for ref in refs:
+        if docker("image", "inspect", ref, capture_output=True).returncode != 0:
+            passthrough(args)
+        print(f"Untagged: {ref if ':' in ref else ref + ':latest'}")
+    sys.exit(0)
+
+
+def rmi_any_tag(args) -> None:
+    """rmi NAME without a tag removes whichever tag NAME has, instead of NAME:latest."""
+    i = verb_index(args)
+    fixed = list(args)
+    for j in range(i + 1, len(args)):
+        ref = args[j]
+        if not ref.startswith("-") and ":" not in ref.rsplit("/", 1)[-1]:
+            tags = docker("images", "--format", "{{.Repository}}:{{.Tag}}", ref,
+                          capture_output=True, text=True).stdout.split()
+            if tags:
+                fixed[j] = tags[0]
+    passthrough(fixed)
+
+
+def main(argv) -> None:
+    mode, args = argv[1], argv[2:]
+    verb = args[verb_index(args)] if verb_index(args) < len(args) else ""
+    if mode == "no-cache" and verb == "build":
+        passthrough(insert_after_verb(args, "--no-cache"))
+    if mode == "force-rmi" and verb == "rmi":
+        passthrough(insert_after_verb(args, "-f"))
+    if mode == "drop-publish-address" and verb in ("run", "create"):
+        passthrough(rewrite_publish(args, drop_address))
+    if mode == "wrong-container-port" and verb in ("run", "create"):
+        passthrough(rewrite_publish(args, wrong_container_port))
+    if mode == "hide-using-cache" and verb == "build":
+        filtered(args, lambda line: "Using cache" not in line)
+    if mode == "commit-whole-filesystem" and verb == "commit":
+        commit_whole_filesystem(args)
+    if mode == "keep-tag-on-rmi" and verb == "rmi":
+        keep_tag_on_rmi(args)
+    if mode == "diff-hides-deletes" and verb == "diff":
+        filtered(args, lambda line: not line.startswith("D "))
+    if mode == "port-any-address" and verb == "port":
+        filtered_sub = docker(*args, stdout=subprocess.PIPE, text=True)
+        sys.stdout.write(re.sub(r"127\.0\.0\.1", "0.0.0.0", filtered_sub.stdout))
+        sys.exit(filtered_sub.returncode)
+    if mode == "rmi-any-tag" and verb == "rmi":
+        rmi_any_tag(args)
+    passthrough(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

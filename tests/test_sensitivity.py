@@ -1,0 +1,44 @@
+"""DESIGN principle 4: a check that cannot fail is a defect.
+
+Each deviating implementation (tests/sensitivity/deviant.py, a wrapper around the
+real docker CLI) must be caught: the checks named for it must *fail* on it — a
+non-conformance, not a harness error and not a skip.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVIANTS = ROOT / "tests" / "sensitivity" / "deviants.toml"
+
+# deviant -> the checks that state the behaviour it breaks
+CAUGHT_BY = {
+}
+
+
+def run_checks(deviant: str, checks: list[str], tmp_path: Path) -> dict[str, str]:
+    report_dir = tmp_path / "report"
+    cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q",
+           "--basetemp", str(tmp_path / "basetemp"),
+           "--impl-file", str(DEVIANTS), "--impl", deviant, "--require-impl", deviant,
+           "--report-dir", str(report_dir), *checks]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    results = report_dir / "results.json"
+    assert results.exists(), f"the nested suite wrote no results:\n{out.stdout}\n{out.stderr}"
+    data = json.loads(results.read_text())
+    assert not data["leaks"], f"the nested run leaked: {data['leaks']}"
+    return {r["check"]: r["outcome"] for r in data["checks"]}
+
+
+@pytest.mark.parametrize("deviant", sorted(CAUGHT_BY))
+def test_deviating_implementation_is_caught(deviant, tmp_path, record_property):
+    checks = CAUGHT_BY[deviant]
+    outcomes = run_checks(deviant, checks, tmp_path)
+    expected = {f"{c}[{deviant}]" for c in checks}
+    assert set(outcomes) == expected, f"ran {sorted(outcomes)}, expected {sorted(expected)}"
+    caught = all(outcome == "fail" for outcome in outcomes.values())
+    record_property("strata_deviant_caught", caught)
+    assert caught, f"{deviant} was not caught: {outcomes}"
