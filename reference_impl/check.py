@@ -47,15 +47,12 @@ def problems(store: Store, deep: bool = True) -> list[str]:
                 found.append(f"container {container.short_id}: layer {diff_id} is missing")
         if not container.upper.is_dir():
             found.append(f"container {container.short_id}: its layer is missing")
-    for link in store.containers.names.iterdir():
-        target = store.containers.dir / os.readlink(link) / "config.json"
-        if not target.exists():
-            found.append(f"name {link.name}: held by a container that does not exist")
     return found
 
 
 def repair_staging(store: Store) -> int:
-    """Remove leftovers of interrupted writes (never visible to readers)."""
+    """Remove leftovers of interrupted writes (never visible to readers): staging files,
+    half-made containers, names that point at no container."""
     removed = 0
     with store.lock():
         for entry in store.images.tmp_dir.iterdir():
@@ -69,7 +66,7 @@ def repair_staging(store: Store) -> int:
                 link.unlink()
                 removed += 1
         for entry in store.containers.dir.iterdir():
-            if not (entry / "config.json").exists():
+            if entry.name.startswith(".") or not (entry / "config.json").exists():
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed

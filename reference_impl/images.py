@@ -5,7 +5,7 @@ import copy
 import platform
 
 from reference_impl import changes as config_changes
-from reference_impl import humanize, refs
+from reference_impl import humanize, layers, refs
 from reference_impl.store import Image, Store, hex_of
 
 DOCKER_VERSION = "20.10.24"  # the Docker whose image format we write
@@ -74,6 +74,20 @@ def import_layer(store: Store, stream, ref: refs.Reference | None, change_lines:
         if ref is not None:
             tag(store, image_id, ref)
     return image_id
+
+
+def layer_from_directory(store: Store, directory, scratch) -> str | None:
+    """Add a layer of a directory's contents (a container's upper layer, a COPY's files);
+    None when it is empty: Docker then records an empty_layer history entry instead."""
+    import secrets
+    from pathlib import Path
+    if not any(Path(directory).iterdir()):
+        return None
+    tar_path = Path(scratch) / f".layer-{secrets.token_hex(8)}.tar"
+    diff_id = layers.write_diff_tar(Path(directory), tar_path)
+    with store.lock():
+        store.images.add_layer(tar_path, diff_id)
+    return diff_id
 
 
 def tag(store: Store, image_id: str, ref: refs.Reference) -> None:

@@ -120,8 +120,9 @@ def _escapes(base_rel: str, target: str) -> bool:
     return False
 
 
-def extract(tar_path: Path, root: Path) -> None:
-    """Unpack a layer tar into an (empty) overlay layer directory."""
+def extract(tar_path: Path, root: Path, apply_whiteouts: bool = False) -> None:
+    """Unpack a layer tar into an (empty) overlay layer directory; with apply_whiteouts,
+    onto a flat filesystem instead (whiteouts delete what lower layers put there)."""
     dir_times: list[tuple[Path, int]] = []
     with tarfile.open(tar_path, "r:") as tar:
         for member in tar:
@@ -131,12 +132,17 @@ def extract(tar_path: Path, root: Path) -> None:
             base = rel.rsplit("/", 1)[-1]
             path = _ensure_parent(root, rel)
             if base == OPAQUE_MARKER:
-                os.setxattr(path.parent, OPAQUE_XATTR, b"y")
+                if apply_whiteouts:  # the marker comes right after its directory's own entry
+                    for child in path.parent.iterdir():
+                        _remove(child)
+                else:
+                    os.setxattr(path.parent, OPAQUE_XATTR, b"y")
                 continue
             if base.startswith(WHITEOUT_PREFIX):
                 hidden = path.with_name(base[len(WHITEOUT_PREFIX):])
                 _remove(hidden)
-                os.mknod(hidden, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+                if not apply_whiteouts:
+                    os.mknod(hidden, stat.S_IFCHR | 0o000, os.makedev(0, 0))
                 continue
             if member.isdir():
                 if os.path.lexists(path) and not (path.is_dir() and not path.is_symlink()):
@@ -206,17 +212,39 @@ def walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                 stack.append(child)
 
 
+def _lower_children(lowers: list[Path], rel: str) -> set[str]:
+    """Names a directory has in the merged lower layers (top layer first in lowers)."""
+    names: set[str] = set()
+    hidden: set[str] = set()
+    for lower in lowers:
+        directory = lower / rel
+        if not directory.is_dir() or directory.is_symlink():
+            continue
+        for entry in os.scandir(directory):
+            st = entry.stat(follow_symlinks=False)
+            if _is_whiteout(st):
+                hidden.add(entry.name)
+            elif entry.name not in hidden:
+                names.add(entry.name)
+        if _is_opaque(directory):
+            break
+    return names
+
+
 def changes(upper: Path, lowers: list[Path]) -> list[tuple[str, str]]:
-    """Docker's `diff`: (kind, /path) with kind A, C or D, sorted by path."""
+    """Docker's `diff`: (kind, /path) with kind A, C or D, sorted by path. lowers: top first.
+    An opaque directory (removed and made again) lists what it hid below as deleted."""
     result = []
     for rel, st in walk(upper):
         in_lower = any(os.path.lexists(lower / rel) for lower in lowers)
         if _is_whiteout(st):
             result.append(("D", "/" + rel))
-        elif in_lower:
-            result.append(("C", "/" + rel))
-        else:
-            result.append(("A", "/" + rel))
+            continue
+        result.append(("C" if in_lower else "A", "/" + rel))
+        if stat.S_ISDIR(st.st_mode) and _is_opaque(upper / rel):
+            present = set(os.listdir(upper / rel))
+            for name in _lower_children(lowers, rel) - present:
+                result.append(("D", f"/{rel}/{name}"))
     return sorted(result, key=lambda kv: kv[1])
 
 

@@ -438,8 +438,8 @@ def output_top(cells: list[list[str]]) -> str:
 
 def cmd_diff(store: Store, args) -> int:
     container = store.containers.resolve(args.container)
-    lowers = [container.dir / "init"] + [store.images.layer_diff_dir(d) for d in container.config["Layers"]]
-    for kind, path in layers.changes(container.upper, [l for l in lowers if l.name != "init"]):
+    lowers = [store.images.layer_diff_dir(d) for d in reversed(container.config["Layers"])]
+    for kind, path in layers.changes(container.upper, lowers):
         print(f"{kind} {path}")
     return 0
 
@@ -450,18 +450,17 @@ def cmd_commit(store: Store, args) -> int:
     image = store.images.get(container.config["Image"]) if _image_exists(store, container) else None
     base_config = image.config if image else {"rootfs": {"diff_ids": container.config["Layers"]},
                                                "history": []}
-    tar_path = store.images.tmp_dir / f".commit-{container.id}-{os.getpid()}.tar"
-    diff_id = layers.write_diff_tar(container.upper, tar_path)
+    diff_id = images.layer_from_directory(store, container.upper, store.images.tmp_dir)
     created = humanize.now_rfc3339()
     config = images.apply_changes(container.config["Config"], args.change)
     history = list(base_config.get("history") or []) + [images.history_entry(
         created, " ".join(container.config["Config"].get("Cmd") or []),
-        comment=args.message, author=args.author)]
-    new = images.new_config(config, [*container.config["Layers"], diff_id], history, created=created,
+        comment=args.message, author=args.author, empty_layer=diff_id is None)]
+    diff_ids = [*container.config["Layers"], *([diff_id] if diff_id else [])]
+    new = images.new_config(config, diff_ids, history, created=created,
                             container=container.id, container_config=container.config["Config"],
                             author=args.author, comment=args.message)
     with store.lock():
-        store.images.add_layer(tar_path, diff_id)
         image_id = store.images.put_image(new, parent=container.config["Image"])
         if ref is not None:
             images.tag(store, image_id, ref)

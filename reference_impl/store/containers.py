@@ -80,21 +80,28 @@ class ContainerStore:
                 return cid
 
     def create(self, config: dict) -> Container:
-        cid = config["Id"]
-        name = config["Name"]
-        try:
-            os.symlink(cid, self.names / name)
-        except FileExistsError:
-            owner = os.readlink(self.names / name)
-            raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
-                           f'"{owner}". You have to remove (or rename) that container to be able to '
-                           f"reuse that name.") from None
-        directory = self.dir / cid
+        """Make a container visible all at once (caller holds the store lock): its directory
+        is prepared aside, the name is claimed, then the directory is renamed into place.
+        A crash in between leaves only a name pointing nowhere, which counts as free."""
+        cid, name = config["Id"], config["Name"]
+        staging = self.dir / f".partial-{cid}"
         for sub in ("upper", "work"):
-            (directory / sub).mkdir(parents=True)
-        write_json(directory / "state.json", {"Status": "created", "Pid": 0, "ExitCode": 0,
-                                              "StartedAt": "", "FinishedAt": ""}, durable=False)
-        write_json(directory / "config.json", config)
+            (staging / sub).mkdir(parents=True)
+        write_json(staging / "state.json", {"Status": "created", "Pid": 0, "ExitCode": 0,
+                                            "StartedAt": "", "FinishedAt": ""}, durable=False)
+        write_json(staging / "config.json", config)
+        link = self.names / name
+        if os.path.islink(link):
+            owner = os.readlink(link)
+            if (self.dir / owner / "config.json").exists():
+                shutil.rmtree(staging, ignore_errors=True)
+                raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
+                               f'"{owner}". You have to remove (or rename) that container to be able to '
+                               f"reuse that name.")
+        claim = self.names / f".{name}.{cid[:12]}"
+        os.symlink(cid, claim)
+        os.replace(claim, link)
+        os.rename(staging, self.dir / cid)
         return self.get(cid)
 
     def get(self, cid: str) -> Container:
@@ -105,7 +112,8 @@ class ContainerStore:
         return Container(cid, directory, config, read_json(directory / "state.json", {}))
 
     def ids(self) -> list[str]:
-        return [d.name for d in self.dir.iterdir() if (d / "config.json").exists()]
+        return [d.name for d in self.dir.iterdir()
+                if not d.name.startswith(".") and (d / "config.json").exists()]
 
     def all(self) -> list[Container]:
         found = []
@@ -121,7 +129,8 @@ class ContainerStore:
         if (self.dir / text / "config.json").exists():
             return self.get(text)
         link = self.names / text.lstrip("/")
-        if "/" not in text.lstrip("/") and os.path.islink(link):
+        if "/" not in text.lstrip("/") and not text.startswith(".") and os.path.islink(link) \
+                and (self.dir / os.readlink(link) / "config.json").exists():
             return self.get(os.readlink(link))
         matches = [cid for cid in self.ids() if cid.startswith(text)] if text else []
         if len(matches) == 1:

@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""`run --rm BASE true` on strata and on docker, side by side, interleaved.
+
+    .venv/bin/python bench/run_latency.py [-n 30]
+
+Prints each engine's latency and strata/docker (goal: <= 0.5, issue 3).
+"""
+import argparse
+import statistics
+
+from common import ENGINES, BaseImages, summary, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=30, help="runs per engine (default 30)")
+    args = parser.parse_args()
+    samples = {name: [] for name in ENGINES}
+    with BaseImages(ENGINES) as ref:
+        for argv in ENGINES.values():  # warm-up
+            timed([*argv, "run", "--rm", ref, "true"])
+        for _ in range(args.n):
+            for name, argv in ENGINES.items():
+                samples[name].append(timed([*argv, "run", "--rm", ref, "true"]))
+    for name, values in samples.items():
+        print(f"{name:7s} run --rm BASE true: {summary(values)}")
+    ratio = statistics.median(samples["strata"]) / statistics.median(samples["docker"])
+    print(f"strata/docker (median): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

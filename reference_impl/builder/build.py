@@ -1,0 +1,389 @@
+"""The classic builder: each instruction, top to bottom, makes a new image from the previous
+one — metadata steps in their `#(nop)` form, RUN in a real container whose layer is
+committed, COPY/ADD as a layer of the copied files — printing Docker's classic output."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reference_impl import changes, humanize, images, layers, refs, runtime
+from reference_impl.builder import cache, context, copying
+from reference_impl.builder.parser import Instruction, parse
+from reference_impl.builder.substitution import substitute
+from reference_impl.errors import EngineError, InvalidInput, NotFound
+from reference_impl.store import Store, hex_of
+
+DEFAULT_SHELL = ["/bin/sh", "-c"]
+METADATA = {"ENV", "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "USER", "VOLUME", "STOPSIGNAL",
+            "MAINTAINER", "ONBUILD", "SHELL", "ARG", "HEALTHCHECK"}
+SUBSTITUTED = {"ENV", "ADD", "COPY", "WORKDIR", "EXPOSE", "VOLUME", "USER", "LABEL", "STOPSIGNAL",
+               "ARG", "FROM", "ONBUILD"}
+BUILTIN_ARGS = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+                "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
+
+
+class BuildError(EngineError):
+    prefix = ""
+
+
+@dataclass
+class Options:
+    context_dir: Path
+    dockerfile: str = "Dockerfile"
+    tags: list[str] = field(default_factory=list)
+    no_cache: bool = False
+    build_args: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    rm: bool = True
+    force_rm: bool = False
+    quiet: bool = False
+    target: str | None = None
+
+
+@dataclass
+class Stage:
+    image_id: str
+    config: dict
+    name: str | None
+    declared_args: dict[str, str | None] = field(default_factory=dict)
+    shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
+    cmd_set: bool = False
+    diff_ids: list[str] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+class Builder:
+    def __init__(self, store: Store, options: Options, workdir: Path):
+        self.store = store
+        self.options = options
+        self.workdir = workdir
+        self.context = workdir / "context"
+        self.stages: list[Stage] = []
+        self.stage: Stage | None = None
+        self.used_args: set[str] = set()
+        self.global_args: dict[str, str | None] = {}
+
+    # --- the run ------------------------------------------------------------------------
+    def run(self, instructions: list[Instruction]) -> str:
+        total = len(instructions)
+        for number, instruction in enumerate(instructions, start=1):
+            out(f"Step {number}/{total} : {instruction.original}")
+            if self.stage is None and instruction.keyword not in ("FROM", "ARG"):
+                raise BuildError("Please provide a source image with `from` prior to commit")
+            getattr(self, f"do_{instruction.keyword.lower()}", self.do_metadata)(instruction)
+        unused = sorted(set(self.options.build_args) - self.used_args - BUILTIN_ARGS)
+        if unused:
+            out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
+        if self.stage is None:
+            raise BuildError("No image was generated. Is your Dockerfile empty?")
+        return self.stage.image_id
+
+    # --- helpers ------------------------------------------------------------------------
+    def _env(self) -> dict[str, str]:
+        env = {}
+        for name, value in self.stage.declared_args.items():
+            if name in self.options.build_args:
+                env[name] = self.options.build_args[name]
+            elif value is not None:
+                env[name] = value
+        for item in self.stage.config.get("Env") or []:
+            key, _, value = item.partition("=")
+            env[key] = value
+        return env
+
+    def _args_in_effect(self) -> list[str]:
+        pairs = []
+        for name, default in self.stage.declared_args.items():
+            value = self.options.build_args.get(name, default)
+            if value is not None:
+                pairs.append(f"{name}={value}")
+        return pairs
+
+    def _commit(self, step_config: dict, new_config: dict, *, diff_id: str | None, created_by: str,
+                container_id: str = "") -> str:
+        created = humanize.now_rfc3339()
+        diff_ids = list(self.stage.diff_ids) + ([diff_id] if diff_id else [])
+        history = list(self.stage.history) + [images.history_entry(
+            created, created_by, empty_layer=diff_id is None)]
+        image = images.new_config(new_config, diff_ids, history, created=created,
+                                  container=container_id, container_config=step_config)
+        with self.store.lock():
+            image_id = self.store.images.put_image(image, parent=self.stage.image_id)
+        self._advance(image_id)
+        return image_id
+
+    def _advance(self, image_id: str) -> None:
+        image = self.store.images.get(image_id)
+        self.stage.image_id = image_id
+        self.stage.config = copy.deepcopy(image.config.get("config") or {})
+        self.stage.diff_ids = list(image.diff_ids)
+        self.stage.history = list(image.config.get("history") or [])
+
+    def _cached(self, step_config: dict) -> bool:
+        if self.options.no_cache or not self.stage.image_id:
+            return False
+        hit = cache.lookup(self.store, self.stage.image_id, step_config)
+        if hit is None:
+            return False
+        out(" ---> Using cache")
+        self._advance(hit)
+        out(f" ---> {hex_of(hit)[:12]}")
+        return True
+
+    def _step_config(self, cmd: list[str]) -> dict:
+        config = copy.deepcopy(self.stage.config)
+        config["Cmd"] = cmd
+        return config
+
+    def _nop(self, comment: str) -> list[str]:
+        return [*self.stage.shell, "#(nop) ", comment]
+
+    # --- FROM ---------------------------------------------------------------------------
+    def do_from(self, ins: Instruction) -> None:
+        words = substitute(ins.args, {k: v for k, v in self.global_args.items() if v is not None}).split()
+        name = words[2].lower() if len(words) == 3 and words[1].upper() == "AS" else None
+        if len(words) not in (1, 3) or (len(words) == 3 and name is None):
+            raise BuildError(f"FROM requires either one or three arguments")
+        source = words[0]
+        previous = {s.name: s for s in self.stages if s.name}
+        if source in previous:
+            base = previous[source]
+            self.stage = Stage(base.image_id, copy.deepcopy(base.config), name,
+                               diff_ids=list(base.diff_ids), history=list(base.history))
+        elif source == "scratch":
+            self.stage = Stage("", {}, name)
+        else:
+            try:
+                image_id = self.store.images.resolve(source)
+            except NotFound:
+                raise BuildError(f"pull access denied for {refs.parse(source).name}, repository does not "
+                                 "exist or may require 'docker login': denied: requested access to the "
+                                 "resource is denied") from None
+            self.stage = Stage(image_id, {}, name)
+            self._advance(image_id)
+        self.stages.append(self.stage)
+        out(f" ---> {hex_of(self.stage.image_id)[:12]}" if self.stage.image_id else " ---> ")
+
+    # --- metadata steps -----------------------------------------------------------------
+    def do_metadata(self, ins: Instruction) -> None:
+        keyword = ins.keyword
+        args = ins.args
+        if keyword in SUBSTITUTED:
+            args = substitute(args, self._env())
+        new = copy.deepcopy(self.stage.config)
+        if keyword == "MAINTAINER":
+            comment = f"MAINTAINER {args}"
+        elif keyword == "ARG":
+            name, eq, default = args.partition("=")
+            self.stage.declared_args[name] = default if eq else None
+            self.used_args.add(name)
+            comment = f"ARG {args}"
+        elif keyword in ("CMD", "ENTRYPOINT"):
+            value = ins.json_array()
+            value = value if value is not None else [*self.stage.shell, args]
+            if keyword == "CMD":
+                new["Cmd"] = value
+                self.stage.cmd_set = True
+            else:
+                new["Entrypoint"] = value
+                if not self.stage.cmd_set:
+                    new["Cmd"] = None  # an ENTRYPOINT drops the CMD inherited from the base
+            comment = f"{keyword} [{' '.join(json.dumps(v) for v in value)}]"
+        elif keyword == "SHELL":
+            value = ins.json_array()
+            if value is None:
+                raise BuildError("SHELL requires the arguments to be in JSON form")
+            self.stage.shell = value
+            new["Shell"] = value
+            comment = f"SHELL [{' '.join(json.dumps(v) for v in value)}]"
+        elif keyword == "ENV":
+            pairs = changes.key_values(args, "ENV")
+            for key, value in pairs:
+                changes.set_env(new, key, value)
+            comment = "ENV " + " ".join(f"{k}={v}" for k, v in pairs)
+        elif keyword == "LABEL":
+            pairs = changes.key_values(args, "LABEL")
+            labels = dict(new.get("Labels") or {})
+            labels.update(pairs)
+            new["Labels"] = labels
+            comment = "LABEL " + " ".join(f"{k}={v}" for k, v in pairs)
+        elif keyword == "EXPOSE":
+            ports = dict(new.get("ExposedPorts") or {})
+            for port in args.split():
+                ports[port if "/" in port else f"{port}/tcp"] = {}
+            new["ExposedPorts"] = ports
+            comment = f"EXPOSE {args}"
+        else:
+            changes.apply(new, f"{keyword} {args}")
+            comment = f"{keyword} {args}"
+        step = copy.deepcopy(new)
+        step["Cmd"] = self._nop(comment)
+        if self._cached(step):
+            return
+        container_id = secrets.token_hex(32)
+        out(f" ---> Running in {container_id[:12]}")
+        out(f"Removing intermediate container {container_id[:12]}")
+        image_id = self._commit(step, new, diff_id=None, created_by=" ".join(step["Cmd"]),
+                                container_id=container_id)
+        out(f" ---> {hex_of(image_id)[:12]}")
+
+    # --- RUN ----------------------------------------------------------------------------
+    def do_run(self, ins: Instruction) -> None:
+        exec_form = ins.json_array()
+        cmd = exec_form if exec_form is not None else [*self.stage.shell, ins.args]
+        build_args = self._args_in_effect()
+        key_cmd = ([f"|{len(build_args)}", *build_args] if build_args else []) + cmd
+        step = self._step_config(key_cmd)
+        if self._cached(step):
+            return
+        env = [f"{a}" for a in build_args]
+        container = runtime.create(
+            self.store, self.stage.image_id, name=None, cmd=cmd, entrypoint=[], env=env,
+            workdir=None, user=None, tty=False, stdin_open=False, auto_remove=False, labels={})
+        out(f" ---> Running in {container.short_id}")
+        code = runtime.start(self.store, container, attach=True)
+        if code:
+            if self.options.force_rm:
+                runtime.remove(self.store, self.store.containers.get(container.id), force=True)
+            shown = " ".join(cmd) if exec_form is None else json.dumps(cmd)
+            error = BuildError(f"The command '{shown}' returned a non-zero code: {code}")
+            error.exit_code = code
+            raise error
+        container = self.store.containers.get(container.id)
+        diff_id = self._layer_from(container.upper)
+        new = copy.deepcopy(self.stage.config)
+        image_id = self._commit(step, new, diff_id=diff_id, created_by=" ".join(key_cmd),
+                                container_id=container.id)
+        if self.options.rm:
+            out(f"Removing intermediate container {container.short_id}")
+            runtime.remove(self.store, container, force=True)
+        out(f" ---> {hex_of(image_id)[:12]}")
+
+    def _layer_from(self, directory: Path) -> str | None:
+        return images.layer_from_directory(self.store, directory, self.workdir)
+
+    # --- WORKDIR ------------------------------------------------------------------------
+    def do_workdir(self, ins: Instruction) -> None:
+        path = substitute(ins.args, self._env())
+        if not path.startswith("/"):
+            path = os.path.join(self.stage.config.get("WorkingDir") or "/", path)
+        new = copy.deepcopy(self.stage.config)
+        new["WorkingDir"] = path
+        step = copy.deepcopy(new)
+        step["Cmd"] = self._nop(f"WORKDIR {path}")
+        if self._cached(step):
+            return
+        container_id = secrets.token_hex(32)
+        out(f" ---> Running in {container_id[:12]}")
+        staging = self.workdir / f"workdir-{container_id[:12]}"
+        staging.mkdir()
+        copying.make_dirs_in_layer(self.store, self.stage.diff_ids, staging, path)
+        diff_id = self._layer_from(staging)
+        out(f"Removing intermediate container {container_id[:12]}")
+        image_id = self._commit(step, new, diff_id=diff_id, created_by=" ".join(step["Cmd"]),
+                                container_id=container_id)
+        out(f" ---> {hex_of(image_id)[:12]}")
+
+    # --- COPY / ADD ---------------------------------------------------------------------
+    def do_copy(self, ins: Instruction) -> None:
+        self._copy(ins, add=False)
+
+    def do_add(self, ins: Instruction) -> None:
+        self._copy(ins, add=True)
+
+    def _copy(self, ins: Instruction, add: bool) -> None:
+        words = ins.json_array()
+        if words is None:
+            words = substitute(ins.args, self._env()).split()
+        else:
+            words = [substitute(w, self._env()) for w in words]
+        if len(words) < 2:
+            raise BuildError(f"{ins.keyword} requires at least two arguments, but only one was provided. "
+                             "Destination could not be determined.")
+        *sources, dest = words
+        source_root = self._copy_source_root(ins.flags.get("from"))
+        plan = copying.plan(source_root, sources, dest, self.stage.config.get("WorkingDir") or "/",
+                            add=add, keyword=ins.keyword)
+        step = self._step_config(self._nop(f"{ins.keyword} {plan.digest} in {plan.dest} "))
+        if self._cached(step):
+            return
+        staging = self.workdir / f"copy-{secrets.token_hex(4)}"
+        staging.mkdir()
+        copying.apply(self.store, self.stage.diff_ids, plan, staging, ins.flags.get("chown"))
+        diff_id = self._layer_from(staging)
+        image_id = self._commit(step, copy.deepcopy(self.stage.config), diff_id=diff_id,
+                                created_by=" ".join(step["Cmd"]))
+        out(f" ---> {hex_of(image_id)[:12]}")
+
+    def _copy_source_root(self, source: str | None) -> Path:
+        if not source:
+            return self.context
+        stages = {s.name: s for s in self.stages if s.name}
+        if source.isdigit() and int(source) < len(self.stages):
+            stage = self.stages[int(source)]
+        elif source in stages:
+            stage = stages[source]
+        else:
+            try:
+                image_id = self.store.images.resolve(source)
+            except NotFound:
+                raise BuildError(f"invalid from flag value {source}: pull access denied") from None
+            stage = Stage(image_id, {}, None, diff_ids=self.store.images.get(image_id).diff_ids)
+        return copying.flatten(self.store, stage.diff_ids, self.workdir / f"from-{secrets.token_hex(4)}")
+
+
+def build(store: Store, options: Options) -> str:
+    """Run a build; returns the final image id (tags applied)."""
+    workdir = context.new_workdir(store.images.tmp_dir)
+    try:
+        source_dir = options.context_dir
+        dockerfile_path = Path(options.dockerfile)
+        if not dockerfile_path.is_absolute():
+            dockerfile_path = source_dir / options.dockerfile
+        try:
+            text = dockerfile_path.read_text()
+        except FileNotFoundError:
+            raise BuildError(f"Cannot locate specified Dockerfile: {options.dockerfile}") from None
+        rel = os.path.relpath(dockerfile_path, source_dir)
+        size = context.context_tar(source_dir, workdir / "context.tar", rel)
+        out(f"Sending build context to Docker daemon  {_context_size(size)}")
+        instructions = parse(text)
+        if options.labels:
+            extra = " ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(options.labels.items()))
+            instructions.append(parse(f"LABEL {extra}")[0])
+        context.unpack_context(workdir / "context.tar", workdir / "context")
+        builder = Builder(store, options, workdir)
+        image_id = builder.run(instructions)
+        out(f"Successfully built {hex_of(image_id)[:12]}")
+        with store.lock():
+            for tag in options.tags:
+                ref = refs.parse_tagged(tag)
+                images.tag(store, image_id, ref)
+        for tag in options.tags:
+            out(f"Successfully tagged {refs.parse_tagged(tag)}")
+        return image_id
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _context_size(n: int) -> str:
+    units = ["B", "kB", "MB", "GB"]
+    value, i = float(n), 0
+    while value >= 1000 and i < len(units) - 1:
+        value /= 1000
+        i += 1
+    return f"{value:.4g}{units[i]}"
+
+
+_ = (InvalidInput,)
