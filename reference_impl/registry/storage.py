@@ -1,0 +1,166 @@
+"""The registry's on-disk layout under its root directory.
+
+    blobs/<alg>/<hex[:2]>/<hex>                  content, written once, by digest
+    repositories/<name>/_layers/<alg>/<hex>      empty file: blob linked into <name>
+    repositories/<name>/_manifests/<alg>/<hex>   manifest linked into <name>; holds its media type
+    repositories/<name>/_tags/<tag>              holds the digest the tag points at
+    uploads/<uuid>/data, uploads/<uuid>/repo     blob uploads in progress
+    tmp/                                         staging for atomic writes
+
+Every visible file appears through os.replace() of a complete file from tmp/ or
+uploads/ (same file system), so readers in this or any other process see either
+nothing or the whole thing. A blob is stored before any link to it is written,
+and a manifest before any tag that names it. Name components cannot start with
+"_" or ".", so "_layers" and friends never clash with a nested repository, and
+no name escapes the root.
+"""
+import os
+import uuid
+
+from . import names
+
+
+class Storage:
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        self.tmp = os.path.join(self.root, "tmp")
+        self.uploads = os.path.join(self.root, "uploads")
+        self._repos = os.path.join(self.root, "repositories")
+
+    def prepare(self) -> None:
+        for d in (self.tmp, self.uploads, self._repos, os.path.join(self.root, "blobs")):
+            os.makedirs(d, exist_ok=True)
+
+    # -- atomic files -------------------------------------------------------
+    def write_atomic(self, path: str, data: bytes) -> None:
+        tmp = os.path.join(self.tmp, uuid.uuid4().hex)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        self.move_into_place(tmp, path)
+
+    @staticmethod
+    def move_into_place(src: str, dest: str) -> None:
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        os.replace(src, dest)
+
+    @staticmethod
+    def _read(path: str) -> str | None:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    # -- blobs ----------------------------------------------------------------
+    def blob_path(self, digest: str) -> str:
+        alg, hexpart = digest.split(":", 1)
+        return os.path.join(self.root, "blobs", alg, hexpart[:2], hexpart)
+
+    def has_blob(self, digest: str) -> bool:
+        return os.path.isfile(self.blob_path(digest))
+
+    def blob_size(self, digest: str) -> int | None:
+        try:
+            return os.stat(self.blob_path(digest)).st_size
+        except FileNotFoundError:
+            return None
+
+    def put_blob_file(self, src: str, digest: str) -> None:
+        """Move a verified file into the blob store (idempotent: same digest, same bytes)."""
+        self.move_into_place(src, self.blob_path(digest))
+
+    def put_blob_bytes(self, data: bytes, digest: str) -> None:
+        if not self.has_blob(digest):
+            self.write_atomic(self.blob_path(digest), data)
+
+    def read_blob(self, digest: str) -> bytes | None:
+        try:
+            with open(self.blob_path(digest), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    # -- repositories -------------------------------------------------------
+    def repo_dir(self, name: str) -> str:
+        assert names.valid_name(name), name
+        return os.path.join(self._repos, *name.split("/"))
+
+    def _link(self, name: str, kind: str, digest: str) -> str:
+        alg, hexpart = digest.split(":", 1)
+        return os.path.join(self.repo_dir(name), kind, alg, hexpart)
+
+    def repo_exists(self, name: str) -> bool:
+        d = self.repo_dir(name)
+        return any(os.path.isdir(os.path.join(d, k)) for k in ("_manifests", "_layers", "_tags"))
+
+    def repositories(self) -> list[str]:
+        """All repository names, sorted."""
+        found = []
+        for dirpath, dirnames, _ in os.walk(self._repos):
+            if any(k in dirnames for k in ("_manifests", "_layers", "_tags")):
+                found.append(os.path.relpath(dirpath, self._repos).replace(os.sep, "/"))
+            dirnames[:] = [d for d in dirnames if not d.startswith("_")]
+        return sorted(found)
+
+    # -- layer links ----------------------------------------------------------
+    def link_layer(self, name: str, digest: str) -> None:
+        path = self._link(name, "_layers", digest)
+        if not os.path.exists(path):
+            self.write_atomic(path, b"")
+
+    def has_layer(self, name: str, digest: str) -> bool:
+        return os.path.isfile(self._link(name, "_layers", digest)) and self.has_blob(digest)
+
+    def unlink_layer(self, name: str, digest: str) -> bool:
+        try:
+            os.unlink(self._link(name, "_layers", digest))
+            return True
+        except FileNotFoundError:
+            return False
+
+    # -- manifests ------------------------------------------------------------
+    def put_manifest(self, name: str, digest: str, media_type: str, data: bytes) -> None:
+        self.put_blob_bytes(data, digest)
+        self.write_atomic(self._link(name, "_manifests", digest), media_type.encode())
+
+    def manifest_media_type(self, name: str, digest: str) -> str | None:
+        media_type = self._read(self._link(name, "_manifests", digest))
+        if media_type is None or not self.has_blob(digest):
+            return None
+        return media_type
+
+    def delete_manifest(self, name: str, digest: str) -> bool:
+        try:
+            os.unlink(self._link(name, "_manifests", digest))
+        except FileNotFoundError:
+            return False
+        for tag in self.tags(name):
+            if self.tag_digest(name, tag) == digest:
+                self.delete_tag(name, tag)
+        return True
+
+    # -- tags -----------------------------------------------------------------
+    def _tag_path(self, name: str, tag: str) -> str:
+        assert names.valid_tag(tag), tag
+        return os.path.join(self.repo_dir(name), "_tags", tag)
+
+    def set_tag(self, name: str, tag: str, digest: str) -> None:
+        self.write_atomic(self._tag_path(name, tag), digest.encode())
+
+    def tag_digest(self, name: str, tag: str) -> str | None:
+        value = self._read(self._tag_path(name, tag))
+        return value if value and names.valid_digest(value) else None
+
+    def delete_tag(self, name: str, tag: str) -> bool:
+        try:
+            os.unlink(self._tag_path(name, tag))
+            return True
+        except FileNotFoundError:
+            return False
+
+    def tags(self, name: str) -> list[str] | None:
+        """Sorted tags, or None when the repository has no tag directory."""
+        try:
+            return sorted(os.listdir(os.path.join(self.repo_dir(name), "_tags")))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
