@@ -20,6 +20,7 @@ from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store, hex_of
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 METADATA = {"ENV", "LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "USER", "VOLUME", "STOPSIGNAL",
             "MAINTAINER", "ONBUILD", "SHELL", "ARG", "HEALTHCHECK"}
 SUBSTITUTED = {"ENV", "ADD", "COPY", "WORKDIR", "EXPOSE", "VOLUME", "USER", "LABEL", "STOPSIGNAL",
@@ -29,7 +30,12 @@ BUILTIN_ARGS = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_P
 
 
 class BuildError(EngineError):
+    """A failure during the steps: printed as the build stream prints it."""
     prefix = ""
+
+
+class RequestError(EngineError):
+    """A failure before any step runs: the daemon refuses the build request."""
 
 
 @dataclass
@@ -76,11 +82,12 @@ class Builder:
 
     # --- the run ------------------------------------------------------------------------
     def run(self, instructions: list[Instruction]) -> str:
+        first = next((i for i in instructions if i.keyword != "ARG"), None)
+        if first is None or first.keyword != "FROM":
+            raise RequestError("no build stage in current context")
         total = len(instructions)
         for number, instruction in enumerate(instructions, start=1):
             out(f"Step {number}/{total} : {instruction.original}")
-            if self.stage is None and instruction.keyword not in ("FROM", "ARG"):
-                raise BuildError("Please provide a source image with `from` prior to commit")
             getattr(self, f"do_{instruction.keyword.lower()}", self.do_metadata)(instruction)
         unused = sorted(set(self.options.build_args) - self.used_args - BUILTIN_ARGS)
         if unused:
@@ -149,6 +156,14 @@ class Builder:
     def _nop(self, comment: str) -> list[str]:
         return [*self.stage.shell, "#(nop) ", comment]
 
+    # --- ARG before the first FROM ------------------------------------------------------
+    def do_arg(self, ins: Instruction) -> None:
+        if self.stage is not None:
+            return self.do_metadata(ins)
+        name, eq, default = substitute(ins.args, {}).partition("=")
+        self.global_args[name] = self.options.build_args.get(name, default if eq else None)
+        self.used_args.add(name)
+
     # --- FROM ---------------------------------------------------------------------------
     def do_from(self, ins: Instruction) -> None:
         words = substitute(ins.args, {k: v for k, v in self.global_args.items() if v is not None}).split()
@@ -172,6 +187,9 @@ class Builder:
                                  "resource is denied") from None
             self.stage = Stage(image_id, {}, name)
             self._advance(image_id)
+        env = self.stage.config.get("Env") or []
+        if not any(e.startswith("PATH=") for e in env):  # as moby's initializeStage does
+            self.stage.config["Env"] = [*env, f"PATH={DEFAULT_PATH}"]
         self.stages.append(self.stage)
         out(f" ---> {hex_of(self.stage.image_id)[:12]}" if self.stage.image_id else " ---> ")
 
@@ -256,8 +274,7 @@ class Builder:
         if code:
             if self.options.force_rm:
                 runtime.remove(self.store, self.store.containers.get(container.id), force=True)
-            shown = " ".join(cmd) if exec_form is None else json.dumps(cmd)
-            error = BuildError(f"The command '{shown}' returned a non-zero code: {code}")
+            error = BuildError(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}")
             error.exit_code = code
             raise error
         container = self.store.containers.get(container.id)
@@ -354,7 +371,7 @@ def build(store: Store, options: Options) -> str:
         try:
             text = dockerfile_path.read_text()
         except FileNotFoundError:
-            raise BuildError(f"Cannot locate specified Dockerfile: {options.dockerfile}") from None
+            raise RequestError(f"Cannot locate specified Dockerfile: {options.dockerfile}") from None
         rel = os.path.relpath(dockerfile_path, source_dir)
         size = context.context_tar(source_dir, workdir / "context.tar", rel)
         out(f"Sending build context to Docker daemon  {_context_size(size)}")

@@ -107,24 +107,34 @@ def context_tar(directory: Path, out_path: Path, dockerfile: str) -> int:
     return out_path.stat().st_size
 
 
+_GIT_URL = re.compile(r"^(?:git://|git@|github\.com/)|^https?://.*\.git(?:#.+)?$")
+
+
 def is_git_source(source: str) -> bool:
-    return source.startswith(("git://", "git@", "file://")) or source.endswith(".git") or \
-        source.startswith(("https://", "http://")) and ".git" in source
+    """The docker CLI's test (urlutil.IsGitURL)."""
+    return bool(_GIT_URL.match(source))
+
+
+def _git(*args: str, cwd: Path) -> None:
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise InvalidInput(f"unable to prepare context: unable to 'git clone' to temporary context "
+                           f"directory: error fetching: {result.stderr.strip()}: exit status "
+                           f"{result.returncode}")
 
 
 def checkout_git(source: str, work: Path) -> Path:
-    """Clone a git repository (a local path or file:// URL; the #ref:subdir suffix too)."""
+    """What the docker CLI does with a git URL: fetch `#ref` (default master) into a new
+    repository, check it out, and send the work tree, .git included (`#ref:subdir` too)."""
     url, _, fragment = source.partition("#")
     ref, _, subdir = fragment.partition(":")
     target = work / "git"
-    cmd = ["git", "clone", "--quiet", "--recurse-submodules", "--depth", "1"]
-    if ref:
-        cmd += ["--branch", ref]
-    result = subprocess.run([*cmd, url, str(target)], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise InvalidInput(f"unable to prepare context: unable to 'git clone' to temporary context "
-                           f"directory: error fetching: {result.stderr.strip()}: exit status 128")
-    shutil.rmtree(target / ".git", ignore_errors=True)
+    target.mkdir()
+    _git("init", "-q", cwd=target)
+    _git("remote", "add", "origin", url, cwd=target)
+    _git("fetch", "-q", "origin", "--", ref or "master", cwd=target)
+    _git("checkout", "-q", "FETCH_HEAD", cwd=target)
+    _git("submodule", "update", "--init", "--recursive", "--depth=1", "-q", cwd=target)
     return target / subdir if subdir else target
 
 

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from reference_impl.errors import InvalidInput
+from reference_impl.errors import EngineError, InvalidInput
 
 KNOWN = {"FROM", "MAINTAINER", "RUN", "CMD", "ENTRYPOINT", "ENV", "ARG", "LABEL", "EXPOSE",
          "WORKDIR", "USER", "VOLUME", "COPY", "ADD", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
@@ -18,9 +18,9 @@ _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _FLAG = re.compile(r"^--([a-z-]+)(?:=(.*))?$")
 
 
-class ParseError(InvalidInput):
+class ParseError(EngineError):
     def __init__(self, line: int, message: str):
-        super().__init__(f"Dockerfile parse error line {line}: {message}")
+        super().__init__(f"dockerfile parse error line {line}: {message}")
         self.line = line
 
 

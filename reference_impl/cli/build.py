@@ -1,15 +1,18 @@
-"""`build`: the classic builder, with Docker's flags."""
+"""`build`: the classic builder, with Docker's flags and the docker CLI's context handling
+(a directory, a git URL, or `-`: a tar or a bare Dockerfile on stdin)."""
 from __future__ import annotations
 
 import os
 import shutil
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
+from reference_impl import layers, refs
 from reference_impl.builder import context
 from reference_impl.builder.build import BuildError, Options, build
-from reference_impl.errors import EngineError
+from reference_impl.errors import InvalidInput
 from reference_impl.store import Store
 
 
@@ -34,30 +37,47 @@ def _pairs(items: list[str]) -> dict[str, str]:
     for item in items:
         key, eq, value = item.partition("=")
         if not eq:
-            env_value = os.environ.get(key)
-            if env_value is None:
+            if key not in os.environ:
                 continue
-            value = env_value
+            value = os.environ[key]
         result[key] = value
     return result
 
 
+class CliError(InvalidInput):
+    """Refused by the client before anything reaches the engine (no daemon prefix)."""
+
+
+def _context_from_stdin(scratch: Path) -> Path:
+    spooled, _ = layers.spool_uncompressed(sys.stdin.buffer, scratch)
+    directory = scratch / "stdin-context"
+    directory.mkdir()
+    if tarfile.is_tarfile(spooled):
+        context.unpack_context(spooled, directory)
+    else:
+        os.replace(spooled, directory / "Dockerfile")
+    return directory
+
+
 def cmd_build(store: Store, args) -> int:
-    from reference_impl import refs
     for tag in args.tag:
         refs.parse(tag)
-    scratch = None
+    scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix="ctx-"))
     try:
-        source = args.path
-        if context.is_git_source(source) or (os.path.isdir(os.path.join(source, ".git")) and False):
-            scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix="git-"))
-            directory = context.checkout_git(source, scratch)
-        else:
-            directory = Path(source)
-            if not directory.is_dir():
-                raise EngineError(f"unable to prepare context: path \"{source}\" not found")
         dockerfile = args.file or "Dockerfile"
-        options = Options(context_dir=directory.resolve(), dockerfile=dockerfile, tags=args.tag,
+        if args.path == "-":
+            directory = _context_from_stdin(scratch)
+        elif context.is_git_source(args.path):
+            directory = context.checkout_git(args.path, scratch)
+        else:
+            directory = Path(args.path).resolve()
+            if not directory.is_dir():
+                raise CliError(f'unable to prepare context: path "{args.path}" not found')
+            wanted = Path(dockerfile) if os.path.isabs(dockerfile) else directory / dockerfile
+            if not wanted.exists():
+                raise CliError("unable to prepare context: unable to evaluate symlinks in Dockerfile "
+                               f"path: lstat {wanted}: no such file or directory")
+        options = Options(context_dir=directory, dockerfile=dockerfile, tags=args.tag,
                           no_cache=args.no_cache, build_args=_pairs(args.build_arg),
                           labels=_pairs(args.label), rm=args.rm, force_rm=args.force_rm,
                           quiet=args.quiet, target=args.target)
@@ -65,7 +85,6 @@ def cmd_build(store: Store, args) -> int:
         return 0
     except BuildError as exc:
         print(exc.message, file=sys.stderr)
-        return exc.exit_code if exc.exit_code else 1
+        return exc.exit_code or 1
     finally:
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)

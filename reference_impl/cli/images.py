@@ -116,7 +116,7 @@ def image_rows(store: Store, args) -> list[dict]:
         tags = store.images.refs_of(image.id)
         digests = store.images.digests_of(image.id)
         dangling = not tags and not digests
-        if dangling and image.id in parents and not args.all and "dangling" not in filters:
+        if image.id in parents and not args.all and dangling:
             continue  # an intermediate image: only -a shows it
         if "dangling" in filters:
             want = filters["dangling"][0].lower() in ("true", "1")
