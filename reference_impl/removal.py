@@ -42,6 +42,8 @@ def _single_repository(tag_refs: list[str]) -> bool:
 
 
 class Deleter:
+    """Removes images; reports each removal through out(kind, value), kind Untagged or Deleted."""
+
     def __init__(self, store: Store, out):
         self.store, self.out = store, out
 
@@ -81,7 +83,7 @@ class Deleter:
                     raise Conflict(f'conflict: unable to remove repository reference "{text}" (must force) - '
                                    f"container {using[0].short_id} is using its referenced image {_short(image_id)}")
             self.store.images.remove_tag(ref)
-            self.out(f"Untagged: {ref}")
+            self.out("Untagged", ref)
             if self.store.images.refs_of(image_id) + self.store.images.digests_of(image_id):
                 return
             quiet = True
@@ -105,11 +107,11 @@ class Deleter:
         image = self.store.images.get(image_id)
         for ref in self.store.images.refs_of(image_id) + self.store.images.digests_of(image_id):
             self.store.images.remove_tag(ref)
-            self.out(f"Untagged: {ref}")
+            self.out("Untagged", ref)
         self.store.images.delete_image(image_id)
-        self.out(f"Deleted: {image_id}")
+        self.out("Deleted", image_id)
         for chain in self._released_chains(image.diff_ids):
-            self.out(f"Deleted: {chain}")
+            self.out("Deleted", chain)
         if prune and image.parent:
             try:
                 parent = self.store.images.get(image.parent)
@@ -126,3 +128,26 @@ class Deleter:
         for container in self.store.containers.all():
             held.update(chain_ids(container.config.get("Layers", [])))
         return [c for c in reversed(chain_ids(diff_ids)) if c not in held]
+
+
+def prune_images(store: Store, everything: bool, out) -> None:
+    """`image prune`: dangling images nothing uses (-a: every image no container uses),
+    as moby's ImagesPrune does it — untag, then delete quietly where nothing holds it."""
+    deleter = Deleter(store, out)
+    used = {c.config.get("Image") for c in store.containers.all()}
+    all_images = store.images.all()
+    parents = {img.parent for img in all_images if img.parent}
+    for image in all_images:
+        if image.id in used:
+            continue
+        names = store.images.refs_of(image.id) + store.images.digests_of(image.id)
+        if not everything and (names or image.id in parents):
+            continue
+        try:
+            if names:
+                for name in names:
+                    deleter.remove(name, force=False, prune=True)
+            elif (store.images.images_dir / hex_of(image.id) / "config.json").exists():
+                deleter._delete(image.id, force=False, prune=True, quiet=True)
+        except Conflict:
+            continue

@@ -120,11 +120,34 @@ def register(verbs, management: bool = False) -> None:
     p.set_defaults(handler=cmd_port)
 
     if management:
+        p = verbs.add_parser("prune", help="remove all stopped containers")
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("--filter", action="append", default=[])
+        p.set_defaults(handler=cmd_container_prune)
+
         p = verbs.add_parser("inspect", help="inspect containers")
         p.add_argument("-f", "--format")
         p.add_argument("-s", "--size", action="store_true")
         p.add_argument("names", nargs="+")
         p.set_defaults(handler=_inspect_containers)
+
+
+def cmd_container_prune(store: Store, args) -> int:
+    from reference_impl.cli.images import confirmed
+    if not confirmed(args, "WARNING! This will remove all stopped containers."):
+        return 0
+    removed = []
+    for container in store.containers.all():
+        if not container.running:
+            runtime.remove(store, container)
+            removed.append(container.id)
+    if removed:
+        print("Deleted Containers:")
+        for cid in removed:
+            print(cid)
+        print()
+    print("Total reclaimed space: 0B")
+    return 0
 
 
 def _inspect_containers(store: Store, args) -> int:

@@ -8,7 +8,7 @@ from reference_impl import archive, humanize, images, refs
 from reference_impl.cli import output
 from reference_impl.cli.filters import parse_filters
 from reference_impl.errors import EngineError, InvalidInput, NotFound
-from reference_impl.removal import Deleter
+from reference_impl.removal import Deleter, prune_images
 from reference_impl.store import Store
 
 
@@ -51,6 +51,13 @@ def register(verbs, management: bool = False) -> None:
     p.add_argument("--no-prune", action="store_true")
     p.add_argument("images", nargs="+")
     p.set_defaults(handler=cmd_rmi)
+
+    if management:
+        p = verbs.add_parser("prune", help="remove unused images")
+        p.add_argument("-a", "--all", action="store_true")
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("--filter", action="append", default=[])
+        p.set_defaults(handler=cmd_image_prune)
 
     p = verbs.add_parser("save", help="save images to a tar archive")
     p.add_argument("-o", "--output")
@@ -241,16 +248,50 @@ def cmd_tag(store: Store, args) -> int:
 
 def cmd_rmi(store: Store, args) -> int:
     failed = False
-    deleter = Deleter(store, print)
+    deleter = Deleter(store, lambda kind, value: print(f"{kind}: {value}"))
     for name in args.images:
         try:
             with store.lock():
                 deleter.remove(name, args.force, not args.no_prune)
                 store.images.collect_layers(store.containers.layers_in_use())
+        except NotFound as exc:
+            failed = failed or not args.force  # -f: a missing image is reported, not an error
+            print(str(exc), file=sys.stderr)
         except EngineError as exc:
             failed = True
             print(str(exc), file=sys.stderr)
     return 1 if failed else 0
+
+
+def confirmed(args, warning: str) -> bool:
+    if args.force:
+        return True
+    sys.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def cmd_image_prune(store: Store, args) -> int:
+    warning = ("WARNING! This will remove all images without at least one container associated to them."
+               if args.all else "WARNING! This will remove all dangling images.")
+    if not confirmed(args, warning):
+        return 0
+    records: list[str] = []
+    before = _layer_bytes(store)
+    with store.lock():
+        prune_images(store, args.all, lambda kind, value: records.append(f"{kind.lower()}: {value}"))
+        store.images.collect_layers(store.containers.layers_in_use())
+    if records:
+        print("Deleted Images:")
+        for line in records:
+            print(line)
+        print()
+    print(f"Total reclaimed space: {humanize.size(max(0, before - _layer_bytes(store)))}")
+    return 0
+
+
+def _layer_bytes(store: Store) -> int:
+    return sum(store.images.layer_size("sha256:" + d.name) for d in store.images.layers_dir.iterdir())
 
 
 # --- save / load -------------------------------------------------------------------------------------
