@@ -125,7 +125,7 @@ def host_for(impl):
 
 def remove_check_objects(cli: Cli, check: str) -> None:
     """Remove every container and image labelled with this check (children first)."""
-    quiet = Cli(cli.impl, cli.host, Transcript(), env=cli.env)
+    quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env)
     label = f"label={LABEL_CHECK}={check}"
     for _ in range(6):
         containers = quiet.run("ps", "-a", "-q", "--no-trunc", "--filter", label).lines

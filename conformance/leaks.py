@@ -59,7 +59,7 @@ def check(implementations, host_for, run: str) -> list[str]:
     """Leaks of this run on every implementation and on the host; cleans them up."""
     leaks = []
     for impl in implementations:
-        cli = Cli(impl, host_for(impl), Transcript())
+        cli = Cli(impl.for_cleanup(), host_for(impl), Transcript())
         found = engine_leaks(cli, run)
         if found:
             leaks += [f"{impl.name}: {item}" for item in found]

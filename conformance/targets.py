@@ -45,6 +45,9 @@ class Implementation:
     messages: str = "docker"
     capabilities: frozenset[str] = frozenset()
     probe: Callable[["Implementation"], str | None] | None = None
+    # the CLI the harness cleans up with, when it is not `argv` (a wrapper that breaks `rmi`
+    # on purpose must not make the run leak)
+    cleanup_argv: tuple[str, ...] | None = None
     private_instance: Callable[["Implementation", str], contextlib.AbstractContextManager] | None = None
 
     @property
@@ -60,6 +63,9 @@ class Implementation:
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    def for_cleanup(self) -> "Implementation":
+        return replace(self, argv=self.cleanup_argv) if self.cleanup_argv else self
+
 
 # Implementations defined in files (--impl-file): name -> record. A file entry is
 # another implementation's record with another CLI, e.g. an engine of one's own
@@ -68,6 +74,7 @@ class Implementation:
 #   like = "docker"                 # capabilities, messages, environment, ...
 #   argv = ["./bin/my-engine"]      # relative to the file
 #   env = {MY_ENGINE_ROOT = "/var/lib/my-engine"}   # added to like's environment
+#   cleanup_argv = ["docker"]       # optional: the CLI the harness cleans up with
 _FROM_FILES: dict[str, "Implementation"] = {}
 
 
@@ -80,8 +87,10 @@ def add_file(path: str | os.PathLike) -> list[str]:
         like = load(entry.get("like", "docker"))
         argv = [str((path.parent / a).resolve()) if a.startswith(("./", "../")) else a
                 for a in entry["argv"]]
+        cleanup = entry.get("cleanup_argv")
         _FROM_FILES[name] = replace(like, name=name, argv=tuple(argv),
-                                    env={**like.env, **entry.get("env", {})})
+                                    env={**like.env, **entry.get("env", {})},
+                                    cleanup_argv=tuple(cleanup) if cleanup else None)
     return sorted(data)
 
 

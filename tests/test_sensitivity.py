@@ -16,6 +16,22 @@ DEVIANTS = ROOT / "tests" / "sensitivity" / "deviants.toml"
 
 # deviant -> the checks that state the behaviour it breaks
 CAUGHT_BY = {
+    "deviant-no-cache": ["conformance/test_build_cache.py::test_rebuild_uses_cache_for_every_step_after_from"],
+    "deviant-hide-using-cache": [
+        "conformance/test_build_cache.py::test_changing_env_refreshed_at_rebuilds_that_step_and_every_later_one"],
+    "deviant-force-rmi": [
+        "conformance/test_rmi.py::test_rmi_last_tag_of_an_image_a_stopped_container_uses_must_be_forced"],
+    "deviant-keep-tag-on-rmi": ["conformance/test_rmi.py::test_rmi_tag_deletes_the_image_and_its_untagged_parents"],
+    "deviant-rmi-any-tag": ["conformance/test_rmi.py::test_rmi_without_tag_looks_for_latest"],
+    "deviant-drop-publish-address": ["conformance/test_ports.py::test_publish_fixed_host_port_on_loopback"],
+    "deviant-wrong-container-port": [
+        "conformance/test_ports.py::test_traffic_reaches_the_container_that_published_the_port"],
+    "deviant-port-any-address": [
+        "conformance/test_ports.py::test_publish_random_port_on_loopback_port_prints_the_mapping"],
+    "deviant-commit-whole-filesystem": [
+        "conformance/test_commit.py::test_commit_prints_the_new_image_id_and_adds_exactly_one_layer"],
+    "deviant-diff-hides-deletes": [
+        "conformance/test_cow.py::test_diff_lists_added_changed_and_deleted_paths_with_their_directories"],
 }
 
 

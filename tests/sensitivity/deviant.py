@@ -5,6 +5,7 @@ Each mode is a plausible bug of a Docker-compatible engine. The sensitivity test
 run the suite's checks against these wrappers and require the check that names
 the behaviour to fail.
 """
+import json
 import os
 import re
 import subprocess
@@ -70,8 +71,11 @@ def commit_whole_filesystem(args) -> None:
     i = verb_index(args)
     rest = [a for a in args[i + 1:] if not a.startswith("-")]
     container, repo = rest[0], rest[1] if len(rest) > 1 else ""
+    labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", container,
+                               capture_output=True, text=True).stdout or "null") or {}
+    changes = [arg for key, value in labels.items() for arg in ("--change", f"LABEL {key}={value}")]
     export = subprocess.Popen([DOCKER, "export", container], stdout=subprocess.PIPE)
-    imported = docker("import", "-", *([repo] if repo else []), stdin=export.stdout)
+    imported = docker("import", *changes, "-", *([repo] if repo else []), stdin=export.stdout)
     export.wait()
     sys.exit(imported.returncode or export.returncode)
 
