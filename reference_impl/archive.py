@@ -93,15 +93,17 @@ def load(store: Store, source) -> list[str]:
             if len(diff_ids) != len(entry["Layers"]):
                 raise InvalidInput("invalid manifest, layers length mismatch: expected "
                                    f"{len(diff_ids)}, got {len(entry['Layers'])}")
+            pending = []
             for expected, layer_name in zip(diff_ids, entry["Layers"]):
                 with open(staging / layer_name, "rb") as stream:
                     tar_path, diff_id = store.images.spool(stream)
                 if diff_id != expected:
                     tar_path.unlink()
                     raise InvalidInput(f"invalid diffID for layer: expected {expected}, got {diff_id}")
-                with store.lock():
+                pending.append((tar_path, diff_id))
+            with store.lock():  # layers and image together: a concurrent prune never sees them unused
+                for tar_path, diff_id in pending:
                     store.images.add_layer(tar_path, diff_id)
-            with store.lock():
                 image_id = store.images.put_image(raw)
                 for tag in entry.get("RepoTags") or []:
                     ref = refs.parse_tagged(tag)

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import copy
 import platform
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
 
 from reference_impl import changes as config_changes
 from reference_impl import humanize, layers, refs
@@ -76,18 +79,29 @@ def import_layer(store: Store, stream, ref: refs.Reference | None, change_lines:
     return image_id
 
 
-def layer_from_directory(store: Store, directory, scratch) -> str | None:
-    """Add a layer of a directory's contents (a container's upper layer, a COPY's files);
-    None when it is empty: Docker then records an empty_layer history entry instead."""
-    import secrets
-    from pathlib import Path
+@dataclass
+class PendingLayer:
+    """A layer tar written but not yet in the store: it goes in together with the image
+    that uses it, under one lock, so a concurrent prune never sees it unused."""
+    tar_path: Path
+    diff_id: str
+
+
+def layer_from_directory(directory, scratch) -> PendingLayer | None:
+    """A layer of a directory's contents (a container's upper layer, a COPY's files); None
+    when it is empty: Docker then records an empty_layer history entry instead."""
     if not any(Path(directory).iterdir()):
         return None
     tar_path = Path(scratch) / f".layer-{secrets.token_hex(8)}.tar"
-    diff_id = layers.write_diff_tar(Path(directory), tar_path)
+    return PendingLayer(tar_path, layers.write_diff_tar(Path(directory), tar_path))
+
+
+def put_with_layer(store: Store, config: dict, parent: str, layer: PendingLayer | None) -> str:
+    """Add the layer (if any) and the image in one locked step."""
     with store.lock():
-        store.images.add_layer(tar_path, diff_id)
-    return diff_id
+        if layer is not None:
+            store.images.add_layer(layer.tar_path, layer.diff_id)
+        return store.images.put_image(config, parent=parent)
 
 
 def tag(store: Store, image_id: str, ref: refs.Reference) -> None:

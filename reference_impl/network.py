@@ -64,8 +64,8 @@ import contextlib
 import errno
 import fcntl
 import functools
+import hashlib
 import ipaddress
-import json
 import os
 import re
 import secrets
@@ -95,8 +95,10 @@ _CHUNK = 1 << 20
 
 def _parse_uint16(text: str) -> int:
     """strconv.ParseUint(text, 10, 16)."""
-    if not re.fullmatch(r"[0-9]+", text) or int(text) > 65535:
-        raise ValueError(text)
+    if not re.fullmatch(r"[0-9]+", text):
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) > 65535:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
     return int(text)
 
 
@@ -219,9 +221,7 @@ def parse_expose(specs: list[str]) -> list[str]:
         try:
             start, end = parse_port_range(port)
         except ValueError as exc:
-            detail = str(exc) if str(exc) != port else \
-                f'strconv.ParseUint: parsing "{port}": invalid syntax'
-            raise InvalidInput(f"invalid range format for --expose: {spec}, error: {detail}") from None
+            raise InvalidInput(f"invalid range format for --expose: {spec}, error: {exc}") from None
         for p in range(start, end + 1):
             key = f"{p}/{proto.lower()}"
             if key not in found:
@@ -288,10 +288,8 @@ def port_lines(ports: dict, wanted: str | None, typed_name: str) -> list[str]:
         number, _, proto = wanted.partition("/")
         try:
             _parse_uint16(number)
-        except ValueError:
-            reason = "value out of range" if number.isdigit() else "invalid syntax"
-            raise InvalidInput(f'Error: invalid port ({number}): strconv.ParseUint: parsing '
-                               f'"{number}": {reason}') from None
+        except ValueError as exc:
+            raise InvalidInput(f"Error: invalid port ({number}): {exc}") from None
         frontends = ports.get(f"{number}/{proto or 'tcp'}") or []
         if not frontends:
             raise InvalidInput(f"Error: No public port '{wanted}' published for {typed_name}")
@@ -434,8 +432,8 @@ class PortError(EngineError):
 
 
 def _overlaps(a: str, b: str) -> bool:
-    return a == b or ((a in ("0.0.0.0", "::") or b in ("0.0.0.0", "::")) and _family(a) == _family(b)) \
-        or {a, b} == {"0.0.0.0", "::"}
+    """Whether two bindings of one port number clash (the kernel's view, V6ONLY sockets)."""
+    return a == b or (_family(a) == _family(b) and (a in ("0.0.0.0", "::") or b in ("0.0.0.0", "::")))
 
 
 @dataclass
@@ -794,9 +792,12 @@ class ContainerNetwork:
     def start(self, pid: int) -> dict:
         """In the shim, once the container's PID 1 exists: bridge, then forwarders. Returns
         the state to record (`Network`: what NetworkSettings shows while running)."""
-        self.netns_fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         state = {"Ports": self.ports, "SandboxKey": f"/proc/{pid}/ns/net",
                  "SandboxID": secrets.token_hex(32)}
+        try:
+            self.netns_fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # PID 1 has exited already (e.g. a quick RUN step)
+            return {"Network": state}
         try:
             state.update(self._attach(pid))
         except Exception as exc:  # the container runs without an address
@@ -821,7 +822,7 @@ class ContainerNetwork:
         _configure_inside(self.netns_fd, address, mac)
         return {"IPAddress": str(address), "IPPrefixLen": SUBNET.prefixlen, "Gateway": str(GATEWAY),
                 "MacAddress": mac, "EndpointID": secrets.token_hex(32),
-                "NetworkID": hex(hash(BRIDGE) & (1 << 64) - 1)[2:].rjust(16, "0") * 4}
+                "NetworkID": hashlib.sha256(f"{BRIDGE} {SUBNET}".encode()).hexdigest()}
 
     def stop(self) -> None:
         """The container has exited: stop accepting, give the ports and the address back."""
@@ -838,5 +839,3 @@ class ContainerNetwork:
                 _release_ip(self.address)
             self.address = ""
 
-
-_ = json

@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from reference_impl import humanize, images, refs, rootfs, shim
+from reference_impl import humanize, images, network, refs, rootfs, shim
 from reference_impl import syscalls as sc
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store
@@ -101,6 +101,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
             "argv": [container.config["Path"], *container.config["Args"]],
             "layers_dir": store.images.layers_dir, "diff_ids": container.config["Layers"],
             "container_dir": container.dir, "log_path": container.log_path}
+    spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
     tty = bool(spec["config"].get("Tty"))
     stdio = shim.Stdio()
     if attach:
@@ -122,6 +123,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
         finally:
             os._exit(0)
     os.close(status_w)
+    spec["network"].close_sockets()  # the shim has its own copies
     for fd in (stdio.stdin, stdio.stdout, stdio.stderr):
         if fd is not None:
             os.close(fd)
@@ -181,6 +183,7 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
         store.containers.set_state(container, **values)
 
     def on_exit(code: int, failed: bool):
+        spec["network"].stop()
         if container.config["HostConfig"].get("AutoRemove"):
             with store.lock():
                 store.containers.remove(container)
@@ -212,7 +215,7 @@ def _shim_gone(container: Container) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):
         return True
 
 

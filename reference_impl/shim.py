@@ -253,8 +253,9 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             on_exit(report["code"], failed=True)
             os._exit(0)
         pid = struct.unpack("i", raw_pid)[0]
+        net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
         on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="",
-                 StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z")
+                 StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
         _relay(spec, outputs, stdio, master if tty else None)
         _, status = os.waitpid(a, 0)

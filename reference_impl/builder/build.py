@@ -117,16 +117,16 @@ class Builder:
                 pairs.append(f"{name}={value}")
         return pairs
 
-    def _commit(self, step_config: dict, new_config: dict, *, diff_id: str | None, created_by: str,
-                container_id: str = "") -> str:
+    def _commit(self, step_config: dict, new_config: dict, *, layer: images.PendingLayer | None,
+                created_by: str, container_id: str = "") -> str:
         created = humanize.now_rfc3339()
+        diff_id = layer.diff_id if layer else None
         diff_ids = list(self.stage.diff_ids) + ([diff_id] if diff_id else [])
         history = list(self.stage.history) + [images.history_entry(
             created, created_by, empty_layer=diff_id is None)]
         image = images.new_config(new_config, diff_ids, history, created=created,
                                   container=container_id, container_config=step_config)
-        with self.store.lock():
-            image_id = self.store.images.put_image(image, parent=self.stage.image_id)
+        image_id = images.put_with_layer(self.store, image, self.stage.image_id, layer)
         self._advance(image_id)
         return image_id
 
@@ -252,7 +252,7 @@ class Builder:
         container_id = secrets.token_hex(32)
         out(f" ---> Running in {container_id[:12]}")
         out(f"Removing intermediate container {container_id[:12]}")
-        image_id = self._commit(step, new, diff_id=None, created_by=" ".join(step["Cmd"]),
+        image_id = self._commit(step, new, layer=None, created_by=" ".join(step["Cmd"]),
                                 container_id=container_id)
         out(f" ---> {hex_of(image_id)[:12]}")
 
@@ -278,17 +278,17 @@ class Builder:
             error.exit_code = code
             raise error
         container = self.store.containers.get(container.id)
-        diff_id = self._layer_from(container.upper)
+        layer = self._layer_from(container.upper)
         new = copy.deepcopy(self.stage.config)
-        image_id = self._commit(step, new, diff_id=diff_id, created_by=" ".join(key_cmd),
+        image_id = self._commit(step, new, layer=layer, created_by=" ".join(key_cmd),
                                 container_id=container.id)
         if self.options.rm:
             out(f"Removing intermediate container {container.short_id}")
             runtime.remove(self.store, container, force=True)
         out(f" ---> {hex_of(image_id)[:12]}")
 
-    def _layer_from(self, directory: Path) -> str | None:
-        return images.layer_from_directory(self.store, directory, self.workdir)
+    def _layer_from(self, directory: Path) -> images.PendingLayer | None:
+        return images.layer_from_directory(directory, self.workdir)
 
     # --- WORKDIR ------------------------------------------------------------------------
     def do_workdir(self, ins: Instruction) -> None:
@@ -306,9 +306,9 @@ class Builder:
         staging = self.workdir / f"workdir-{container_id[:12]}"
         staging.mkdir()
         copying.make_dirs_in_layer(self.store, self.stage.diff_ids, staging, path)
-        diff_id = self._layer_from(staging)
+        layer = self._layer_from(staging)
         out(f"Removing intermediate container {container_id[:12]}")
-        image_id = self._commit(step, new, diff_id=diff_id, created_by=" ".join(step["Cmd"]),
+        image_id = self._commit(step, new, layer=layer, created_by=" ".join(step["Cmd"]),
                                 container_id=container_id)
         out(f" ---> {hex_of(image_id)[:12]}")
 
@@ -338,8 +338,8 @@ class Builder:
         staging = self.workdir / f"copy-{secrets.token_hex(4)}"
         staging.mkdir()
         copying.apply(self.store, self.stage.diff_ids, plan, staging, ins.flags.get("chown"))
-        diff_id = self._layer_from(staging)
-        image_id = self._commit(step, copy.deepcopy(self.stage.config), diff_id=diff_id,
+        layer = self._layer_from(staging)
+        image_id = self._commit(step, copy.deepcopy(self.stage.config), layer=layer,
                                 created_by=" ".join(step["Cmd"]))
         out(f" ---> {hex_of(image_id)[:12]}")
 

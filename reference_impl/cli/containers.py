@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from reference_impl import humanize, images, layers, refs, runtime
+from reference_impl import humanize, images, layers, network, refs, runtime
 from reference_impl.cli import output
 from reference_impl.cli.filters import parse_filters
 from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
@@ -167,8 +167,8 @@ def _labels(specs: list[str]) -> dict[str, str]:
 
 
 def _create(store: Store, args) -> Container:
-    if args.publish:
-        raise InvalidInput("port publishing is not implemented yet")
+    exposed, port_bindings = network.parse_publish(args.publish)
+    exposed += [p for p in network.parse_expose(args.expose) if p not in exposed]
     entrypoint = None
     if args.entrypoint is not None:
         entrypoint = [args.entrypoint] if args.entrypoint else []
@@ -180,8 +180,8 @@ def _create(store: Store, args) -> Container:
         return runtime.create(store, args.image, name=args.name, cmd=args.command,
                               entrypoint=entrypoint, env=args.env, workdir=args.workdir, user=args.user,
                               tty=args.tty, stdin_open=args.interactive, auto_remove=args.rm,
-                              labels=_labels(args.label), exposed=args.expose,
-                              publish_all=args.publish_all)
+                              labels=_labels(args.label), exposed=exposed,
+                              port_bindings=port_bindings, publish_all=args.publish_all)
     except NotFound as exc:
         if exc.message.startswith("No such image"):
             ref = refs.parse_tagged(args.image)
@@ -299,7 +299,7 @@ def ps_record(container: Container, no_trunc: bool) -> dict:
         "Command": json.dumps(command, ensure_ascii=False),
         "CreatedAt": container.config.get("Created", ""),
         "RunningFor": humanize.ago(container.config.get("Created", "")),
-        "Ports": "",
+        "Ports": network.displayable_ports(network.published_ports(container)),
         "State": "running" if container.running else container.status,
         "Status": _status_text(container),
         "Names": container.name,
@@ -322,7 +322,7 @@ def _ps_filter(store: Store, container: Container, filters: dict[str, list[str]]
         key, eq, value = spec.partition("=")
         if key not in labels or (eq and labels[key] != value):
             return False
-    if "name" in filters and not any(f.lstrip("/") in container.name for f in filters["name"]):
+    if "name" in filters and not any(_name_matches(f, container.name) for f in filters["name"]):
         return False
     if "id" in filters and not any(container.id.startswith(f) for f in filters["id"]):
         return False
@@ -348,6 +348,15 @@ def _ps_filter(store: Store, container: Container, filters: dict[str, list[str]]
         if not wanted & chain:
             return False
     return True
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    """dockerd's name filter: a regular expression, tried on "/name" and on "name"."""
+    import re
+    try:
+        return any(re.search(pattern, n) for n in ("/" + name, name))
+    except re.error:
+        return pattern.lstrip("/") in name
 
 
 def cmd_ps(store: Store, args) -> int:
@@ -405,9 +414,7 @@ def container_inspect(store: Store, container: Container) -> dict:
                                  "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
         "Mounts": [],
         "Config": config["Config"],
-        "NetworkSettings": {"Bridge": "", "SandboxID": "", "HairpinMode": False, "Ports": {},
-                            "IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "",
-                            "Networks": {}},
+        "NetworkSettings": network.network_settings(container),
     }
 
 
@@ -473,7 +480,8 @@ def cmd_commit(store: Store, args) -> int:
     image = store.images.get(container.config["Image"]) if _image_exists(store, container) else None
     base_config = image.config if image else {"rootfs": {"diff_ids": container.config["Layers"]},
                                                "history": []}
-    diff_id = images.layer_from_directory(store, container.upper, store.images.tmp_dir)
+    layer = images.layer_from_directory(container.upper, store.images.tmp_dir)
+    diff_id = layer.diff_id if layer else None
     created = humanize.now_rfc3339()
     config = images.apply_changes(container.config["Config"], args.change)
     history = list(base_config.get("history") or []) + [images.history_entry(
@@ -483,9 +491,9 @@ def cmd_commit(store: Store, args) -> int:
     new = images.new_config(config, diff_ids, history, created=created,
                             container=container.id, container_config=container.config["Config"],
                             author=args.author, comment=args.message)
-    with store.lock():
-        image_id = store.images.put_image(new, parent=container.config["Image"])
-        if ref is not None:
+    image_id = images.put_with_layer(store, new, container.config["Image"], layer)
+    if ref is not None:
+        with store.lock():
             images.tag(store, image_id, ref)
     print(image_id)
     return 0
@@ -509,9 +517,8 @@ def cmd_exec(store: Store, args) -> int:
 
 def cmd_port(store: Store, args) -> int:
     container = store.containers.resolve(args.container)
-    if args.port:
-        port = args.port if "/" in args.port else f"{args.port}/tcp"
-        raise EngineError(f"No public port '{port}' published for {container.name}") from None
+    for line in network.port_lines(network.published_ports(container), args.port, args.container):
+        print(line)
     return 0
 
 
