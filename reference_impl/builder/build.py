@@ -60,6 +60,7 @@ class Stage:
     declared_args: dict[str, str | None] = field(default_factory=dict)
     shell: list[str] = field(default_factory=lambda: list(DEFAULT_SHELL))
     cmd_set: bool = False
+    maintainer: str = ""
     diff_ids: list[str] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
 
@@ -125,7 +126,8 @@ class Builder:
         history = list(self.stage.history) + [images.history_entry(
             created, created_by, empty_layer=diff_id is None)]
         image = images.new_config(new_config, diff_ids, history, created=created,
-                                  container=container_id, container_config=step_config)
+                                  container=container_id, container_config=step_config,
+                                  author=self.stage.maintainer)
         image_id = images.put_with_layer(self.store, image, self.stage.image_id, layer)
         self._advance(image_id)
         return image_id
@@ -136,6 +138,7 @@ class Builder:
         self.stage.config = copy.deepcopy(image.config.get("config") or {})
         self.stage.diff_ids = list(image.diff_ids)
         self.stage.history = list(image.config.get("history") or [])
+        self.stage.maintainer = image.config.get("author", "")
 
     def _cached(self, step_config: dict) -> bool:
         if self.options.no_cache or not self.stage.image_id:
@@ -201,6 +204,7 @@ class Builder:
             args = substitute(args, self._env())
         new = copy.deepcopy(self.stage.config)
         if keyword == "MAINTAINER":
+            self.stage.maintainer = args
             comment = f"MAINTAINER {args}"
         elif keyword == "ARG":
             name, eq, default = args.partition("=")
