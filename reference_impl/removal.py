@@ -84,6 +84,13 @@ class Deleter:
                                    f"container {using[0].short_id} is using its referenced image {_short(image_id)}")
             self.store.images.remove_tag(ref)
             self.out("Untagged", ref)
+            name = refs.parse(ref).name
+            if not any(refs.parse(t).name == name for t in self.store.images.refs_of(image_id)):
+                # no tag of this repository is left: its digest references go too (moby)
+                for digest_ref in self.store.images.digests_of(image_id):
+                    if refs.parse(digest_ref).name == name:
+                        self.store.images.remove_tag(digest_ref)
+                        self.out("Untagged", digest_ref)
             if self.store.images.refs_of(image_id) + self.store.images.digests_of(image_id):
                 return
             quiet = True

@@ -23,7 +23,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from reference_impl.cli import build, containers, images, system
+    from reference_impl.cli import build, containers, images, registry, system
 
     parser = Parser(prog="strata", description="A small Docker-compatible engine.")
     parser.add_argument("--root", help="state directory (default $STRATA_ROOT or /var/lib/strata)")
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     containers.register(verbs)
     system.register(verbs)
     build.register(verbs)
+    registry.register(verbs)
     for group, module in (("image", images), ("container", containers)):
         sub = verbs.add_parser(group, help=f"manage {group}s")
         module.register(sub.add_subparsers(dest="subverb", metavar="COMMAND", parser_class=Parser),

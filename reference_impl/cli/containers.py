@@ -166,7 +166,7 @@ def _labels(specs: list[str]) -> dict[str, str]:
     return labels
 
 
-def _create(store: Store, args) -> Container:
+def _create(store: Store, args, pulled: bool = False) -> Container:
     exposed, port_bindings = network.parse_publish(args.publish)
     exposed += [p for p in network.parse_expose(args.expose) if p not in exposed]
     entrypoint = None
@@ -183,12 +183,11 @@ def _create(store: Store, args) -> Container:
                               labels=_labels(args.label), exposed=exposed,
                               port_bindings=port_bindings, publish_all=args.publish_all)
     except NotFound as exc:
-        if exc.message.startswith("No such image"):
-            ref = refs.parse_tagged(args.image)
-            print(f"Unable to find image '{ref}' locally", file=sys.stderr)
-            raise EngineError(f"pull access denied for {ref.name}, repository does not exist "
-                              "or may require 'docker login'") from None
-        raise
+        if pulled or not exc.message.startswith("No such image"):
+            raise
+    from reference_impl.cli.registry import pull_for_run
+    pull_for_run(store, args.image)
+    return _create(store, args, pulled=True)
 
 
 def cmd_create(store: Store, args) -> int:
