@@ -256,10 +256,12 @@ REGISTRY_USER, REGISTRY_PASSWORD = "strata", "s3cret-pass"
 
 @dataclass
 class Registry:
+    kind: str     # which server: "docker-registry" or "strata-registry"
     address: str  # host:port
     root: Path
     process: subprocess.Popen
     auth: tuple[str, str] | None = None
+    v1_search: bool = False  # answers the v1 search endpoint `docker search` calls
 
     def url(self, path: str) -> str:
         return f"http://{self.address}{path}"
@@ -274,53 +276,83 @@ class Registry:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _htpasswd(root: Path) -> Path:
+    text = subprocess.run(["htpasswd", "-Bbn", REGISTRY_USER, REGISTRY_PASSWORD],
+                          capture_output=True, text=True, check=True).stdout
+    path = root / "htpasswd"
+    path.write_text(text)
+    return path
+
+
+def _wait_for_address(proc: subprocess.Popen, log_path: Path, marker: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for line in log_path.read_text().splitlines():
+            if marker in line:
+                return line.split(marker)[1].split('"')[0].strip()
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    raise HarnessError(f"the registry did not start: {log_path.read_text()[-2000:]}")
+
+
 def start_docker_registry(label: str, auth: bool) -> Registry:
-    """Debian's docker-registry on 127.0.0.1 and a port the kernel picks."""
+    """Debian's docker-registry (distribution 2.8) on 127.0.0.1 and a port the kernel picks."""
     root = Path(tempfile.mkdtemp(prefix=f"{label}-registry-", dir="/tmp"))
-    auth_block = ""
-    if auth:
-        htpasswd = subprocess.run(["htpasswd", "-Bbn", REGISTRY_USER, REGISTRY_PASSWORD],
-                                  capture_output=True, text=True, check=True).stdout
-        (root / "htpasswd").write_text(htpasswd)
-        auth_block = f"auth:\n  htpasswd: {{realm: basic-realm, path: {root}/htpasswd}}\n"
+    auth_block = f"auth:\n  htpasswd: {{realm: basic-realm, path: {_htpasswd(root)}}}\n" if auth else ""
     (root / "config.yml").write_text(
         "version: 0.1\n"
         "log: {level: info}\n"
         f"storage:\n  filesystem: {{rootdirectory: {root}/data}}\n  delete: {{enabled: true}}\n"
         "http: {addr: '127.0.0.1:0', secret: strata-suite}\n" + auth_block)
     log_path = root / "registry.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        for line in log_path.read_text().splitlines():
-            if 'msg="listening on ' in line:
-                address = line.split('msg="listening on ')[1].split('"')[0]
-                return Registry(address, root, proc, (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None)
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise HarnessError(f"docker-registry did not start: {log_path.read_text()[-2000:]}")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    address = _wait_for_address(proc, log_path, 'msg="listening on ')
+    return Registry("docker-registry", address, root, proc,
+                    (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=False)
 
 
-@pytest.fixture(scope="session")
-def registry(run_name, worker_id):
-    """A plain-HTTP Debian docker-registry, one per worker."""
-    if shutil.which("docker-registry") is None:
-        raise HarnessError("docker-registry is not installed (apt-get install docker-registry)")
-    reg = start_docker_registry(f"{run_name}-{worker_id}", auth=False)
+def start_strata_registry(label: str, auth: bool) -> Registry:
+    """strata's registry server, run as a program (`strata registry serve`), like any peer."""
+    from conformance.targets import strata_cli
+    root = Path(tempfile.mkdtemp(prefix=f"{label}-registry-", dir="/tmp"))
+    args = [strata_cli(), "registry", "serve", "--root", str(root / "data"), "--addr", "127.0.0.1:0"]
+    if auth:
+        args += ["--htpasswd", str(_htpasswd(root)), "--realm", "basic-realm"]
+    log_path = root / "registry.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    address = _wait_for_address(proc, log_path, "listening on ")
+    return Registry("strata-registry", address, root, proc,
+                    (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=True)
+
+
+REGISTRY_KINDS = {"docker-registry": start_docker_registry, "strata-registry": start_strata_registry}
+
+
+def _registry(request, run_name: str, worker_id: str, auth: bool):
+    kind = request.param
+    if kind == "docker-registry" and (shutil.which("docker-registry") is None or shutil.which("htpasswd") is None):
+        raise HarnessError("docker-registry and htpasswd are needed (apt-get install docker-registry apache2-utils)")
+    reg = REGISTRY_KINDS[kind](f"{run_name}-{worker_id}-{kind}{'-auth' if auth else ''}", auth)
+    return reg
+
+
+@pytest.fixture(scope="session", params=sorted(REGISTRY_KINDS))
+def registry(request, run_name, worker_id):
+    """A plain-HTTP registry on 127.0.0.1, one per worker and kind: every registry check
+    runs against Debian's docker-registry and against strata's registry."""
+    reg = _registry(request, run_name, worker_id, auth=False)
     yield reg
     reg.stop()
 
 
-@pytest.fixture(scope="session")
-def auth_registry(run_name, worker_id):
-    """A docker-registry that wants htpasswd (bcrypt) basic auth, one per worker."""
-    if shutil.which("docker-registry") is None or shutil.which("htpasswd") is None:
-        raise HarnessError("docker-registry and htpasswd (apache2-utils) are needed")
-    reg = start_docker_registry(f"{run_name}-{worker_id}-auth", auth=True)
+@pytest.fixture(scope="session", params=sorted(REGISTRY_KINDS))
+def auth_registry(request, run_name, worker_id):
+    """A registry that wants htpasswd (bcrypt) basic auth, one per worker and kind."""
+    reg = _registry(request, run_name, worker_id, auth=True)
     yield reg
     reg.stop()

@@ -185,7 +185,7 @@ def docker() -> Implementation:
 
 # --- strata (the reference engine, driven only through its CLI) ------------------------------
 
-def _strata_cli() -> str:
+def strata_cli() -> str:
     """The `strata` beside this Python (the project's venv), else the one on PATH."""
     import sys
     beside = Path(sys.executable).with_name("strata")
@@ -209,7 +209,7 @@ def private_strata(impl: Implementation, label: str) -> Iterator[Implementation]
 def strata() -> Implementation:
     return Implementation(
         name="strata",
-        argv=(_strata_cli(),),
+        argv=(strata_cli(),),
         env={},
         config_dir_env="STRATA_CONFIG",
         credentials_file="config.json",

@@ -188,4 +188,4 @@ def search(term: str, limit: int = 25) -> list[dict]:
         results = client.search(domain_ref.path, limit)
     except RegistryAPIError as exc:
         raise EngineError(f"Unexpected status code {exc.status}") from None
-    return [{**r, "name": f"{domain_ref.domain}/{r['name']}"} for r in results]
+    return results

@@ -67,6 +67,7 @@ import functools
 import hashlib
 import ipaddress
 import os
+import queue
 import re
 import secrets
 import selectors
@@ -517,7 +518,10 @@ def publish(root: Path, container) -> "ContainerNetwork":
 
 def _allocate(table: _Table, container, proto: str, ips: list[str], spec: str):
     """Bind `ips` on one host port: the fixed one, the first free of a range, or the next
-    free of the ephemeral range after the last one handed out."""
+    free of the ephemeral range after the last one handed out. The bind decides; the
+    table only chooses dockerd's words when it fails (a port another strata container
+    holds is "already allocated"; one held by anything else fails as docker-proxy's
+    listen does), so an entry a crashed shim left behind never blocks a free port."""
     if spec and spec != "0":
         low, high = parse_port_range(spec)
         fixed = low == high
@@ -530,13 +534,6 @@ def _allocate(table: _Table, container, proto: str, ips: list[str], spec: str):
         candidates = list(range(first, high + 1)) + list(range(low, first))
     failure: PortError | None = None
     for number in candidates:
-        holder = table.holder(proto, ips[0], number, container.id)
-        if holder is not None:
-            failure = _error(container, f"Bind for {join_host_port(ips[0], number)} failed: "
-                                        "port is already allocated")
-            if fixed:
-                raise failure
-            continue
         socks = []
         try:
             for ip in ips:
@@ -545,10 +542,12 @@ def _allocate(table: _Table, container, proto: str, ips: list[str], spec: str):
             for s in socks:
                 s.close()
             ip = ips[len(socks)]
-            tcp_or_udp = proto + ("6" if ":" in ip else "4")
-            reason = (exc.strerror or str(exc)).lower()
-            failure = _error(container, f"Error starting userland proxy: listen {tcp_or_udp} "
-                                        f"{join_host_port(ip, number)}: bind: {reason}")
+            if exc.errno == errno.EADDRINUSE and table.holder(proto, ip, number, container.id):
+                detail = f"Bind for {join_host_port(ip, number)} failed: port is already allocated"
+            else:
+                detail = (f"Error starting userland proxy: listen {proto}{'6' if ':' in ip else '4'} "
+                          f"{join_host_port(ip, number)}: bind: {(exc.strerror or str(exc)).lower()}")
+            failure = _error(container, detail)
             if fixed or exc.errno not in (errno.EADDRINUSE, errno.EACCES):
                 raise failure from None
             continue
@@ -615,6 +614,46 @@ def _pump(src: socket.socket, dst: socket.socket, done: threading.Event) -> None
             done.set()
 
 
+class _Workers:
+    """Threads that outlive one connection: a new connection reuses an idle one (starting a
+    thread costs more than a whole loopback round trip)."""
+
+    def __init__(self, idle_timeout: float = 30.0):
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self.idle = 0
+        self.lock = threading.Lock()
+        self.idle_timeout = idle_timeout
+
+    def submit(self, fn, *args) -> None:
+        with self.lock:
+            reuse = self.idle > 0
+            if reuse:
+                self.idle -= 1
+        self.tasks.put((fn, args))
+        if not reuse:
+            threading.Thread(target=self._work, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                fn, args = self.tasks.get(timeout=self.idle_timeout)
+            except queue.Empty:
+                with self.lock:
+                    if self.idle > 0 and self.tasks.empty():
+                        self.idle -= 1
+                        return
+                continue
+            try:
+                fn(*args)
+            except Exception:
+                pass
+            with self.lock:
+                self.idle += 1
+
+
+_workers = _Workers()
+
+
 def _serve_tcp(listener: Listener, netns_fd: int, stopping: threading.Event) -> None:
     _enter_netns(netns_fd)
     target = ("127.0.0.1", listener.container_port)
@@ -638,8 +677,8 @@ def _serve_tcp(listener: Listener, netns_fd: int, stopping: threading.Event) -> 
         for s in (client, inner):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         done = threading.Event()
-        threading.Thread(target=_pump, args=(client, inner, done), daemon=True).start()
-        threading.Thread(target=_pump, args=(inner, client, done), daemon=True).start()
+        _workers.submit(_pump, client, inner, done)
+        _workers.submit(_pump, inner, client, done)
 
 
 def _serve_udp(listener: Listener, netns_fd: int, stopping: threading.Event) -> None:

@@ -83,8 +83,8 @@ def cmd_search(store: Store, args) -> int:
         rows.append({"Name": r["name"], "Description": description, "StarCount": str(r.get("star_count", 0)),
                      "IsOfficial": "[OK]" if r.get("is_official") else "",
                      "IsAutomated": "[OK]" if r.get("is_automated") else ""})
-    columns = {"Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS",
-               "IsOfficial": "OFFICIAL", "IsAutomated": "AUTOMATED"}
+    # the docker CLI 28 columns (AUTOMATED is gone; --format can still ask for .IsAutomated)
+    columns = {"Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS", "IsOfficial": "OFFICIAL"}
     if args.format:
         output.formatted(args.format, rows, columns)
     else:
