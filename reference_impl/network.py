@@ -16,14 +16,17 @@ Four parts, in the order a container meets them:
    `<root>/network/ports.lock`. A random host port is handed out like dockerd's port
    allocator: sequentially from the start of /proc/sys/net/ipv4/ip_local_port_range,
    continuing after the last one handed out (`<root>/network/ports.json` keeps the
-   position and which container holds which port), skipping ports that the table
-   says are held and ports that fail the bind. Binding *is* the reservation, so two
-   `strata` processes (or strata and anything else) can never both get one port. A
-   port that another strata container holds is refused in dockerd's words (`Bind for
-   127.0.0.1:8080 failed: port is already allocated`); a port held by some other
-   listener fails as docker-proxy does (`Error starting userland proxy: listen tcp4
-   …: bind: address already in use`). Either way `start` fails before the shim
-   exists, so `run` exits 125 and the container stays `created`.
+   position and which container holds which port), skipping ports that fail the
+   bind. Binding *is* the reservation (TCP sockets listen before the lock is
+   released; UDP sockets are bound without SO_REUSEADDR), so two `strata` processes —
+   or strata and anything else — can never both get one port, and an entry that a
+   killed shim left in the table never blocks a free port. A port that another strata
+   container holds is refused in dockerd's words (`Bind for 127.0.0.1:8080 failed:
+   port is already allocated`); a port held by any other listener fails as dockerd's
+   docker-proxy does there (`Error starting userland proxy: listen tcp4
+   127.0.0.1:8080: bind: address already in use`, seen with dockerd 20.10). Either
+   way `start` fails before the shim exists, so `run` exits 125 and the container
+   stays `created`.
 
    IPv6: for a binding without an address, dockerd 20.10 reports two bindings, on
    `0.0.0.0` and on `::`, and `docker port` prints both (`80/tcp -> 0.0.0.0:32768`,
@@ -53,7 +56,11 @@ Four parts, in the order a container meets them:
    free, from .2, under `/run/strata/ipam.lock`; host-wide, as the bridge is), the
    MAC derived from it as docker does (02:42:ac:1d:…), and a default route via the
    bridge. The address is released when the shim exits (an entry whose shim is gone
-   counts as free), and the veth disappears with the namespace. No NAT or iptables
+   counts as free), and the veth disappears with the namespace. The shim attaches the
+   bridge once the container's PID 1 exists, so its command may start a few
+   milliseconds before eth0 is up (never after `run -d` returns); published ports do
+   not depend on it (the forwarders use the container's loopback, and connections
+   that arrive before they run wait in the listen backlog). No NAT or iptables
    rules are installed: containers get no way out of the host, and nothing is ever
    sent to their address by strata's forwarders. If the bridge cannot be set up (no
    `ip`, no permission), the container runs without it and IPAddress is "".

@@ -47,6 +47,9 @@ class Reference:
 
 def parse(text: str) -> Reference:
     match = _REFERENCE.match(text)
+    first, slash, _ = (match["name"] if match else "").partition("/")
+    if match and slash and first != first.lower() and not ("." in first or ":" in first):
+        match = None  # not a registry host, so a path component: those are lowercase
     if not match or len(match["name"]) > 255:
         raise InvalidInput("invalid reference format" + (
             ": repository name must be lowercase" if text.lower() != text and _REFERENCE.match(text.lower())
