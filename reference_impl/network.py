@@ -439,11 +439,6 @@ class PortError(EngineError):
     """A host port cannot be bound: `start` fails before the shim exists."""
 
 
-def _overlaps(a: str, b: str) -> bool:
-    """Whether two bindings of one port number clash (the kernel's view, V6ONLY sockets)."""
-    return a == b or (_family(a) == _family(b) and (a in ("0.0.0.0", "::") or b in ("0.0.0.0", "::")))
-
-
 @dataclass
 class _Table:
     """<root>/network/ports.json: which container holds which host port, where the
@@ -464,7 +459,9 @@ class _Table:
     def holder(self, proto: str, ip: str, port: int, me: str) -> str | None:
         for key, owner in self.held.items():
             p, held_ip, held_port = key.split("/")
-            if owner != me and p == proto and int(held_port) == port and _overlaps(ip, held_ip):
+            # per address, as dockerd's port allocator keeps them: 0.0.0.0:P against a
+            # held 127.0.0.1:P fails in the bind instead ("userland proxy")
+            if owner != me and p == proto and int(held_port) == port and ip == held_ip:
                 return owner
         return None
 

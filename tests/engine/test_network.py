@@ -293,6 +293,12 @@ def test_fixed_host_port_is_free_again_after_stop_and_comes_back_on_restart(engi
         clash = strata(engine, "run", "-d", "--name", "netthird", "-p", f"{port}:80", "netbase:latest",
                        "httpd", "-f", "-p", "80", check=False)
         assert clash.returncode == 125
-        assert f"Bind for 0.0.0.0:{port} failed: port is already allocated" in clash.stderr, clash.stderr
+        # dockerd's allocator keeps addresses apart: 0.0.0.0:P against 127.0.0.1:P fails in the bind
+        assert (f"Error starting userland proxy: listen tcp4 0.0.0.0:{port}: bind: address already in use"
+                in clash.stderr), clash.stderr
+        clash = strata(engine, "run", "-d", "--name", "netfourth", "-p", f"127.0.0.1:{port}:80",
+                       "netbase:latest", "httpd", "-f", "-p", "80", check=False)
+        assert clash.returncode == 125
+        assert f"Bind for 127.0.0.1:{port} failed: port is already allocated" in clash.stderr, clash.stderr
     finally:
-        strata(engine, "rm", "-f", "netfirst", "netsecond", "netthird", check=False)
+        strata(engine, "rm", "-f", "netfirst", "netsecond", "netthird", "netfourth", check=False)
