@@ -29,6 +29,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            entrypoint: list[str] | None, env: list[str], workdir: str | None, user: str | None,
            tty: bool, stdin_open: bool, auto_remove: bool, labels: dict[str, str],
            exposed: list[str] | None = None, port_bindings: dict | None = None,
+           starting: bool = False,
            publish_all: bool = False) -> Container:
     if name is not None and not refs_valid_name(name):
         raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
@@ -82,7 +83,9 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_bindings or {},
                            "PublishAllPorts": publish_all},
         }
-        return store.containers.create(record)
+        # starting: the caller starts it right away (run, a build's RUN); until its shim
+        # reports, prune must not take it for a stopped container
+        return store.containers.create(record, starting_pid=os.getpid() if starting else 0)
 
 
 def refs_valid_name(name: str) -> bool:
@@ -94,6 +97,8 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     """Start through a new shim. Attached: wait and return the exit code; else return None."""
     if container.running:
         return None
+    if not _exists(store, container):  # removed meanwhile (rm -f, prune)
+        raise NotFound(f"No such container: {container.id}")
     rootfs.prepare_init_layer(container.dir, container.config["Config"]["Hostname"])
     for sub in ("upper", "work"):
         (container.dir / sub).mkdir(exist_ok=True)

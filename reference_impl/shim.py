@@ -247,14 +247,14 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
         if failure or len(raw_pid) != 4:
             report = json.loads(failure) if failure else {"code": 125, "message": "container init failed"}
             os.waitpid(a, 0)
-            on_state(Status="created" if report["code"] in (126, 127) else "exited",
+            on_state(Status="created" if report["code"] in (126, 127) else "exited", StartingPid=0,
                      ExitCode=report["code"], Error=report["message"], Pid=0)
             os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
             on_exit(report["code"], failed=True)
             os._exit(0)
         pid = struct.unpack("i", raw_pid)[0]
         net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
-        on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="",
+        on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0,
                  StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
         _relay(spec, outputs, stdio, master if tty else None)

@@ -80,6 +80,8 @@ class Builder:
         self.stage: Stage | None = None
         self.used_args: set[str] = set()
         self.global_args: dict[str, str | None] = {}
+        self.lease = store.images.lease()  # the layers this build stands on stay, even if
+        self.held: set[str] = set()        # a concurrent rmi or prune removes its images
 
     # --- the run ------------------------------------------------------------------------
     def run(self, instructions: list[Instruction]) -> str:
@@ -128,12 +130,18 @@ class Builder:
         image = images.new_config(new_config, diff_ids, history, created=created,
                                   container=container_id, container_config=step_config,
                                   author=self.stage.maintainer)
-        image_id = images.put_with_layer(self.store, image, self.stage.image_id, layer)
-        self._advance(image_id)
+        with self.store.lock():  # in, and held by the lease, before a prune can see it unused
+            if layer is not None:
+                self.store.images.add_layer(layer.tar_path, layer.diff_id)
+            image_id = self.store.images.put_image(image, parent=self.stage.image_id)
+            self._advance(image_id)
         return image_id
 
     def _advance(self, image_id: str) -> None:
+        """Make image_id the current step (the caller holds the store lock)."""
         image = self.store.images.get(image_id)
+        self.held.update(image.diff_ids)
+        self.lease.hold(sorted(self.held))
         self.stage.image_id = image_id
         self.stage.config = copy.deepcopy(image.config.get("config") or {})
         self.stage.diff_ids = list(image.diff_ids)
@@ -143,11 +151,12 @@ class Builder:
     def _cached(self, step_config: dict) -> bool:
         if self.options.no_cache or not self.stage.image_id:
             return False
-        hit = cache.lookup(self.store, self.stage.image_id, step_config)
-        if hit is None:
-            return False
+        with self.store.lock():
+            hit = cache.lookup(self.store, self.stage.image_id, step_config)
+            if hit is None:
+                return False
+            self._advance(hit)
         out(" ---> Using cache")
-        self._advance(hit)
         out(f" ---> {hex_of(hit)[:12]}")
         return True
 
@@ -182,14 +191,15 @@ class Builder:
         elif source == "scratch":
             self.stage = Stage("", {}, name)
         else:
-            try:
-                image_id = self.store.images.resolve(source)
-            except NotFound:
-                raise BuildError(f"pull access denied for {refs.parse(source).name}, repository does not "
-                                 "exist or may require 'docker login': denied: requested access to the "
-                                 "resource is denied") from None
-            self.stage = Stage(image_id, {}, name)
-            self._advance(image_id)
+            with self.store.lock():
+                try:
+                    image_id = self.store.images.resolve(source)
+                except NotFound:
+                    raise BuildError(f"pull access denied for {refs.parse(source).name}, repository does "
+                                     "not exist or may require 'docker login': denied: requested access to "
+                                     "the resource is denied") from None
+                self.stage = Stage(image_id, {}, name)
+                self._advance(image_id)
         env = self.stage.config.get("Env") or []
         if not any(e.startswith("PATH=") for e in env):  # as moby's initializeStage does
             self.stage.config["Env"] = [*env, f"PATH={DEFAULT_PATH}"]
@@ -272,7 +282,8 @@ class Builder:
         env = [f"{a}" for a in build_args]
         container = runtime.create(
             self.store, self.stage.image_id, name=None, cmd=cmd, entrypoint=[], env=env,
-            workdir=None, user=None, tty=False, stdin_open=False, auto_remove=False, labels={})
+            workdir=None, user=None, tty=False, stdin_open=False, auto_remove=False, labels={},
+            starting=True)
         out(f" ---> Running in {container.short_id}")
         code = runtime.start(self.store, container, attach=True)
         if code:
@@ -385,7 +396,10 @@ def build(store: Store, options: Options) -> str:
             instructions.append(parse(f"LABEL {extra}")[0])
         context.unpack_context(workdir / "context.tar", workdir / "context")
         builder = Builder(store, options, workdir)
-        image_id = builder.run(instructions)
+        try:
+            image_id = builder.run(instructions)
+        finally:
+            builder.lease.release()
         out(f"Successfully built {hex_of(image_id)[:12]}")
         with store.lock():
             for tag in options.tags:

@@ -138,7 +138,7 @@ def cmd_container_prune(store: Store, args) -> int:
         return 0
     removed = []
     for container in store.containers.all():
-        if not container.running:
+        if not container.running and not container.starting:
             runtime.remove(store, container)
             removed.append(container.id)
     if removed:
@@ -178,6 +178,7 @@ def _create(store: Store, args, pulled: bool = False) -> Container:
         raise InvalidInput(f"invalid reference format") from None
     try:
         return runtime.create(store, args.image, name=args.name, cmd=args.command,
+                              starting=getattr(args, "detach", None) is not None,
                               entrypoint=entrypoint, env=args.env, workdir=args.workdir, user=args.user,
                               tty=args.tty, stdin_open=args.interactive, auto_remove=args.rm,
                               labels=_labels(args.label), exposed=exposed,

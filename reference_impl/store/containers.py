@@ -41,6 +41,11 @@ class Container:
         return self.state.get("Status") == "running" and _alive(self.state.get("Pid", 0))
 
     @property
+    def starting(self) -> bool:
+        """Created by a command that is starting it right now (not yet up, not stopped)."""
+        return self.state.get("Status") == "created" and _alive(self.state.get("StartingPid", 0))
+
+    @property
     def status(self) -> str:
         status = self.state.get("Status", "created")
         if status == "running" and not self.running:
@@ -79,7 +84,7 @@ class ContainerStore:
             if not cid[:12].isdigit() and not (self.dir / cid).exists():
                 return cid
 
-    def create(self, config: dict) -> Container:
+    def create(self, config: dict, starting_pid: int = 0) -> Container:
         """Make a container visible all at once (caller holds the store lock): its directory
         is prepared aside, the name is claimed, then the directory is renamed into place.
         A crash in between leaves only a name pointing nowhere, which counts as free."""
@@ -88,7 +93,8 @@ class ContainerStore:
         for sub in ("upper", "work"):
             (staging / sub).mkdir(parents=True)
         write_json(staging / "state.json", {"Status": "created", "Pid": 0, "ExitCode": 0,
-                                            "StartedAt": "", "FinishedAt": ""}, durable=False)
+                                            "StartedAt": "", "FinishedAt": "",
+                                            "StartingPid": starting_pid}, durable=False)
         write_json(staging / "config.json", config)
         link = self.names / name
         if os.path.islink(link):

@@ -25,6 +25,21 @@ from reference_impl.errors import Conflict, InvalidInput, NotFound
 from reference_impl.fsutil import atomic_write, locked, read_json, write_json
 
 
+class Lease:
+    """A file naming the layers a live process needs; the garbage collector keeps them."""
+
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{os.getpid()}.{os.urandom(4).hex()}"
+        write_json(self.path, [], durable=False)
+
+    def hold(self, diff_ids: list[str]) -> None:
+        write_json(self.path, sorted(set(diff_ids)), durable=False)
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 def hex_of(digest: str) -> str:
     return digest.removeprefix("sha256:")
 
@@ -218,10 +233,27 @@ class ImageStore:
             raise InvalidInput("invalid reference format")
         raise NotFound(f"No such image: {ref}")
 
+    # --- leases: layers a running operation (a build) needs, whatever happens to images ---
+    def lease(self) -> "Lease":
+        return Lease(self.root / "leases")
+
+    def leased_layers(self) -> set[str]:
+        held: set[str] = set()
+        directory = self.root / "leases"
+        if not directory.is_dir():
+            return held
+        for path in directory.iterdir():
+            pid = path.name.split(".", 1)[0]
+            if not pid.isdigit() or not os.path.exists(f"/proc/{pid}"):
+                path.unlink(missing_ok=True)  # its process is gone: so is the lease
+                continue
+            held.update(read_json(path, []) or [])
+        return held
+
     # --- garbage -------------------------------------------------------------------
     def collect_layers(self, in_use_by_containers: set[str]) -> list[str]:
-        """Remove layers no image and no container uses; returns their diff ids."""
-        used = set(in_use_by_containers)
+        """Remove layers no image, container or lease uses; returns their diff ids."""
+        used = set(in_use_by_containers) | self.leased_layers()
         for image in self.all():
             used.update(image.diff_ids)
         removed = []
