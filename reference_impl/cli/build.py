@@ -9,9 +9,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from reference_impl import layers, refs
-from reference_impl.builder import context
-from reference_impl.builder.build import BuildError, Options, build
+from reference_impl import refs
 from reference_impl.errors import InvalidInput
 from reference_impl.store import Store
 
@@ -49,6 +47,8 @@ class CliError(InvalidInput):
 
 
 def _context_from_stdin(scratch: Path) -> Path:
+    from reference_impl import layers
+    from reference_impl.builder import context
     spooled, _ = layers.spool_uncompressed(sys.stdin.buffer, scratch)
     directory = scratch / "stdin-context"
     directory.mkdir()
@@ -60,6 +60,8 @@ def _context_from_stdin(scratch: Path) -> Path:
 
 
 def cmd_build(store: Store, args) -> int:
+    from reference_impl.builder import context
+    from reference_impl.builder.build import BuildError, Options, build
     for tag in args.tag:
         refs.parse(tag)
     scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix="ctx-"))

@@ -476,27 +476,33 @@ def cmd_diff(store: Store, args) -> int:
 
 def cmd_commit(store: Store, args) -> int:
     container = store.containers.resolve(args.container)
-    ref = refs.parse_tagged(args.reference) if args.reference else None
+    print(commit(store, container, args.reference, args.author, args.message, args.change))
+    return 0
+
+
+def commit(store: Store, container: Container, reference: str | None, author: str, message: str,
+           change: list[str]) -> str:
+    """An image of the container's changes (tagged reference, if given); returns its id."""
+    ref = refs.parse_tagged(reference) if reference else None
     image = store.images.get(container.config["Image"]) if _image_exists(store, container) else None
     base_config = image.config if image else {"rootfs": {"diff_ids": container.config["Layers"]},
                                                "history": []}
     layer = images.layer_from_directory(container.upper, store.images.tmp_dir)
     diff_id = layer.diff_id if layer else None
     created = humanize.now_rfc3339()
-    config = images.apply_changes(container.config["Config"], args.change)
+    config = images.apply_changes(container.config["Config"], change)
     history = list(base_config.get("history") or []) + [images.history_entry(
         created, " ".join(container.config["Config"].get("Cmd") or []),
-        comment=args.message, author=args.author, empty_layer=diff_id is None)]
+        comment=message, author=author, empty_layer=diff_id is None)]
     diff_ids = [*container.config["Layers"], *([diff_id] if diff_id else [])]
     new = images.new_config(config, diff_ids, history, created=created,
                             container=container.id, container_config=container.config["Config"],
-                            author=args.author, comment=args.message)
+                            author=author, comment=message)
     image_id = images.put_with_layer(store, new, container.config["Image"], layer)
     if ref is not None:
         with store.lock():
             images.tag(store, image_id, ref)
-    print(image_id)
-    return 0
+    return image_id
 
 
 def _image_exists(store: Store, container: Container) -> bool:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from reference_impl import credentials, distribution, refs
-from reference_impl.cli import output
+from reference_impl import refs
 from reference_impl.errors import EngineError
-from reference_impl.registry.client import AuthenticationError, RegistryAPIError, RegistryClient
 from reference_impl.store import Store
+
+# the registry client (requests) is imported by the verbs that use it: `run` stays fast
 
 
 def register(verbs, management: bool = False) -> None:
@@ -52,6 +52,7 @@ def _printer(quiet: bool, stream=None):
 
 
 def cmd_pull(store: Store, args) -> int:
+    from reference_impl import distribution
     distribution.pull(store, args.name, _printer(args.quiet))
     ref = refs.parse(args.name)
     print(ref if (ref.tag or ref.digest) else ref.with_default_tag())
@@ -61,6 +62,7 @@ def cmd_pull(store: Store, args) -> int:
 def pull_for_run(store: Store, name: str) -> None:
     """What `run` does with an image it does not have: say so, pull (to stderr)."""
     ref = refs.parse_tagged(name)
+    from reference_impl import distribution
     print(f"Unable to find image '{ref}' locally", file=sys.stderr, flush=True)
     if ref.domain is None:
         raise EngineError(f"pull access denied for {ref.name}, repository does not exist or may require "
@@ -69,11 +71,14 @@ def pull_for_run(store: Store, name: str) -> None:
 
 
 def cmd_push(store: Store, args) -> int:
+    from reference_impl import distribution
     distribution.push(store, args.name, _printer(args.quiet))
     return 0
 
 
 def cmd_search(store: Store, args) -> int:
+    from reference_impl import distribution
+    from reference_impl.cli import output
     results = distribution.search(args.term, args.limit)
     rows = []
     for r in results:
@@ -93,6 +98,8 @@ def cmd_search(store: Store, args) -> int:
 
 
 def cmd_login(store: Store, args) -> int:
+    from reference_impl import credentials
+    from reference_impl.registry.client import AuthenticationError, RegistryAPIError, RegistryClient
     server = args.server
     if not server:
         raise EngineError("logging in to Docker Hub is not possible from here: give a registry address")
@@ -119,6 +126,7 @@ def cmd_login(store: Store, args) -> int:
 
 
 def cmd_logout(store: Store, args) -> int:
+    from reference_impl import credentials
     if not args.server:
         raise EngineError("logging out of Docker Hub is not possible from here: give a registry address")
     print(f"Removing login credentials for {args.server}")

@@ -1,4 +1,4 @@
-"""System verbs: check (store consistency), version, info."""
+"""System verbs: check (store consistency), service (the Engine API), version, info."""
 from __future__ import annotations
 
 import platform
@@ -16,6 +16,11 @@ def register(verbs, management: bool = False) -> None:
     c.add_argument("--repair", action="store_true", help="remove leftovers of interrupted writes")
     c.add_argument("--quick", action="store_true", help="do not rehash layer tars")
     c.set_defaults(handler=cmd_check)
+    s = sub.add_parser("service", help="serve the Docker Engine API (1.41) on a unix socket")
+    s.add_argument("--socket", help="socket path (default <root>/strata.sock)")
+    s.add_argument("-t", "--time", type=float, default=0,
+                   help="seconds without a request before the service exits (0: never)")
+    s.set_defaults(handler=cmd_service)
     v = verbs.add_parser("version", help="show the version")
     v.add_argument("-f", "--format")
     v.set_defaults(handler=cmd_version)
@@ -43,3 +48,14 @@ def cmd_version(store: Store, args) -> int:
     else:
         print(f"strata 0.1.0 (image format of Docker {DOCKER_VERSION}), root {store.root}")
     return 0
+
+
+def cmd_service(store: Store, args) -> int:
+    from pathlib import Path
+
+    from reference_impl.api.server import serve
+    path = Path(args.socket or store.root / "strata.sock").absolute()
+
+    def ready(where) -> None:
+        print(f"strata: serving the Engine API on unix://{where}", file=sys.stderr, flush=True)
+    return serve(store.root, path, args.time, ready)
