@@ -49,7 +49,7 @@ def overlay_options(layers_dir: Path, diff_ids: list[str], init: Path, upper: Pa
     return f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
 
 
-def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path) -> Path:
+def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False) -> Path:
     """In the container's mount namespace: mount its root and enter it (pivot_root)."""
     sc.mount("none", "/", None, sc.MS_REC | sc.MS_PRIVATE)
     merged = container_dir / "merged"
@@ -68,8 +68,11 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path) -> 
         os.chmod(f"{root}/dev/{name}", 0o666)
     for d in ("pts", "shm", "mqueue"):
         os.mkdir(f"{root}/dev/{d}")
-    sc.mount("devpts", f"{root}/dev/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-             "newinstance,ptmxmode=0666,mode=0620")
+    if tty:  # the terminal the shim allocated lives on the host's devpts: show that one,
+        sc.mount("/dev/pts", f"{root}/dev/pts", None, sc.MS_BIND)  # so ttyname() finds it
+    else:
+        sc.mount("devpts", f"{root}/dev/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
+                 "newinstance,ptmxmode=0666,mode=0620")
     sc.mount("shm", f"{root}/dev/shm", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC, "mode=1777,size=65536k")
     for link, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),

@@ -93,8 +93,10 @@ def refs_valid_name(name: str) -> bool:
     return re.fullmatch(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]+", name) is not None
 
 
-def start(store: Store, container: Container, *, attach: bool = False, stdin: bool = False) -> int | None:
-    """Start through a new shim. Attached: wait and return the exit code; else return None."""
+def start(store: Store, container: Container, *, attach: bool = False, stdin: bool = False,
+          on_started=None) -> int | None:
+    """Start through a new shim. Attached: wait and return the exit code; else return None.
+    on_started() runs once the process runs (the API answers /start then, before the exit)."""
     if container.running:
         return None
     if not _exists(store, container):  # removed meanwhile (rm -f, prune)
@@ -142,6 +144,8 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
         raise ContainerStartError(
             "failed to create shim task: OCI runtime create failed: runc create failed: "
             f"unable to start container process: {err['message']}: unknown", err["code"])
+    if on_started is not None:
+        on_started()
     if not attach:
         reader.close()
         return None
@@ -313,6 +317,8 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
             for fd in ns_fds:
                 sc.setns(fd)
             grandchild = os.fork()
+            if grandchild and detach:  # the container's init adopts it; nobody waits here
+                os._exit(0)
             if grandchild:
                 os.close(report_w)
                 _, status = os.waitpid(grandchild, 0)

@@ -115,7 +115,7 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
             import termios
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         config = spec["config"]
-        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"])
+        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty)
         sc.sethostname(config.get("Hostname", ""))
         sc.loopback_up()
         workdir = config.get("WorkingDir") or "/"
