@@ -1,36 +1,13 @@
 """Bad input gets a clear error in Docker's words and the store is unchanged (issue 3)."""
 import io
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from conformance.fixtures import write_busybox_rootfs
 
-STRATA = str(Path(sys.executable).with_name("strata"))
-
-
-@pytest.fixture
-def store(tmp_path):
-    env = {**os.environ, "STRATA_ROOT": str(tmp_path / "store")}
-    rootfs = tmp_path / "rootfs.tar"
-    write_busybox_rootfs(rootfs)
-    assert run(env, "import", str(rootfs), "base:latest").returncode == 0
-    yield env
-    ids = run(env, "ps", "-aq").stdout.split()
-    if ids:
-        run(env, "rm", "-f", *ids)
-
-
-def run(env, *args, **kwargs):
-    return subprocess.run([STRATA, *args], env=env, capture_output=True, text=True, **kwargs)
-
-
-def snapshot(env) -> tuple:
-    root = Path(env["STRATA_ROOT"])
+def snapshot(strata) -> tuple:
+    root = strata.root
     return (sorted(p.name for p in (root / "layers").iterdir()),
             sorted(p.name for p in (root / "images").iterdir()),
             (root / "repositories.json").read_text(),
@@ -52,12 +29,12 @@ def hostile_tar(path: Path, name: str, kind=tarfile.REGTYPE, link: str = "") -> 
     ("hard", tarfile.LNKTYPE, "../../../etc/passwd", "is outside of the layer root"),
     ("evil", tarfile.SYMTYPE, "../../../../etc", "invalid symlink"),
 ])
-def test_hostile_layer_is_refused_and_the_store_is_unchanged(store, tmp_path, name, kind, link, words):
-    before = snapshot(store)
-    result = run(store, "import", str(hostile_tar(tmp_path / "bad.tar", name, kind, link)), "bad:latest")
+def test_hostile_layer_is_refused_and_the_store_is_unchanged(strata, tmp_path, name, kind, link, words):
+    before = snapshot(strata)
+    result = strata("import", str(hostile_tar(tmp_path / "bad.tar", name, kind, link)), "bad:latest")
     assert result.returncode == 1
     assert words in result.stderr
-    assert snapshot(store) == before
+    assert snapshot(strata) == before
     assert not (tmp_path / "escaped").exists()
 
 
@@ -69,28 +46,28 @@ def test_hostile_layer_is_refused_and_the_store_is_unchanged(store, tmp_path, na
     (["rmi", "ghost"], "Error response from daemon: No such image: ghost:latest"),
     (["inspect", "ghost"], "Error: No such object: ghost"),
 ])
-def test_unknown_and_malformed_names_are_refused_in_dockers_words(store, args, words):
-    before = snapshot(store)
-    result = run(store, *args)
+def test_unknown_and_malformed_names_are_refused_in_dockers_words(strata, args, words):
+    before = snapshot(strata)
+    result = strata(*args)
     assert result.returncode != 0
     assert words in result.stderr
-    assert snapshot(store) == before
+    assert snapshot(strata) == before
 
 
-def test_a_name_already_in_use_is_a_conflict_and_the_first_container_stays(store):
-    assert run(store, "create", "--name", "taken", "base", "true").returncode == 0
-    before = snapshot(store)
-    result = run(store, "run", "--name", "taken", "base", "true")
+def test_a_name_already_in_use_is_a_conflict_and_the_first_container_stays(strata):
+    assert strata("create", "--name", "taken", "base", "true").returncode == 0
+    before = snapshot(strata)
+    result = strata("run", "--name", "taken", "base", "true")
     assert result.returncode == 125
     assert 'Conflict. The container name "/taken" is already in use by container' in result.stderr
-    assert snapshot(store) == before
+    assert snapshot(strata) == before
 
 
-def test_a_malformed_dockerfile_names_the_line_and_builds_nothing(store, tmp_path):
+def test_a_malformed_dockerfile_names_the_line_and_builds_nothing(strata, tmp_path):
     (tmp_path / "ctx").mkdir()
     (tmp_path / "ctx" / "Dockerfile").write_text("FROM base\nRUN true\nBOGUS x\n")
-    before = snapshot(store)
-    result = run(store, "build", "-t", "never:v1", str(tmp_path / "ctx"))
+    before = snapshot(strata)
+    result = strata("build", "-t", "never:v1", str(tmp_path / "ctx"))
     assert result.returncode == 1
     assert "dockerfile parse error line 3: unknown instruction: BOGUS" in result.stderr
-    assert snapshot(store) == before
+    assert snapshot(strata) == before

@@ -4,31 +4,16 @@ Afterwards `strata system check` finds the store consistent and every image left
 still runs. An operation may lose a race the way it would on Docker (the image it
 wanted was removed: "No such image", a conflict); it may never crash or corrupt.
 """
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-from conformance.fixtures import write_busybox_rootfs
-
-STRATA = str(Path(sys.executable).with_name("strata"))
 SECONDS = 60
 ACCEPTABLE = ("No such image", "No such container", "conflict", "Conflict", "is not running",
               "pull access denied", "Unable to find image")
 
 
-def test_build_run_rmi_and_prune_at_once_leave_a_consistent_store(tmp_path):
-    env = {**os.environ, "STRATA_ROOT": str(tmp_path / "store")}
-    rootfs = tmp_path / "rootfs.tar"
-    write_busybox_rootfs(rootfs)
-
-    def strata(*args, timeout=120):
-        return subprocess.run([STRATA, *args], env=env, capture_output=True, text=True, timeout=timeout)
-
-    assert strata("import", str(rootfs), "base:latest").returncode == 0
+def test_build_run_rmi_and_prune_at_once_leave_a_consistent_store(strata, rootfs, tmp_path):
     contexts = []
     for i in range(3):
         ctx = tmp_path / f"ctx{i}"
@@ -88,9 +73,7 @@ def test_build_run_rmi_and_prune_at_once_leave_a_consistent_store(tmp_path):
     assert all(counts.get(role, 0) > 3 for role in ("build", "run", "rmi", "prune")), counts
     check = strata("system", "check")
     assert check.returncode == 0, check.stdout + check.stderr
-    leftovers = strata("ps", "-aq").stdout.split()
-    if leftovers:
-        strata("rm", "-f", *leftovers)
+    strata.remove_all_containers()
     for image in dict.fromkeys(images()):
         ran = strata("run", "--rm", image, "true")
         assert ran.returncode == 0, f"{image}: {ran.stderr}"
