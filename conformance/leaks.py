@@ -55,8 +55,11 @@ def clean_host(run: str) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-def check(implementations, host_for, run: str) -> list[str]:
-    """Leaks of this run on every implementation and on the host; cleans them up."""
+def check(implementations, host_for, run: str, before_host=None) -> list[str]:
+    """Leaks of this run on every implementation and on the host; cleans them up.
+
+    ``before_host`` runs between the two: implementations set up for the run (a store of
+    its own under /tmp/<run>-...) are taken down there, so what they leave is a host leak."""
     leaks = []
     for impl in implementations:
         cli = Cli(impl.for_cleanup(), host_for(impl), Transcript())
@@ -64,6 +67,8 @@ def check(implementations, host_for, run: str) -> list[str]:
         if found:
             leaks += [f"{impl.name}: {item}" for item in found]
             clean_engine(cli, run)
+    if before_host is not None:
+        before_host()
     found = host_leaks(run)
     if found:
         leaks += [f"host: {item}" for item in found]

@@ -15,7 +15,7 @@ from conformance import leaks, targets
 from conformance.cli import HarnessError
 from conformance.fixtures import TRANSCRIPT, host_for, run_uid
 from conformance.naming import run_tag
-from conformance.results import Outcome, ResultLog
+from conformance.results import TRANSCRIPT_SECTION, Outcome, ResultLog, expected_difference, host_environment, now
 
 pytest_plugins = ["conformance.fixtures"]
 
@@ -23,6 +23,8 @@ _LOG = pytest.StashKey[ResultLog]()
 _IMPLS = pytest.StashKey[list]()
 _MISSING = pytest.StashKey[dict]()
 _LEAKS = pytest.StashKey[list]()
+_RECORDS = pytest.StashKey[dict]()  # name -> the implementation's record, set up for this run
+_STARTED = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser):
@@ -35,19 +37,23 @@ def pytest_addoption(parser):
     group.addoption("--impl-file", action="append", default=[], metavar="TOML",
                     help="define more implementations (see conformance/targets.py)")
     group.addoption("--report-dir", action="store", default=None, metavar="DIR",
-                    help="write results.json for the reports here")
+                    help="write results.json (records, environment fingerprint) and "
+                         "junit-<impl>.xml for the reports here")
+    group.addoption("--strict-expectations", action="store_true", default=False,
+                    help="a check listed in conformance/expectations/<impl>.toml that passes "
+                         "is an error (a stale expectation) instead of a flagged pass")
     group.addoption("--no-leak-check", action="store_true", default=False,
                     help="skip the end-of-session leak check (for nested runs of the suite)")
 
 
-def _selected(config) -> list[str]:
+def _chosen(config) -> list[str] | None:
     chosen = config.getoption("--impl")
-    if chosen:
-        names = [n.strip() for n in chosen.split(",") if n.strip()]
-        for name in names:
-            targets.load(name)  # unknown names are a usage error
-        return sorted(dict.fromkeys(names))
-    return [n for n in targets.known_names() if config.stash[_MISSING].get(n) is None]
+    if not chosen:
+        return None
+    names = [n.strip() for n in chosen.split(",") if n.strip()]
+    for name in names:
+        targets.load(name)  # unknown names are a usage error
+    return sorted(dict.fromkeys(names))
 
 
 def pytest_configure(config):
@@ -59,16 +65,25 @@ def pytest_configure(config):
             targets.add_file(path)
     except (OSError, KeyError, ValueError) as exc:
         raise pytest.UsageError(f"--impl-file: {exc}") from None
-    missing = {}
-    for name in targets.known_names():
-        missing[name] = targets.load(name).missing_reason()
-    config.stash[_MISSING] = missing
     try:
-        config.stash[_IMPLS] = _selected(config)
+        chosen = _chosen(config)
+        candidates = sorted({*(chosen if chosen is not None else targets.known_names()),
+                             *config.getoption("--require-impl")})
+        run = run_tag(run_uid(config))
+        records = {name: targets.prepare(targets.load(name), run)
+                   for name in candidates if name in targets.known_names()}
     except KeyError as exc:
         raise pytest.UsageError(str(exc)) from None
+    missing = {name: record.missing_reason() for name, record in records.items()}
+    config.stash[_RECORDS] = records
+    config.stash[_MISSING] = missing
+    config.stash[_STARTED] = now()
+    config.stash[_IMPLS] = chosen if chosen is not None else [n for n in candidates if missing.get(n) is None]
     for name in config.getoption("--require-impl"):
         if missing.get(name, "unknown implementation"):
+            if not hasattr(config, "workerinput"):
+                for record in records.values():  # no session will take them down
+                    targets.finish(record)
             raise pytest.UsageError(f"required implementation {name!r} is missing: "
                                     f"{missing.get(name, 'unknown implementation')}")
     config.stash[_LOG] = ResultLog()
@@ -90,7 +105,7 @@ def impl(request):
         if name in request.config.getoption("--require-impl"):
             raise HarnessError(f"required implementation {name} is missing: {reason}")
         pytest.skip(f"{name}: {reason}")
-    return targets.load(name)
+    return request.config.stash[_RECORDS][name]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -98,15 +113,36 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     callspec = getattr(item, "callspec", None)
-    if callspec and "impl" in callspec.params:
-        report.user_properties.append(("strata_impl", callspec.params["impl"]))
-    if report.when == "call" and report.failed and call.excinfo is not None:
-        kind = Outcome.FAIL if call.excinfo.errisinstance(AssertionError) else Outcome.ERROR
-        report.user_properties.append(("strata_outcome", kind.value))
+    impl_name = callspec.params["impl"] if callspec and "impl" in callspec.params else None
+    if impl_name:
+        report.user_properties.append(("strata_impl", impl_name))
     if report.failed:
         transcript = item.stash.get(TRANSCRIPT, None)
         if transcript is not None and transcript.results:
-            report.sections.append(("strata transcript", transcript.render()))
+            report.sections.append((TRANSCRIPT_SECTION, transcript.render()))
+    if report.when != "call" or report.skipped:
+        return
+    record = item.config.stash[_RECORDS].get(impl_name) if impl_name else None
+    expected = expected_difference(item.nodeid, impl_name, record.expectations) if record else None
+    if report.failed and call.excinfo is not None:
+        if not call.excinfo.errisinstance(AssertionError):
+            report.user_properties.append(("strata_outcome", Outcome.ERROR.value))
+        elif expected:
+            # a known difference: shown as pytest's xfail, does not fail the run
+            report.user_properties += [("strata_outcome", Outcome.KNOWN.value), ("strata_expected", expected)]
+            report.outcome = "skipped"
+            report.wasxfail = f"known difference: {expected}"
+        else:
+            report.user_properties.append(("strata_outcome", Outcome.FAIL.value))
+    elif report.passed and expected:
+        report.user_properties += [("strata_expected", expected), ("strata_unexpected_pass", True)]
+        if item.config.getoption("--strict-expectations"):
+            report.user_properties.append(("strata_outcome", Outcome.ERROR.value))
+            report.outcome = "failed"
+            report.longrepr = (f"[unexpected pass] {item.nodeid} is listed in "
+                               f"the expectations of {impl_name} ({expected}) but passes")
+        else:
+            report.wasxfail = f"unexpectedly passes: {expected}"
 
 
 class _ResultCollector:
@@ -124,16 +160,29 @@ def pytest_sessionfinish(session, exitstatus):
     if hasattr(config, "workerinput"):
         return  # workers: the controller checks once all of them have finished
     run = run_tag(run_uid(config))
+    records = config.stash[_RECORDS]
+    report_dir = config.getoption("--report-dir")
+    environment = host_environment()
+    if report_dir:
+        for name in config.stash[_IMPLS]:
+            if not config.stash[_MISSING].get(name):
+                environment["implementations"][name] = targets.fingerprint(records[name])
+
+    def take_down():
+        for record in records.values():
+            targets.finish(record)
+
     found: list[str] = []
     if not config.getoption("--no-leak-check"):
-        available = [targets.load(n) for n in config.stash[_IMPLS] if not config.stash[_MISSING].get(n)]
-        found = leaks.check(available, host_for, run)
+        available = [records[n] for n in config.stash[_IMPLS] if not config.stash[_MISSING].get(n)]
+        found = leaks.check(available, host_for, run, before_host=take_down)
         if found:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        take_down()
     config.stash[_LEAKS] = found
-    report_dir = config.getoption("--report-dir")
     if report_dir:
-        config.stash[_LOG].write(Path(report_dir), run, found)
+        config.stash[_LOG].write(Path(report_dir), run, found, environment, config.stash[_STARTED])
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -144,7 +193,13 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.section("strata outcomes per implementation")
         for name, c in sorted(counts.items()):
             terminalreporter.line(
-                f"{name}: {c['pass']} pass, {c['fail']} fail, {c['error']} error, {c['skip']} skip")
+                f"{name}: {c['pass']} pass, {c[Outcome.KNOWN.value]} known difference, "
+                f"{c['fail']} fail, {c['error']} error, {c['skip']} skip")
+        unexpected = config.stash[_LOG].unexpected_passes()
+        if unexpected:
+            terminalreporter.section("strata: listed as known differences but pass", yellow=True)
+            for record in unexpected:
+                terminalreporter.line(f"{record['check']}: {record['expected_reason']}")
     found = config.stash.get(_LEAKS, [])
     if found:
         terminalreporter.section("strata leak check: FAILED", red=True)

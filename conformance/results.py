@@ -1,29 +1,112 @@
-"""Outcomes of checks, kept apart: pass < fail (non-conformance) < error (the harness
-broke); skip = unsupported. Written as JSON for the reports."""
+"""Outcomes of checks, kept apart, and what a run writes for the reports.
+
+pass < known difference < fail (non-conformance) < error (the harness broke); skip =
+unsupported. A *known difference* is a check that fails on an implementation whose
+expectations file (conformance/expectations/<name>.toml) lists it, with the reason:
+
+    [checks."test_build.py::test_x"]              # every parametrization of the check
+    reason = "podman build prints STEP n/m, not Step n/m"
+    [checks."test_registry.py::test_y[strata-registry]"]   # one parametrization (impl id left out)
+    reason = "..."
+
+A listed check that passes is an *unexpected pass*: its outcome is pass, the record
+says ``unexpected_pass``, the terminal summary and the report show it, and with
+``--strict-expectations`` it fails the run (as pytest's strict xfail does).
+
+A run writes, under --report-dir: results.json (one record per check), one JUnit XML
+file per implementation (junit-<name>.xml) and the environment fingerprint in
+results.json["environment"].
+"""
 from __future__ import annotations
 
 import enum
 import json
+import os
 import platform
+import socket
+import tomllib
+import xml.etree.ElementTree as ET
 from collections import Counter
+from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
+
+EXPECTATIONS = Path(__file__).parent / "expectations"
+TRANSCRIPT_SECTION = "strata transcript"
 
 
 class Outcome(str, enum.Enum):
     PASS = "pass"
+    KNOWN = "known difference"
     FAIL = "fail"
     ERROR = "error"
     SKIP = "skip"
 
 
+# worst last: a check's record takes the worst outcome over its phases
+ORDER = [Outcome.PASS, Outcome.SKIP, Outcome.KNOWN, Outcome.FAIL, Outcome.ERROR]
+
+
+# --- expectations (data, per implementation) ------------------------------------------------
+
+@cache
+def expectations(ref: str) -> dict[str, str]:
+    """{check key: reason} from an expectations file: a name in conformance/expectations/
+    or a path. A missing file means no expected differences."""
+    path = Path(ref) if ref.endswith(".toml") else EXPECTATIONS / f"{ref}.toml"
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text())
+    found = {}
+    for key, entry in data.get("checks", {}).items():
+        reason = entry.get("reason", "").strip() if isinstance(entry, dict) else ""
+        if not reason:
+            raise ValueError(f"{path}: [checks.{key!r}] needs a reason")
+        found[key] = reason
+    return found
+
+
+def case_id(nodeid: str, impl: str) -> str:
+    """The check's id without the conformance/ directory and without the implementation's
+    parameter: ``test_x.py::test_y[docker-registry]`` for ``...::test_y[docker-registry-podman]``."""
+    nodeid = nodeid.removeprefix("conformance/")
+    if not nodeid.endswith("]") or "[" not in nodeid:
+        return nodeid
+    head, params = nodeid[:-1].split("[", 1)
+    if params == impl:
+        return head
+    if params.endswith(f"-{impl}"):
+        params = params[:-len(impl) - 1]
+    elif params.startswith(f"{impl}-"):
+        params = params[len(impl) + 1:]
+    else:
+        params = params.replace(f"-{impl}-", "-", 1)
+    return f"{head}[{params}]"
+
+
+def expected_difference(nodeid: str, impl: str, ref: str) -> str | None:
+    """The reason this check is expected to differ from Docker on ``impl`` (whose
+    expectations file is ``ref``), or None."""
+    listed = expectations(ref)
+    if not listed:
+        return None
+    case = case_id(nodeid, impl)
+    return listed.get(case) or listed.get(case.split("[", 1)[0])
+
+
+# --- one record per check ---------------------------------------------------------------------
+
 def classify(report) -> Outcome | None:
     """The outcome a report stands for, or None for a phase that adds nothing."""
+    props = dict(report.user_properties)
     if report.when == "call":
+        if "strata_outcome" in props:
+            return Outcome(props["strata_outcome"])
         if report.passed:
             return Outcome.PASS
         if report.skipped:
             return Outcome.SKIP
-        return Outcome(dict(report.user_properties).get("strata_outcome", Outcome.FAIL.value))
+        return Outcome.FAIL
     if report.skipped:
         return Outcome.SKIP
     if report.failed:  # setup or teardown broke: the harness, not the implementation
@@ -38,24 +121,38 @@ def implementation_of(report) -> str:
 class ResultLog:
     """Collects one record per check (worst outcome over its phases)."""
 
-    ORDER = [Outcome.PASS, Outcome.SKIP, Outcome.FAIL, Outcome.ERROR]
+    ORDER = ORDER
 
     def __init__(self):
         self.records: dict[str, dict] = {}
+        self._seconds: dict[str, float] = {}
 
     def add(self, report) -> None:
         outcome = classify(report)
+        self._seconds[report.nodeid] = self._seconds.get(report.nodeid, 0.0) + getattr(report, "duration", 0.0)
         if outcome is None:
             return
+        impl = implementation_of(report)
+        props = dict(report.user_properties)
         record = self.records.setdefault(report.nodeid, {
-            "check": report.nodeid, "implementation": implementation_of(report),
+            "check": report.nodeid, "case": case_id(report.nodeid, impl), "implementation": impl,
             "area": Path(report.fspath).stem.removeprefix("test_"),
-            "outcome": outcome.value, "seconds": 0.0, "details": ""})
-        record["seconds"] += getattr(report, "duration", 0.0)
-        if self.ORDER.index(outcome) > self.ORDER.index(Outcome(record["outcome"])):
+            "outcome": outcome.value, "seconds": 0.0, "details": "", "transcript": "",
+            "expected_reason": props.get("strata_expected"), "unexpected_pass": False})
+        record["seconds"] = round(self._seconds[report.nodeid], 3)  # setup + call + teardown
+        if ORDER.index(outcome) > ORDER.index(Outcome(record["outcome"])):
             record["outcome"] = outcome.value
+        if props.get("strata_expected"):
+            record["expected_reason"] = props["strata_expected"]
+        if props.get("strata_unexpected_pass"):
+            record["unexpected_pass"] = True
         if report.failed or report.skipped:
-            record["details"] += report.longreprtext
+            text = report.longreprtext
+            if text and text not in record["details"]:
+                record["details"] += text
+        for name, content in report.sections:
+            if name == TRANSCRIPT_SECTION and content not in record["transcript"]:
+                record["transcript"] += content
 
     def counts(self) -> dict[str, Counter]:
         by_impl: dict[str, Counter] = {}
@@ -63,13 +160,78 @@ class ResultLog:
             by_impl.setdefault(record["implementation"], Counter())[record["outcome"]] += 1
         return by_impl
 
-    def write(self, directory: Path, run: str, leaks: list[str]) -> Path:
+    def unexpected_passes(self) -> list[dict]:
+        return sorted((r for r in self.records.values() if r["unexpected_pass"]), key=lambda r: r["check"])
+
+    def write(self, directory: Path, run: str, leaks: list[str], environment: dict | None = None,
+              started: str | None = None) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
+        checks = sorted(self.records.values(), key=lambda r: r["check"])
         path = directory / "results.json"
         path.write_text(json.dumps({
             "run": run,
-            "environment": {"kernel": platform.release(), "python": platform.python_version()},
+            "started": started,
+            "finished": now(),
+            "environment": environment or host_environment(),
             "leaks": leaks,
-            "checks": sorted(self.records.values(), key=lambda r: r["check"]),
+            "checks": checks,
         }, indent=2))
+        for impl in sorted({r["implementation"] for r in checks}):
+            write_junit(directory / f"junit-{impl}.xml", impl, [r for r in checks if r["implementation"] == impl])
         return path
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- environment fingerprint -----------------------------------------------------------------
+
+def host_environment() -> dict:
+    """What the host says about itself; each implementation adds its own part."""
+    def read(path: str) -> str:
+        try:
+            return " ".join(Path(path).read_text().split())
+        except OSError:
+            return "unknown"
+    return {
+        "host": socket.gethostname(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "ephemeral_port_range": read("/proc/sys/net/ipv4/ip_local_port_range"),
+        "implementations": {},
+    }
+
+
+# --- JUnit XML, one file per implementation ------------------------------------------------------
+
+def write_junit(path: Path, impl: str, records: list[dict]) -> None:
+    counts = Counter(r["outcome"] for r in records)
+    suite = ET.Element("testsuite", {
+        "name": f"strata conformance: {impl}", "tests": str(len(records)),
+        "failures": str(counts[Outcome.FAIL.value]), "errors": str(counts[Outcome.ERROR.value]),
+        "skipped": str(counts[Outcome.SKIP.value] + counts[Outcome.KNOWN.value]),
+        "time": f"{sum(r['seconds'] for r in records):.3f}"})
+    for r in records:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"{impl}.{r['area']}", "name": r["case"], "time": f"{r['seconds']:.3f}"})
+        outcome = Outcome(r["outcome"])
+        if outcome is Outcome.FAIL:
+            ET.SubElement(case, "failure", {"message": "does not behave like Docker"}).text = r["details"]
+        elif outcome is Outcome.ERROR:
+            ET.SubElement(case, "error", {"message": "the harness broke"}).text = r["details"]
+        elif outcome is Outcome.KNOWN:
+            ET.SubElement(case, "skipped", {"type": "known-difference",
+                                            "message": r["expected_reason"] or ""}).text = r["details"]
+        elif outcome is Outcome.SKIP:
+            ET.SubElement(case, "skipped", {"message": r["details"][-500:]})
+        if r["unexpected_pass"]:
+            ET.SubElement(case, "properties").append(
+                ET.Element("property", {"name": "unexpected_pass", "value": r["expected_reason"] or ""}))
+        if r["transcript"]:
+            ET.SubElement(case, "system-out").text = r["transcript"]
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))

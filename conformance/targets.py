@@ -24,7 +24,9 @@ from typing import Callable, Iterator
 # name -> "module:factory"; the factory returns an Implementation
 REGISTRY = {
     "docker": "conformance.targets:docker",
+    "podman": "conformance.targets:podman",
     "strata": "conformance.targets:strata",
+    "strata-api": "conformance.targets:strata_api",
 }
 
 CAPABILITIES = {
@@ -43,12 +45,22 @@ class Implementation:
     credentials_file: str = "config.json"
     build_flags: tuple[str, ...] = ()
     messages: str = "docker"
+    # checks expected to differ from Docker here: a file name in conformance/expectations/
+    # (without .toml) or a path to a TOML file of that format
+    expectations: str = "docker"
     capabilities: frozenset[str] = frozenset()
     probe: Callable[["Implementation"], str | None] | None = None
     # the CLI the harness cleans up with, when it is not `argv` (a wrapper that breaks `rmi`
     # on purpose must not make the run leak)
     cleanup_argv: tuple[str, ...] | None = None
     private_instance: Callable[["Implementation", str], contextlib.AbstractContextManager] | None = None
+    # per-run set-up: given the run's tag, write what the implementation needs for this run
+    # (config files under /tmp/<run>-<name>, so the leak check sees leftovers) and return the
+    # record configured for it; `end_run` removes it after the session's engine leak check
+    for_run: Callable[["Implementation", str], "Implementation"] | None = None
+    end_run: Callable[["Implementation"], None] | None = None
+    # the environment fingerprint of a run: key -> CLI arguments whose stdout is the value
+    fingerprint: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def pytest_id(self) -> str:
@@ -56,7 +68,7 @@ class Implementation:
 
     def missing_reason(self) -> str | None:
         """None when the implementation answers here; otherwise why not."""
-        if shutil.which(self.argv[0]) is None and not os.path.exists(self.argv[0]):
+        if not self.installed():
             return f"{self.argv[0]!r} is not installed"
         return self.probe(self) if self.probe else None
 
@@ -65,6 +77,36 @@ class Implementation:
 
     def for_cleanup(self) -> "Implementation":
         return replace(self, argv=self.cleanup_argv) if self.cleanup_argv else self
+
+    def installed(self) -> bool:
+        return shutil.which(self.argv[0]) is not None or os.path.exists(self.argv[0])
+
+
+def prepare(impl: Implementation, run: str) -> Implementation:
+    """The record configured for one run (idempotent: the controller and every worker call it)."""
+    if impl.for_run is None or not impl.installed():
+        return impl
+    return impl.for_run(impl, run)
+
+
+def finish(impl: Implementation) -> None:
+    """Undo `prepare` (called once, by the controller, after the engine leak check)."""
+    if impl.end_run is not None and impl.installed():
+        impl.end_run(impl)
+
+
+def fingerprint(impl: Implementation) -> dict[str, str]:
+    """What this implementation says about itself (versions, storage driver)."""
+    env = {**os.environ, **impl.env}
+    found = {}
+    for key, args in sorted(impl.fingerprint.items()):
+        try:
+            out = subprocess.run([*impl.argv, *args], env=env, capture_output=True, text=True, timeout=30)
+            lines = out.stdout.strip().splitlines() or [""]
+            found[key] = lines[0] if out.returncode == 0 else f"unknown (exit {out.returncode})"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            found[key] = f"unknown ({exc.__class__.__name__})"
+    return found
 
 
 # Implementations defined in files (--impl-file): name -> record. A file entry is
@@ -75,6 +117,7 @@ class Implementation:
 #   argv = ["./bin/my-engine"]      # relative to the file
 #   env = {MY_ENGINE_ROOT = "/var/lib/my-engine"}   # added to like's environment
 #   cleanup_argv = ["docker"]       # optional: the CLI the harness cleans up with
+#   expectations = "./my.toml"      # optional: its known differences (default: like's)
 _FROM_FILES: dict[str, "Implementation"] = {}
 
 
@@ -88,9 +131,13 @@ def add_file(path: str | os.PathLike) -> list[str]:
         argv = [str((path.parent / a).resolve()) if a.startswith(("./", "../")) else a
                 for a in entry["argv"]]
         cleanup = entry.get("cleanup_argv")
+        expected = entry.get("expectations", like.expectations)
+        if expected.startswith(("./", "../")):
+            expected = str((path.parent / expected).resolve())
         _FROM_FILES[name] = replace(like, name=name, argv=tuple(argv),
                                     env={**like.env, **entry.get("env", {})},
-                                    cleanup_argv=tuple(cleanup) if cleanup else None)
+                                    cleanup_argv=tuple(cleanup) if cleanup else None,
+                                    expectations=expected)
     return sorted(data)
 
 
@@ -180,6 +227,9 @@ def docker() -> Implementation:
         capabilities=frozenset({"private-instance"}),
         probe=_probe_docker_server,
         private_instance=private_dockerd,
+        fingerprint={"engine_version": ("version", "--format", "{{.Server.Version}}"),
+                     "cli_version": ("version", "--format", "{{.Client.Version}}"),
+                     "storage_driver": ("info", "--format", "{{.Driver}}")},
     )
 
 
@@ -214,6 +264,203 @@ def strata() -> Implementation:
         config_dir_env="STRATA_CONFIG",
         credentials_file="config.json",
         messages="strata",
+        expectations="strata",
         capabilities=frozenset({"private-instance"}),
         private_instance=private_strata,
+        fingerprint={"engine_version": ("version", "--format", "{{.Server.Version}}"),
+                     "cli_version": ("version", "--format", "{{.Client.Version}}")},
+    )
+
+
+# --- strata-api (the real docker CLI against strata's Engine API socket) ---------------------
+#
+# `strata system service` serves the Engine API on a unix socket; the docker CLI drives it
+# with DOCKER_HOST. The run's service is started by the run's set-up (for_run, under a
+# FileLock: the controller and every worker call it) in /tmp/<run>-strata-api/ and stopped
+# after the engine leak check (end_run); it shares the store of the `strata` record.
+
+def _api_dir(impl: Implementation) -> Path | None:
+    host = impl.env.get("DOCKER_HOST", "")
+    return Path(host.removeprefix("unix://")).parent if host.startswith("unix://") else None
+
+
+def strata_api_for_run(impl: Implementation, run: str) -> Implementation:
+    from conformance import api_service
+    sock = api_service.start((strata_cli(),), Path("/tmp") / f"{run}-{impl.name}")
+    return replace(impl, env={**impl.env, "DOCKER_HOST": f"unix://{sock}"})
+
+
+def strata_api_end_run(impl: Implementation) -> None:
+    from conformance import api_service
+    directory = _api_dir(impl)
+    if directory is not None:
+        api_service.stop(directory)
+
+
+def _probe_api_socket(impl: Implementation) -> str | None:
+    from conformance import api_service
+    directory = _api_dir(impl)
+    if directory is None:
+        return "no API service for this run (targets.prepare was not called)"
+    return api_service.socket_answers(directory / "api.sock")
+
+
+@contextlib.contextmanager
+def private_strata_api(impl: Implementation, label: str) -> Iterator[Implementation]:
+    """A service of its own on a store root of its own."""
+    from conformance import api_service
+    root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir="/tmp"))
+    sock = api_service.start((strata_cli(),), root / "api", {"STRATA_ROOT": str(root / "store")})
+    private = replace(impl, env={**impl.env, "DOCKER_HOST": f"unix://{sock}"})
+    try:
+        yield private
+    finally:
+        subprocess.run(["sh", "-c", f"{impl.argv[0]} rm -f $({impl.argv[0]} ps -aq) 2>/dev/null"],
+                       env={**os.environ, **private.env}, capture_output=True)
+        api_service.stop(root / "api")
+        _unmount_below(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def strata_api() -> Implementation:
+    return replace(
+        docker(),
+        name="strata-api",
+        argv=("docker",),
+        env={"DOCKER_BUILDKIT": "0", "DOCKER_CLI_HINTS": "false"},
+        expectations="strata-api",
+        probe=_probe_api_socket,
+        private_instance=private_strata_api,
+        for_run=strata_api_for_run,
+        end_run=strata_api_end_run,
+    )
+
+
+# --- podman (daemonless; configured through its environment only) ---------------------------
+#
+# Nothing in /etc/containers is changed: the record points CONTAINERS_CONF,
+# CONTAINERS_STORAGE_CONF and CONTAINERS_REGISTRIES_CONF at files written for the run under
+# /tmp/<run>-podman (../shared/notes/peers.md §2 says why each setting is needed here):
+#   runtime = runc        crun 1.8 refuses this machine's hybrid cgroup layout
+#   cgroupfs, file events  no systemd
+#   default_ulimits       root lacks CAP_SYS_RESOURCE: podman's default nofile/nproc fail setrlimit
+#   registries.conf       127.0.0.1 is insecure (plain HTTP), as dockerd treats 127.0.0.0/8 by
+#                         default; podman's registries.conf matches "127.0.0.1" for every port
+#                         (c/image prefix matching), which covers push, pull, login, search and
+#                         the pull of `run`/`build`, also inside `{cli}` pipelines
+#   BUILDAH_FORMAT=docker, image_default_format = "v2s2"
+#                         build and commit write Docker's image format (podman's own default is
+#                         OCI, which drops MAINTAINER/author and changes pushed manifests)
+# The run's store (graphroot, runroot) is its own: the controller resets and removes it after
+# the engine leak check, so anything left under /tmp/<run>-podman is a leak the check reports.
+
+def _podman_files(root: Path, netns: str | None = None) -> dict[str, str]:
+    root.mkdir(parents=True, exist_ok=True)
+    containers = (
+        "[containers]\n"
+        'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n'
+        + (f'netns = "{netns}"\n' if netns else "") +
+        "[engine]\n"
+        'cgroup_manager = "cgroupfs"\n'
+        'events_logger = "file"\n'
+        f'events_logfile_path = "{root}/events.log"\n'
+        f'tmp_dir = "{root}/tmp"\n'
+        'runtime = "runc"\n'
+        'image_default_format = "v2s2"\n'
+        "[network]\n"
+        f'network_config_dir = "{root}/networks"\n')
+    storage = (
+        "[storage]\n"
+        'driver = "overlay"\n'
+        f'runroot = "{root}/run"\n'
+        f'graphroot = "{root}/root"\n')
+    registries = (
+        "unqualified-search-registries = []\n"
+        'short-name-mode = "permissive"\n'
+        "[[registry]]\n"
+        'location = "127.0.0.1"\n'
+        "insecure = true\n")
+    env = {}
+    for var, name, text in (("CONTAINERS_CONF", "containers.conf", containers),
+                            ("CONTAINERS_STORAGE_CONF", "storage.conf", storage),
+                            ("CONTAINERS_REGISTRIES_CONF", "registries.conf", registries)):
+        path = root / name
+        if not path.exists() or path.read_text() != text:
+            partial = path.with_name(f".{name}.{os.getpid()}")
+            partial.write_text(text)
+            partial.rename(path)  # atomic: a worker never reads half a file
+        env[var] = str(path)
+    return env
+
+
+def podman_for_run(impl: Implementation, run: str) -> Implementation:
+    env = _podman_files(Path("/tmp") / f"{run}-{impl.name}")
+    return replace(impl, env={**impl.env, **env})
+
+
+def _podman_reset(impl: Implementation, root: Path) -> None:
+    """Remove every container through podman (frees its locks), then the store itself."""
+    env = {**os.environ, **impl.env}
+    argv = (impl.for_cleanup().argv[0],)
+    subprocess.run([*argv, "rm", "-a", "-f", "-t", "0"], env=env, capture_output=True, timeout=300)
+    subprocess.run([*argv, "system", "reset", "--force"], env=env, capture_output=True, timeout=300)
+    _unmount_below(root)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def podman_end_run(impl: Implementation) -> None:
+    conf = impl.env.get("CONTAINERS_STORAGE_CONF")
+    if conf:
+        _podman_reset(impl, Path(conf).parent)
+
+
+def _probe_podman(impl: Implementation) -> str | None:
+    env = {**os.environ, **impl.env}
+    if "CONTAINERS_STORAGE_CONF" not in impl.env:
+        return "podman is not configured for this run (targets.prepare was not called)"
+    try:
+        out = subprocess.run([*impl.argv, "info", "--format", "{{.Store.GraphDriverName}}"],
+                             env=env, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "podman info did not answer within 60 s"
+    if out.returncode != 0:
+        return f"podman does not work here: {out.stderr.strip() or out.stdout.strip()}"
+    return None
+
+
+@contextlib.contextmanager
+def private_podman(impl: Implementation, label: str) -> Iterator[Implementation]:
+    """A store of its own (graphroot, runroot). Its containers get no network namespace
+    with addresses: two stores would hand out the same bridge addresses (the whole-store
+    checks that use it act on images and containers, not ports)."""
+    root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir="/tmp"))
+    private = replace(impl, env={**impl.env, **_podman_files(root, netns="none")})
+    try:
+        yield private
+    finally:
+        _podman_reset(private, root)
+
+
+def podman() -> Implementation:
+    return Implementation(
+        name="podman",
+        argv=("podman",),
+        env={"BUILDAH_FORMAT": "docker", "BUILDAH_LAYERS": "true"},
+        # root's podman keeps logins in $XDG_RUNTIME_DIR/containers/auth.json (else /run/containers/0)
+        config_dir_env="XDG_RUNTIME_DIR",
+        credentials_file="containers/auth.json",
+        # podman build caches with --layers (its default, stated so BUILDAH_LAYERS elsewhere
+        # cannot turn the cache off)
+        build_flags=("--layers",),
+        messages="podman",
+        expectations="podman",
+        capabilities=frozenset({"private-instance"}),
+        probe=_probe_podman,
+        private_instance=private_podman,
+        for_run=podman_for_run,
+        end_run=podman_end_run,
+        fingerprint={"engine_version": ("version", "--format", "{{.Client.Version}}"),
+                     "cli_version": ("version", "--format", "{{.Client.Version}}"),
+                     "storage_driver": ("info", "--format", "{{.Store.GraphDriverName}}"),
+                     "runtime": ("info", "--format", "{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}")},
     )

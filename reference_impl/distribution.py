@@ -33,11 +33,14 @@ class PlainError(EngineError):
     prefix = ""
 
 
-def _client(ref: refs.Reference) -> RegistryClient:
+STORED = object()  # auth=STORED: the credentials `login` stored (the CLI); the API passes its client's
+
+
+def _client(ref: refs.Reference, auth=STORED) -> RegistryClient:
     if ref.domain is None:
         raise EngineError(f"pulling and pushing {ref.name} needs a registry address in the name "
                           "(e.g. 127.0.0.1:5000/name): Docker Hub cannot be reached from here")
-    return RegistryClient(ref.domain, auth=credentials.lookup(ref.domain))
+    return RegistryClient(ref.domain, auth=credentials.lookup(ref.domain) if auth is STORED else auth)
 
 
 def _short(digest: str) -> str:
@@ -61,14 +64,14 @@ def compressed_layer(store: Store, diff_id: str) -> tuple[Path, str, int]:
     return blob, digest_file.read_text().strip(), blob.stat().st_size
 
 
-def push(store: Store, text: str, out) -> None:
+def push(store: Store, text: str, out, auth=STORED) -> None:
     ref = refs.parse_tagged(text)
     try:
         image = store.images.get(store.images.resolve(str(ref)))
     except NotFound:
         raise PlainError(f"An image does not exist locally with the tag: {ref.name}") from None
     out(f"The push refers to repository [{ref.name}]")
-    client = _client(ref)
+    client = _client(ref, auth)
     try:
         descriptors = []
         for diff_id in image.diff_ids:
@@ -115,14 +118,14 @@ def _resolve_manifest(client: RegistryClient, ref: refs.Reference) -> tuple[dict
     return manifest, digest or "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def pull(store: Store, text: str, out) -> str:
+def pull(store: Store, text: str, out, auth=STORED) -> str:
     """Pull an image; returns its id. `out` gets the lines `docker pull` prints."""
     ref = refs.parse(text)
     if not ref.tag and not ref.digest:
         out("Using default tag: latest")
         ref = ref.with_default_tag()
     label = ref.tag if ref.tag and not ref.digest else str(ref)
-    client = _client(ref)
+    client = _client(ref, auth)
     try:
         manifest, digest = _resolve_manifest(client, ref)
     except NotFoundError:
@@ -175,7 +178,7 @@ def pull(store: Store, text: str, out) -> str:
     return image_id
 
 
-def search(term: str, limit: int = 25) -> list[dict]:
+def search(term: str, limit: int = 25, auth=STORED) -> list[dict]:
     """The registry's v1 search (what `docker search addr/term` calls)."""
     try:
         domain_ref = refs.parse(term)
@@ -183,7 +186,7 @@ def search(term: str, limit: int = 25) -> list[dict]:
         raise EngineError(f"invalid search term {term}") from None
     if domain_ref.domain is None:
         raise EngineError("searching Docker Hub is not possible from here: give a registry address")
-    client = RegistryClient(domain_ref.domain, auth=credentials.lookup(domain_ref.domain))
+    client = _client(domain_ref, auth)
     try:
         results = client.search(domain_ref.path, limit)
     except RegistryAPIError as exc:

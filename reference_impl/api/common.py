@@ -45,11 +45,14 @@ def message_of(exc: BaseException) -> str:
 
 
 def error_response(status: int, message: str) -> web.Response:
-    return web.json_response({"message": message}, status=status)
+    return json_response({"message": message}, status=status)
 
 
 def json_response(value, status: int = 200) -> web.Response:
-    return web.Response(body=json.dumps(value).encode(), status=status, content_type="application/json")
+    """Content-Type exactly application/json: the docker CLI reads an error's message only then."""
+    response = web.Response(body=json.dumps(value).encode(), status=status)
+    response.headers["Content-Type"] = "application/json"
+    return response
 
 
 # --- query parameters (the CLI sends 1/0, the SDK True/False) ---------------------------------

@@ -52,17 +52,12 @@ async def _errors(request: web.Request, handler):
         return common.error_response(405, "method not allowed")
     except web.HTTPException:
         raise
-    except asyncio.CancelledError:
-        raise
-    except (ConnectionError, RuntimeError) as exc:
-        if common.gone(request):  # the client went away mid-reply: nothing to answer
-            raise asyncio.CancelledError() from exc
-        return _internal(request, exc)
     except Exception as exc:  # noqa: BLE001 — every failure becomes {"message"}
-        status = common.status_of(exc)
-        if status == 500 and not isinstance(exc, (ApiError, common.EngineError)):
+        if isinstance(exc, ConnectionError) and common.gone(request):
+            raise  # the client went away mid-reply: there is no one to answer
+        if not isinstance(exc, (ApiError, common.EngineError)):
             return _internal(request, exc)
-        return common.error_response(status, common.message_of(exc))
+        return common.error_response(common.status_of(exc), common.message_of(exc))
     finally:
         state["active"] -= 1
         state["last"] = time.monotonic()

@@ -50,6 +50,7 @@ class Options:
     force_rm: bool = False
     quiet: bool = False
     target: str | None = None
+    announce_context: bool = True
 
 
 @dataclass
@@ -71,7 +72,8 @@ def out(text: str = "") -> None:
 
 
 class Builder:
-    def __init__(self, store: Store, options: Options, workdir: Path):
+    def __init__(self, store: Store, options: Options, workdir: Path, out=out):
+        self.out = out  # each line of Docker's classic output (default: to stdout)
         self.store = store
         self.options = options
         self.workdir = workdir
@@ -90,11 +92,11 @@ class Builder:
             raise RequestError("no build stage in current context")
         total = len(instructions)
         for number, instruction in enumerate(instructions, start=1):
-            out(f"Step {number}/{total} : {instruction.original}")
+            self.out(f"Step {number}/{total} : {instruction.original}")
             getattr(self, f"do_{instruction.keyword.lower()}", self.do_metadata)(instruction)
         unused = sorted(set(self.options.build_args) - self.used_args - BUILTIN_ARGS)
         if unused:
-            out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
+            self.out(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed")
         if self.stage is None:
             raise BuildError("No image was generated. Is your Dockerfile empty?")
         return self.stage.image_id
@@ -156,8 +158,8 @@ class Builder:
             if hit is None:
                 return False
             self._advance(hit)
-        out(" ---> Using cache")
-        out(f" ---> {hex_of(hit)[:12]}")
+        self.out(" ---> Using cache")
+        self.out(f" ---> {hex_of(hit)[:12]}")
         return True
 
     def _step_config(self, cmd: list[str]) -> dict:
@@ -204,7 +206,7 @@ class Builder:
         if not any(e.startswith("PATH=") for e in env):  # as moby's initializeStage does
             self.stage.config["Env"] = [*env, f"PATH={DEFAULT_PATH}"]
         self.stages.append(self.stage)
-        out(f" ---> {hex_of(self.stage.image_id)[:12]}" if self.stage.image_id else " ---> ")
+        self.out(f" ---> {hex_of(self.stage.image_id)[:12]}" if self.stage.image_id else " ---> ")
 
     # --- metadata steps -----------------------------------------------------------------
     def do_metadata(self, ins: Instruction) -> None:
@@ -264,11 +266,11 @@ class Builder:
         if self._cached(step):
             return
         container_id = secrets.token_hex(32)
-        out(f" ---> Running in {container_id[:12]}")
-        out(f"Removing intermediate container {container_id[:12]}")
+        self.out(f" ---> Running in {container_id[:12]}")
+        self.out(f"Removing intermediate container {container_id[:12]}")
         image_id = self._commit(step, new, layer=None, created_by=" ".join(step["Cmd"]),
                                 container_id=container_id)
-        out(f" ---> {hex_of(image_id)[:12]}")
+        self.out(f" ---> {hex_of(image_id)[:12]}")
 
     # --- RUN ----------------------------------------------------------------------------
     def do_run(self, ins: Instruction) -> None:
@@ -284,7 +286,7 @@ class Builder:
             self.store, self.stage.image_id, name=None, cmd=cmd, entrypoint=[], env=env,
             workdir=None, user=None, tty=False, stdin_open=False, auto_remove=False, labels={},
             starting=True)
-        out(f" ---> Running in {container.short_id}")
+        self.out(f" ---> Running in {container.short_id}")
         code = runtime.start(self.store, container, attach=True)
         if code:
             if self.options.force_rm:
@@ -298,9 +300,9 @@ class Builder:
         image_id = self._commit(step, new, layer=layer, created_by=" ".join(key_cmd),
                                 container_id=container.id)
         if self.options.rm:
-            out(f"Removing intermediate container {container.short_id}")
+            self.out(f"Removing intermediate container {container.short_id}")
             runtime.remove(self.store, container, force=True)
-        out(f" ---> {hex_of(image_id)[:12]}")
+        self.out(f" ---> {hex_of(image_id)[:12]}")
 
     def _layer_from(self, directory: Path) -> images.PendingLayer | None:
         return images.layer_from_directory(directory, self.workdir)
@@ -317,15 +319,15 @@ class Builder:
         if self._cached(step):
             return
         container_id = secrets.token_hex(32)
-        out(f" ---> Running in {container_id[:12]}")
+        self.out(f" ---> Running in {container_id[:12]}")
         staging = self.workdir / f"workdir-{container_id[:12]}"
         staging.mkdir()
         copying.make_dirs_in_layer(self.store, self.stage.diff_ids, staging, path)
         layer = self._layer_from(staging)
-        out(f"Removing intermediate container {container_id[:12]}")
+        self.out(f"Removing intermediate container {container_id[:12]}")
         image_id = self._commit(step, new, layer=layer, created_by=" ".join(step["Cmd"]),
                                 container_id=container_id)
-        out(f" ---> {hex_of(image_id)[:12]}")
+        self.out(f" ---> {hex_of(image_id)[:12]}")
 
     # --- COPY / ADD ---------------------------------------------------------------------
     def do_copy(self, ins: Instruction) -> None:
@@ -356,7 +358,7 @@ class Builder:
         layer = self._layer_from(staging)
         image_id = self._commit(step, copy.deepcopy(self.stage.config), layer=layer,
                                 created_by=" ".join(step["Cmd"]))
-        out(f" ---> {hex_of(image_id)[:12]}")
+        self.out(f" ---> {hex_of(image_id)[:12]}")
 
     def _copy_source_root(self, source: str | None) -> Path:
         if not source:
@@ -375,8 +377,9 @@ class Builder:
         return copying.flatten(self.store, stage.diff_ids, self.workdir / f"from-{secrets.token_hex(4)}")
 
 
-def build(store: Store, options: Options) -> str:
-    """Run a build; returns the final image id (tags applied)."""
+def build(store: Store, options: Options, out=out) -> str:
+    """Run a build; returns the final image id (tags applied). `out(line)` gets each line of
+    Docker's classic output (default: stdout; the API turns them into {"stream"} messages)."""
     workdir = context.new_workdir(store.images.tmp_dir)
     try:
         source_dir = options.context_dir
@@ -389,13 +392,14 @@ def build(store: Store, options: Options) -> str:
             raise RequestError(f"Cannot locate specified Dockerfile: {options.dockerfile}") from None
         rel = os.path.relpath(dockerfile_path, source_dir)
         size = context.context_tar(source_dir, workdir / "context.tar", rel)
-        out(f"Sending build context to Docker daemon  {_context_size(size)}")
+        if options.announce_context:  # (over the API the client announces what it sends)
+            out(f"Sending build context to Docker daemon  {_context_size(size)}")
         instructions = parse(text)
         if options.labels:
             extra = " ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(options.labels.items()))
             instructions.append(parse(f"LABEL {extra}")[0])
         context.unpack_context(workdir / "context.tar", workdir / "context")
-        builder = Builder(store, options, workdir)
+        builder = Builder(store, options, workdir, out)
         try:
             image_id = builder.run(instructions)
         finally:

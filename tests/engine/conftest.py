@@ -14,6 +14,8 @@ STRATA = str(Path(sys.executable).with_name("strata"))
 class Strata:
     """`strata` on one store root: strata("run", ...) -> CompletedProcess."""
 
+    binary = STRATA
+
     def __init__(self, root: Path):
         self.env = {**os.environ, "STRATA_ROOT": str(root)}
         self.root = root

@@ -9,8 +9,6 @@ import signal
 import subprocess
 import time
 
-from conftest import STRATA
-
 KILLS = 50
 
 
@@ -23,7 +21,7 @@ def test_sigkill_during_import_commit_and_run_leaves_a_consistent_store(strata, 
         args = {"import": ["import", str(rootfs), f"imported:{i}"],
                 "commit": ["commit", "source", f"committed:{i}"],
                 "run": ["run", "--name", f"run{i}", "base", "sh", "-c", "echo hi > /x"]}[op]
-        proc = subprocess.Popen([STRATA, *args], env=strata.env, stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen([strata.binary, *args], env=strata.env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.0, 0.25))
         proc.send_signal(signal.SIGKILL)

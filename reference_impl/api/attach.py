@@ -1,0 +1,205 @@
+"""POST /containers/{id}/attach: the hijacked stream of a container's stdio.
+
+The docker CLI attaches before it starts (create → attach → wait → start): the
+attach makes pipes and waits; /start finds them and hands them to the worker that
+runs the engine's attached start, so the container's output flows through the
+pipes into this connection (framed without a TTY, raw with one) and the client's
+bytes flow into its stdin. A container already running is attached through its
+log (output only: its stdin belongs to the process that started it).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+
+from aiohttp import web
+
+from reference_impl.api import common, workers
+from reference_impl.api.common import STATE, ApiError
+from reference_impl.api.hijack import STDERR, STDOUT, Hijacked, frame
+
+
+class Session:
+    def __init__(self, conn: Hijacked, tty: bool, stdin: bool, stdout: bool, stderr: bool):
+        self.conn, self.tty = conn, tty
+        self.wanted = {STDOUT: stdout, STDERR: stderr}
+        self.stdin_r, self.stdin_w = os.pipe() if stdin else (None, None)
+        self.out_r, self.out_w = os.pipe()
+        self.err_r, self.err_w = (None, None) if tty else os.pipe()
+        self.done = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.before_close = None  # awaited before the connection closes (exec: its exit code)
+
+    def worker_fds(self) -> tuple[int | None, int, int]:
+        return self.stdin_r, self.out_w, self.err_w if self.err_w is not None else self.out_w
+
+    def handed_over(self) -> None:
+        """The worker has its ends: close ours, so the output pipes end when the container does."""
+        for name in ("stdin_r", "out_w", "err_w"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
+
+    def begin(self) -> None:
+        loop = asyncio.get_running_loop()
+        outputs = [(self.out_r, STDOUT)] + ([(self.err_r, STDERR)] if self.err_r is not None else [])
+        self.out_r = self.err_r = None
+        readers = [loop.create_task(self._relay(fd, stream)) for fd, stream in outputs]
+        self.tasks += readers
+        if self.stdin_w is not None:
+            fd, self.stdin_w = self.stdin_w, None
+            self.tasks.append(loop.create_task(self._feed(fd)))
+        self.tasks.append(loop.create_task(self._finish(readers)))
+
+    async def _relay(self, fd: int, stream: int) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=1 << 20)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
+                                                    os.fdopen(fd, "rb", 0))
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                if self.wanted[stream] or self.tty:
+                    await self.conn.write(data if self.tty else frame(stream, data))
+        finally:
+            transport.close()
+
+    async def _feed(self, fd: int) -> None:
+        """The client's raw bytes into the container's stdin; its EOF closes stdin."""
+        loop = asyncio.get_running_loop()
+        try:
+            transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(fd, "wb", 0))
+        except OSError:
+            return
+        try:
+            while True:
+                data = await self.conn.read()
+                if data is None or transport.is_closing():
+                    return
+                transport.write(data)
+        finally:
+            transport.close()
+
+    async def _finish(self, readers) -> None:
+        await asyncio.gather(*readers, return_exceptions=True)
+        if self.before_close is not None:
+            await asyncio.gather(self.before_close, return_exceptions=True)
+        await self.conn.close()
+        self.done.set()
+
+    def abort(self) -> None:
+        """Nothing will start the container for this session: give everything back."""
+        for name in ("stdin_r", "stdin_w", "out_r", "out_w", "err_r", "err_w"):
+            fd = getattr(self, name)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
+        for task in self.tasks:
+            task.cancel()
+        self.done.set()
+
+
+async def attach(request: web.Request) -> web.StreamResponse:
+    from reference_impl.api.containers import resolve
+    container = await resolve(request)
+    if not common.qbool(request, "stream") and not common.qbool(request, "logs"):
+        raise ApiError(400, "Bad parameters: stream or logs must be set")
+    tty = bool(container.config["Config"].get("Tty"))
+    conn = Hijacked(request)
+    if container.running:
+        await conn.upgrade()
+        await _follow_log(request, conn, container, tty)
+        await conn.close()
+        return conn.response
+    state = request.app[STATE]
+    session = Session(conn, tty, common.qbool(request, "stdin"), common.qbool(request, "stdout"),
+                      common.qbool(request, "stderr"))
+    previous = state["attachments"].pop(container.id, None)
+    if previous is not None:
+        previous.abort()
+    state["attachments"][container.id] = session
+    try:
+        await conn.upgrade()
+        lost = asyncio.ensure_future(conn.lost.wait())
+        done = asyncio.ensure_future(session.done.wait())
+        await asyncio.wait([lost, done], return_when=asyncio.FIRST_COMPLETED)
+        lost.cancel()
+        done.cancel()
+        if not session.done.is_set():  # the client left before the container ended
+            if state["attachments"].get(container.id) is session:
+                del state["attachments"][container.id]
+            session.abort()
+    finally:
+        if state["attachments"].get(container.id) is session:
+            del state["attachments"][container.id]
+            session.abort()
+    return conn.response
+
+
+async def _follow_log(request: web.Request, conn: Hijacked, container, tty: bool) -> None:
+    from reference_impl.api.containers import _log_records
+    from reference_impl.runtime import _shim_gone
+    store = common.store(request)
+    wanted = {"stdout": common.qbool(request, "stdout"), "stderr": common.qbool(request, "stderr")}
+    _, position = _log_records(container, 0)  # from now on
+    while not conn.closed:
+        try:
+            current = store.containers.get(container.id)
+        except common.NotFound:
+            return
+        records, position = _log_records(current, position)
+        for record in records:
+            if wanted.get(record["stream"]):
+                data = record["log"].encode()
+                await conn.write(data if tty else frame(STDOUT if record["stream"] == "stdout" else STDERR, data))
+        if not records:
+            if not current.running and _shim_gone(current):
+                return
+            await asyncio.sleep(0.05)
+
+
+async def start_attached(app: web.Application, store, container, session: Session) -> None:
+    """/start for a container with an attach session: the engine's attached start in a worker."""
+    state = app[STATE]
+    loop = asyncio.get_running_loop()
+    # registered before the start: a --rm container can be gone before /start answers, and a
+    # `wait?condition=removed` then takes the exit code from here
+    exit_code: asyncio.Future = loop.create_future()
+    state["exits"][container.id] = exit_code
+    stdin, stdout, stderr = session.worker_fds()
+    try:
+        worker = await workers.spawn("start", {"root": str(store.root), "id": container.id, "attach": True,
+                                               "stdin": stdin is not None}, stdin, stdout, stderr)
+    except BaseException:
+        session.abort()
+        exit_code.set_result(None)
+        state["exits"].pop(container.id, None)
+        raise
+    session.handed_over()
+    session.begin()
+    report = await worker.next_report()
+    if report is None or "error" in report:
+        exit_code.set_result(None)
+        if state["exits"].get(container.id) is exit_code:
+            del state["exits"][container.id]
+        worker.close()
+        await worker.process.wait()
+        raise ApiError((report or {}).get("status", 500),
+                       (report or {}).get("error", "the container could not be started"))
+
+    async def watch() -> None:
+        try:
+            final = await worker.next_report()
+            exit_code.set_result((final or {}).get("exit"))
+            worker.close()
+            await worker.process.wait()
+        finally:
+            if not exit_code.done():
+                exit_code.set_result(None)
+            await asyncio.sleep(30)  # a late `wait` may still ask
+            if state["exits"].get(container.id) is exit_code:
+                del state["exits"][container.id]
+    loop.create_task(watch())

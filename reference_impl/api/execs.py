@@ -1,0 +1,121 @@
+"""Exec: POST /containers/{id}/exec makes an exec instance (kept in memory, as dockerd
+keeps them: they belong to the API, not to the store), POST /exec/{id}/start runs it
+through a worker on a hijacked connection, GET /exec/{id}/json reports its exit code."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from aiohttp import web
+
+from reference_impl.api import common, workers
+from reference_impl.api.common import STATE, ApiError
+from reference_impl.api.hijack import Hijacked
+
+_KEEP = 300  # seconds an exec instance is kept after it ends
+
+
+def routes():
+    return [
+        ("POST", "/containers/{id}/exec", create),
+        ("POST", "/exec/{id}/start", start),
+        ("GET", "/exec/{id}/json", inspect),
+        ("POST", "/exec/{id}/resize", resize),
+    ]
+
+
+def _instance(request: web.Request) -> dict:
+    instance = request.app[STATE]["execs"].get(request.match_info["id"])
+    if instance is None:
+        raise common.NotFound(f"No such exec instance: {request.match_info['id']}")
+    return instance
+
+
+async def create(request: web.Request) -> web.Response:
+    from reference_impl.api.containers import resolve
+    body = await common.json_body(request, {})
+    container = await resolve(request)
+    cmd = body.get("Cmd")
+    if isinstance(cmd, str):
+        cmd = [cmd]
+    if not cmd or not isinstance(cmd, list):
+        raise ApiError(400, "No exec command specified")
+    if not container.running:
+        raise common.Conflict(f"Container {container.id} is not running")
+    exec_id = secrets.token_hex(32)
+    request.app[STATE]["execs"][exec_id] = {
+        "ID": exec_id, "Running": False, "ExitCode": None, "ContainerID": container.id,
+        "ProcessConfig": {"tty": bool(body.get("Tty")), "entrypoint": cmd[0], "arguments": cmd[1:],
+                          "privileged": bool(body.get("Privileged")), "user": body.get("User") or ""},
+        "OpenStdin": bool(body.get("AttachStdin")), "OpenStderr": bool(body.get("AttachStderr")),
+        "OpenStdout": bool(body.get("AttachStdout")), "CanRemove": False, "DetachKeys": "", "Pid": 0,
+        "_spec": {"id": container.id, "argv": cmd, "env": body.get("Env") or [],
+                  "workdir": body.get("WorkingDir") or None, "user": body.get("User") or None,
+                  "tty": bool(body.get("Tty"))},
+    }
+    return common.json_response({"Id": exec_id}, status=201)
+
+
+async def inspect(request: web.Request) -> web.Response:
+    instance = _instance(request)
+    return common.json_response({k: v for k, v in instance.items() if not k.startswith("_")})
+
+
+async def resize(request: web.Request) -> web.Response:
+    _instance(request)
+    return web.Response(status=200)
+
+
+async def start(request: web.Request) -> web.StreamResponse:
+    instance = _instance(request)
+    body = await common.json_body(request, {})
+    if instance["Running"] or instance["ExitCode"] is not None:
+        raise common.Conflict(f"Exec {instance['ID']} has already been started")
+    spec = {**instance["_spec"], "root": str(request.app[STATE]["root"])}
+    tty = spec["tty"]
+    instance["Running"] = True
+    if body.get("Detach"):
+        worker = await workers.spawn("exec", spec)
+        asyncio.get_running_loop().create_task(_finish(request.app, instance, worker))
+        return web.Response(status=200)
+    from reference_impl.api.attach import Session
+    conn = Hijacked(request)
+    session = Session(conn, tty, instance["OpenStdin"], instance["OpenStdout"], instance["OpenStderr"])
+    try:
+        worker = await workers.spawn("exec", spec, *session.worker_fds())
+    except BaseException:
+        instance["Running"] = False
+        session.abort()
+        raise
+    session.handed_over()
+    await conn.upgrade()
+    finisher = asyncio.get_running_loop().create_task(_finish(request.app, instance, worker))
+    session.before_close = finisher  # the client asks /exec/{id}/json as soon as the stream ends
+    session.begin()
+    lost = asyncio.ensure_future(conn.lost.wait())
+    done = asyncio.ensure_future(session.done.wait())
+    await asyncio.wait([lost, done], return_when=asyncio.FIRST_COMPLETED)
+    lost.cancel()
+    done.cancel()
+    if not session.done.is_set():  # the client left: stop the exec's process tree from the top
+        worker.terminate()
+        session.abort()
+    await finisher
+    return conn.response
+
+
+async def _finish(app: web.Application, instance: dict, worker: workers.Worker) -> None:
+    report = await worker.next_report()
+    worker.close()
+    code = await worker.process.wait()
+    if report and "exit" in report:
+        code = report["exit"]
+    elif report and "error" in report:
+        code = 126
+    instance["ExitCode"] = code
+    instance["Running"] = False
+
+    async def forget() -> None:
+        await asyncio.sleep(_KEEP)
+        app[STATE]["execs"].pop(instance["ID"], None)
+    asyncio.get_running_loop().create_task(forget())

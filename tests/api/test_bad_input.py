@@ -1,0 +1,146 @@
+"""Bad input to the service: clear errors, the service keeps serving, the store stays
+consistent — malformed JSON, unknown endpoints, clients that go away mid-build or
+mid-attach, an image removed while a build uses it."""
+import io
+import json
+import socket
+import tarfile
+import time
+
+
+def _request(service, method, path, body=b"", headers=None, read=True):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(60)
+    s.connect(str(service.socket))
+    head = [f"{method} {path} HTTP/1.1", "Host: api", f"Content-Length: {len(body)}", "Connection: close"]
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    s.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+    if not read:
+        return s
+    data = b""
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    status = int(data.split(b" ", 2)[1])
+    head, body = data.split(b"\r\n\r\n", 1)
+    return status, _dechunk(body) if b"transfer-encoding: chunked" in head.lower() else body
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size, _, rest = body.partition(b"\r\n")
+        n = int(size, 16)
+        if n == 0:
+            break
+        out, body = out + rest[:n], rest[n + 2:]
+    return out
+
+
+def _serving(service):
+    status, body = _request(service, "GET", "/_ping")
+    return status == 200 and body == b"OK"
+
+
+def _consistent(service):
+    check = service.strata("system", "check", "--quick")
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_malformed_json_is_a_400_with_a_message(service):
+    status, body = _request(service, "POST", "/v1.41/containers/create", b"{not json",
+                            {"Content-Type": "application/json"})
+    assert status == 400 and "message" in json.loads(body)
+    status, body = _request(service, "POST", "/v1.41/containers/create", b"[1, 2]",
+                            {"Content-Type": "application/json"})
+    assert status == 400
+    status, body = _request(service, "POST", "/v1.41/containers/create", b'{"Image": "bb", "Cmd": 5}',
+                            {"Content-Type": "application/json"})
+    assert status == 400
+    status, body = _request(service, "GET", '/v1.41/images/json?filters={"dangling":')
+    assert status == 400 and json.loads(body)["message"].startswith("invalid filter")
+    assert _serving(service)
+
+
+def test_unknown_endpoints_and_versions(service):
+    for path in ("/nope", "/v1.41/containers/x/frobnicate", "/v1.41/swarm"):
+        status, body = _request(service, "GET", path)
+        assert status == 404 and json.loads(body) == {"message": "page not found"}
+    status, body = _request(service, "GET", "/v9.99/version")
+    assert status == 400 and "too new" in json.loads(body)["message"]
+    status, body = _request(service, "GET", "/v1.41/containers/no-such/json")
+    assert status == 404 and json.loads(body) == {"message": "No such container: no-such"}
+    assert _serving(service)
+
+
+def _context(dockerfile: str) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        data = dockerfile.encode()
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _build_workers(service):
+    import subprocess
+    out = subprocess.run(["pgrep", "-f", f"reference_impl.api.worker build .*{service.root}"],
+                         capture_output=True, text=True).stdout
+    return out.split()
+
+
+def test_a_client_leaving_mid_build_stops_the_build(service):
+    s = _request(service, "POST", "/v1.41/build?t=gone:1", _context("FROM bb\nRUN sleep 30\n"),
+                 {"Content-Type": "application/x-tar"}, read=False)
+    data = b""
+    while b"Running in" not in data:
+        data += s.recv(65536)
+    s.close()
+    deadline = time.monotonic() + 20
+    while _build_workers(service) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _build_workers(service)
+    assert _serving(service)
+    assert service.strata("image", "inspect", "gone:1").returncode != 0
+    _consistent(service)
+
+
+def test_a_client_leaving_mid_attach_leaves_the_container_running_to_its_end(service):
+    status, body = _request(service, "POST", "/v1.41/containers/create?name=leaver",
+                            json.dumps({"Image": "bb", "Cmd": ["sh", "-c", "sleep 1; echo done"],
+                                        "AttachStdout": True}).encode(),
+                            {"Content-Type": "application/json"})
+    assert status == 201
+    s = _request(service, "POST", "/v1.41/containers/leaver/attach?stream=1&stdout=1&stderr=1",
+                 headers={"Connection": "Upgrade", "Upgrade": "tcp"}, read=False)
+    assert s.recv(4096).startswith(b"HTTP/1.1 101")
+    status, _ = _request(service, "POST", "/v1.41/containers/leaver/start")
+    assert status == 204
+    s.close()  # gone before the output
+    status, body = _request(service, "POST", "/v1.41/containers/leaver/wait")
+    assert status == 200 and json.loads(body) == {"Error": None, "StatusCode": 0}
+    assert json.loads(service.strata("inspect", "leaver").stdout)[0]["State"]["Status"] == "exited"
+    assert service.strata("rm", "leaver").returncode == 0
+    assert _serving(service)
+
+
+def test_an_image_removed_while_a_build_uses_it(service):
+    assert service.strata("tag", "bb", "base2:1").returncode == 0
+    s = _request(service, "POST", "/v1.41/build?t=on-base2:1",
+                 _context("FROM base2:1\nRUN sleep 1\nRUN echo two > /two\n"),
+                 {"Content-Type": "application/x-tar"}, read=False)
+    data = b""
+    while b"Running in" not in data:
+        data += s.recv(65536)
+    status, body = _request(service, "DELETE", "/v1.41/images/base2:1?force=1")
+    assert status == 200, body
+    while chunk := s.recv(65536):
+        data += chunk
+    s.close()
+    messages = [json.loads(line) for line in _dechunk(data.split(b"\r\n\r\n", 1)[1]).split(b"\r\n")
+                if line.startswith(b"{")]
+    assert any("aux" in m for m in messages) or any("errorDetail" in m for m in messages)
+    assert _serving(service)
+    _consistent(service)
+    service.strata("rmi", "-f", "on-base2:1")

@@ -1,0 +1,86 @@
+"""The docker SDK for Python (7.x) drives strata through `strata system service` — and the
+`strata` CLI sees, stops and removes what the SDK made (one engine, two faces)."""
+import io
+import urllib.request
+
+import docker
+import pytest
+
+
+@pytest.fixture(scope="module")
+def client(service):
+    c = docker.DockerClient(base_url=service.url, version="auto", timeout=120)
+    yield c
+    c.close()
+
+
+def test_ping_and_version(client):
+    assert client.ping() is True
+    assert client.version()["ApiVersion"] == "1.41"
+
+
+def test_build_run_ports_reload_and_rmi_conflict(client, service):
+    dockerfile = b"FROM bb\nRUN echo hi > /www/index.html\nEXPOSE 80\n"
+    image, log = client.images.build(fileobj=io.BytesIO(dockerfile), tag="cap/py:1", rm=True)
+    assert "cap/py:1" in image.tags
+    assert any("Successfully built" in chunk.get("stream", "") for chunk in log)
+
+    c = client.containers.run("cap/py:1", "httpd -f -p 80 -h /www", detach=True, name="cap-py",
+                              ports={"80/tcp": ("127.0.0.1", None)})
+    try:
+        c.reload()
+        assert c.status == "running"
+        binding = c.ports["80/tcp"][0]
+        assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) > 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{binding['HostPort']}/", timeout=10) as reply:
+            assert reply.read() == b"hi\n"
+
+        with pytest.raises(docker.errors.APIError) as conflict:
+            client.api.remove_image("cap/py:1")
+        assert conflict.value.status_code == 409
+        assert "conflict: unable to remove repository reference" in conflict.value.explanation
+
+        assert c.exec_run("cat /www/index.html") == (0, b"hi\n")
+        assert c.exec_run(["sh", "-c", "exit 3"]).exit_code == 3
+
+        # the other face: the CLI lists it and stops it; the SDK sees that
+        assert c.id[:12] in service.strata("ps", "-q").stdout.split()
+        assert service.strata("stop", "-t", "1", "cap-py").returncode == 0
+        c.reload()
+        assert c.status == "exited"
+    finally:
+        c.remove(force=True)
+    assert "cap-py" not in service.strata("ps", "-a", "--format", "{{.Names}}").stdout.split()
+    removed = client.api.remove_image("cap/py:1")
+    assert {"Untagged": "cap/py:1"} in removed
+    assert any("Deleted" in r for r in removed)
+
+
+def test_run_attached_output_and_errors(client):
+    assert client.containers.run("bb", "echo hello", remove=True) == b"hello\n"
+    with pytest.raises(docker.errors.ContainerError) as failed:
+        client.containers.run("bb", ["sh", "-c", "echo oops >&2; exit 4"], remove=True)
+    assert failed.value.exit_status == 4
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.images.get("no/such:image")
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get("no-such-container")
+
+
+def test_a_container_the_cli_starts_is_seen_and_removed_by_the_sdk(client, service):
+    started = service.strata("run", "-d", "--name", "from-cli", "bb", "sleep", "300")
+    assert started.returncode == 0, started.stderr
+    c = client.containers.get("from-cli")
+    assert c.status == "running" and c.id == started.stdout.strip()
+    assert "from-cli" in [x.name for x in client.containers.list()]
+    c.remove(force=True)
+    assert "from-cli" not in service.strata("ps", "-a", "--format", "{{.Names}}").stdout.split()
+
+
+def test_images_list_and_tag(client):
+    image = client.images.get("bb")
+    assert image.tag("cap/tagged", "1") is True
+    assert "cap/tagged:1" in client.images.get("bb").tags
+    assert any("cap/tagged:1" in i.tags for i in client.images.list())
+    client.images.remove("cap/tagged:1")
+    assert "cap/tagged:1" not in client.images.get("bb").tags
