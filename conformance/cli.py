@@ -11,6 +11,8 @@ import shlex
 import time
 from dataclasses import dataclass, field
 
+from conformance import remote
+
 DEFAULT_TIMEOUT = 180  # seconds; no single CLI call in the suite should come near it
 
 _BUILT_ID = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$", re.M)
@@ -74,6 +76,9 @@ class Cli:
         wrapped = f"env {envs} timeout -k 5 {int(timeout)} {command}" if envs else (
             f"timeout -k 5 {int(timeout)} {command}")
         start = time.monotonic()
+        bridge = remote.bridge(self.host)
+        if bridge is not None:  # a host over SSH: the files and services the command names
+            bridge.stage(wrapped)
         out = self.host.run(wrapped)
         result = Result(shown, out.rc, out.stdout, out.stderr, time.monotonic() - start)
         self.transcript.add(result)

@@ -23,6 +23,7 @@ import testinfra
 from filelock import FileLock
 
 from conformance import messages as message_data
+from conformance import remote
 from conformance.cli import Cli, HarnessError, Transcript
 from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
 
@@ -139,8 +140,9 @@ def remove_check_objects(cli: Cli, check: str) -> None:
 
 
 @pytest.fixture
-def cli(impl, transcript, names, tmp_path) -> Cli:
+def cli(impl, transcript, names, tmp_path, tmp_path_factory) -> Cli:
     """The implementation's CLI, with a client config directory of this check's own."""
+    remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
     engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)})
@@ -161,8 +163,9 @@ def messages(impl) -> dict[str, str]:
 
 
 @pytest.fixture
-def private(impl, transcript, names, tmp_path, busybox_rootfs):
+def private(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs):
     """A Cli on an instance with a store of its own, for checks that act on a whole store."""
+    remote.share(tmp_path_factory.getbasetemp().parent)
     if not impl.has("private-instance") or impl.private_instance is None:
         pytest.skip(f"{impl.name} cannot start a private instance")
     with impl.private_instance(impl, names("private")) as private_impl:
@@ -203,13 +206,20 @@ def context(tmp_path):
 # --- HTTP through published ports --------------------------------------------------------
 
 def http_get(host: str, port: int | str, path: str = "/", attempts: int = 50,
-             delay: float = 0.1) -> requests.Response:
-    """GET on a loopback address, retried while the server starts (bounded)."""
+             delay: float = 0.1, via: Cli | None = None) -> requests.Response:
+    """GET on a loopback address, retried while the server starts (bounded).
+
+    The address is the loopback of the implementation's host (`via`, the check's Cli):
+    for a remote host the request is made from there, through the SSH connection
+    (conformance/remote.py)."""
     if not host.startswith("127.") and host != "localhost":
         raise HarnessError(f"refusing to send traffic outside loopback: {host}")
+    bridge = remote.bridge(via.host) if via is not None else None
     last: Exception | None = None
     for _ in range(attempts):
         try:
+            if bridge is not None:
+                return bridge.http_get(host, int(port), path, timeout=5)
             return requests.get(f"http://{host}:{port}{path}", timeout=5)
         except requests.ConnectionError as exc:
             last = exc
@@ -267,6 +277,7 @@ class Registry:
         return f"http://{self.address}{path}"
 
     def stop(self) -> None:
+        remote.withdraw(int(self.address.rsplit(":", 1)[1]))
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=10)
@@ -338,6 +349,7 @@ def _registry(request, run_name: str, worker_id: str, auth: bool):
     if kind == "docker-registry" and (shutil.which("docker-registry") is None or shutil.which("htpasswd") is None):
         raise HarnessError("docker-registry and htpasswd are needed (apt-get install docker-registry apache2-utils)")
     reg = REGISTRY_KINDS[kind](f"{run_name}-{worker_id}-{kind}{'-auth' if auth else ''}", auth)
+    remote.expose(int(reg.address.rsplit(":", 1)[1]))  # at the same address on remote hosts
     return reg
 
 

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conformance import buildsteps
+from conformance import buildsteps, remote
 from conformance.buildsteps import build, seed_dockerfile, short
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK, LABEL_RUN
@@ -325,7 +325,9 @@ def git_http(git_repo):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    remote.expose(server.server_address[1])  # the same address on a remote implementation host
     yield f"http://127.0.0.1:{server.server_address[1]}/repo.git"
+    remote.withdraw(server.server_address[1])
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
@@ -385,8 +387,10 @@ def test_build_from_a_git_protocol_url(cli, git_repo, host_port_allocator, messa
             except OSError:
                 assert daemon.poll() is None and time.monotonic() < deadline, "git daemon did not start"
                 time.sleep(0.05)
+        remote.expose(port)
         _, log = build(cli, messages, f"git://127.0.0.1:{port}/repo.git")
         assert cli.ok("run", "--rm", log.built, "cat", "/ctx/index.html").stdout == "committed\n"
     finally:
+        remote.withdraw(port)
         os.killpg(daemon.pid, signal.SIGTERM)  # the daemon and its per-connection children
         daemon.wait(timeout=10)

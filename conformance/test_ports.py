@@ -69,7 +69,7 @@ def test_publish_without_host_port_maps_a_random_port_on_all_addresses(cli, base
     assert {cp for cp, _, _ in found} == {"80/tcp"}
     assert "0.0.0.0" in {ip for _, ip, _ in found} and {ip for _, ip, _ in found} <= UNSPECIFIED, found
     assert all(1024 <= hp <= 65535 for _, _, hp in found), found
-    assert http_get("127.0.0.1", ipv4_port(cli, name)).text == PAGE + "\n"
+    assert http_get("127.0.0.1", ipv4_port(cli, name), via=cli).text == PAGE + "\n"
 
 
 def test_publish_fixed_host_port_on_all_addresses(cli, base, names, context, host_port_allocator):
@@ -78,7 +78,7 @@ def test_publish_fixed_host_port_on_all_addresses(cli, base, names, context, hos
     found = mappings(cli, name)
     assert {(cp, hp) for cp, _, hp in found} == {("80/tcp", host_port)}
     assert "0.0.0.0" in {ip for _, ip, _ in found} and {ip for _, ip, _ in found} <= UNSPECIFIED, found
-    assert http_get("127.0.0.1", host_port).text == PAGE + "\n"
+    assert http_get("127.0.0.1", host_port, via=cli).text == PAGE + "\n"
 
 
 def test_publish_fixed_host_port_on_loopback(cli, base, names, context, host_port_allocator):
@@ -86,7 +86,7 @@ def test_publish_fixed_host_port_on_loopback(cli, base, names, context, host_por
     run_web(cli, web_image(cli, base, names, context), name, "-p", f"127.0.0.1:{host_port}:80")
     assert cli.ok("port", name).lines == [f"80/tcp -> 127.0.0.1:{host_port}"]
     assert cli.ok("port", name, "80").lines == [f"127.0.0.1:{host_port}"]
-    assert http_get("127.0.0.1", host_port).text == PAGE + "\n"
+    assert http_get("127.0.0.1", host_port, via=cli).text == PAGE + "\n"
 
 
 def test_publish_random_port_on_loopback_port_prints_the_mapping(cli, base, names, context):
@@ -97,7 +97,7 @@ def test_publish_random_port_on_loopback_port_prints_the_mapping(cli, base, name
     host_port = int(listed[0].rsplit(":", 1)[1])
     assert cli.ok("port", name, "80").lines == [f"127.0.0.1:{host_port}"]
     assert cli.ok("port", name, "80/tcp").lines == [f"127.0.0.1:{host_port}"]
-    assert http_get("127.0.0.1", host_port).text == PAGE + "\n"
+    assert http_get("127.0.0.1", host_port, via=cli).text == PAGE + "\n"
 
 
 def test_ps_ports_column_shows_the_published_mapping(cli, base, names, context):
@@ -134,7 +134,7 @@ def test_publish_all_publishes_every_exposed_port(cli, base, names, context):
     assert {cp for cp, _, _ in found} == {"80/tcp", "8080/tcp"}
     assert {ip for _, ip, _ in found} <= UNSPECIFIED, found
     assert ipv4_port(cli, name, "80/tcp") != ipv4_port(cli, name, "8080/tcp")
-    assert http_get("127.0.0.1", ipv4_port(cli, name, "80/tcp")).text == PAGE + "\n"
+    assert http_get("127.0.0.1", ipv4_port(cli, name, "80/tcp"), via=cli).text == PAGE + "\n"
 
 
 def test_expose_alone_publishes_nothing(cli, base, names, context):
@@ -173,7 +173,7 @@ def test_taken_host_port_is_refused_and_the_second_container_does_not_run(cli, b
     expect_message(result.stderr, messages, "ports.bind_taken", address="127.0.0.1", port=taken)
     assert cli.inspect(second, "{{.State.Running}} {{.State.Status}}") == "false created"
     assert cli.inspect(first, "{{.State.Running}}") == "true"
-    assert http_get("127.0.0.1", taken).text == PAGE + "\n"
+    assert http_get("127.0.0.1", taken, via=cli).text == PAGE + "\n"
 
 
 def test_port_range_publishes_each_port_of_the_range(cli, base, names, context):
@@ -184,7 +184,7 @@ def test_port_range_publishes_each_port_of_the_range(cli, base, names, context):
     assert sorted(cp for cp, _, _ in found) == ["8000/tcp", "8001/tcp"]
     assert {ip for _, ip, _ in found} == {"127.0.0.1"}
     assert len({hp for _, _, hp in found}) == 2
-    assert http_get("127.0.0.1", ipv4_port(cli, name, "8001/tcp")).text == PAGE + "\n"
+    assert http_get("127.0.0.1", ipv4_port(cli, name, "8001/tcp"), via=cli).text == PAGE + "\n"
     # EXPOSE 80 stays exposed and unpublished beside the range
     ports = json.loads(cli.inspect(name, "{{json .NetworkSettings.Ports}}"))
     assert ports["80/tcp"] is None and set(ports) == {"80/tcp", "8000/tcp", "8001/tcp"}
@@ -224,7 +224,7 @@ def test_traffic_reaches_the_container_that_published_the_port(cli, base, names,
         served[ipv4_port(cli, names(what))] = content
     assert len(served) == 2
     for host_port, content in served.items():
-        assert http_get("127.0.0.1", host_port).text == content + "\n"
+        assert http_get("127.0.0.1", host_port, via=cli).text == content + "\n"
 
 
 def test_stopped_container_no_longer_answers_on_its_port(cli, base, names, context, messages):
@@ -232,13 +232,13 @@ def test_stopped_container_no_longer_answers_on_its_port(cli, base, names, conte
     run_web(cli, web_image(cli, base, names, context), name, "-p", "127.0.0.1::80",
             command=serve_content(content))
     host_port = ipv4_port(cli, name)
-    assert http_get("127.0.0.1", host_port).text == content + "\n"
+    assert http_get("127.0.0.1", host_port, via=cli).text == content + "\n"
     cli.ok("stop", "-t", "1", name)
     assert cli.ok("port", name).stdout.strip() == ""
     expect_message(cli.fails("port", name, "80").stderr, messages, "ports.not_published", port="80", name=name)
     try:
-        answer = requests.get(f"http://127.0.0.1:{host_port}/", timeout=5).text
-    except requests.RequestException:
+        answer = http_get("127.0.0.1", host_port, attempts=1, via=cli).text
+    except (AssertionError, requests.RequestException):
         answer = None
     assert answer != content + "\n"
 
@@ -255,4 +255,4 @@ def test_started_again_container_is_published_and_serves_again(cli, base, names,
     assert cli.inspect(name, "{{.State.Running}}") == "true"
     found = mappings(cli, name)
     assert [(cp, ip) for cp, ip, _ in found] == [("80/tcp", "127.0.0.1")]
-    assert http_get("127.0.0.1", found[0][2]).text == PAGE + "\n"
+    assert http_get("127.0.0.1", found[0][2], via=cli).text == PAGE + "\n"
