@@ -23,6 +23,7 @@ _LOG = pytest.StashKey[ResultLog]()
 _IMPLS = pytest.StashKey[list]()
 _MISSING = pytest.StashKey[dict]()
 _LEAKS = pytest.StashKey[list]()
+_REPORT = pytest.StashKey[object]()
 _RECORDS = pytest.StashKey[dict]()  # name -> the implementation's record, set up for this run
 _STARTED = pytest.StashKey[str]()
 
@@ -39,6 +40,9 @@ def pytest_addoption(parser):
     group.addoption("--report-dir", action="store", default=None, metavar="DIR",
                     help="write results.json (records, environment fingerprint) and "
                          "junit-<impl>.xml for the reports here")
+    group.addoption("--render-report", action="store", default=None, metavar="OUT",
+                    help="with --report-dir DIR: render the HTML report of DIR's parent (the run "
+                         "history this run joins) to OUT/index.html at the end of the session")
     group.addoption("--strict-expectations", action="store_true", default=False,
                     help="a check listed in conformance/expectations/<impl>.toml that passes "
                          "is an error (a stale expectation) instead of a flagged pass")
@@ -71,7 +75,7 @@ def pytest_configure(config):
                              *config.getoption("--require-impl")})
         run = run_tag(run_uid(config))
         records = {name: targets.prepare(targets.load(name), run)
-                   for name in candidates if name in targets.known_names()}
+                   for name in candidates if targets.is_known(name)}
     except KeyError as exc:
         raise pytest.UsageError(str(exc)) from None
     missing = {name: record.missing_reason() for name, record in records.items()}
@@ -183,11 +187,21 @@ def pytest_sessionfinish(session, exitstatus):
     config.stash[_LEAKS] = found
     if report_dir:
         config.stash[_LOG].write(Path(report_dir), run, found, environment, config.stash[_STARTED])
+        out = config.getoption("--render-report")
+        if out:
+            from reports.render import render  # the report reads what the suite wrote
+            try:
+                config.stash[_REPORT] = render(Path(report_dir).parent, Path(out))
+            except Exception as exc:  # the harness broke, not the implementations
+                config.stash[_REPORT] = f"not rendered: {exc}"
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
 
 def pytest_terminal_summary(terminalreporter, config):
     if hasattr(config, "workerinput"):
         return
+    if _REPORT in config.stash:
+        terminalreporter.line(f"strata report: {config.stash[_REPORT]}")
     counts = config.stash[_LOG].counts()
     if counts:
         terminalreporter.section("strata outcomes per implementation")

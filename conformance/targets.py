@@ -29,8 +29,15 @@ REGISTRY = {
     "strata-api": "conformance.targets:strata_api",
 }
 
+# "<host>:<name>": implementation <name>'s record on another host, e.g. vagrant:strata
+# (only when named with --impl: never part of the default "every one that answers")
+HOSTS = {
+    "vagrant": "vms.targets:in_vagrant",
+}
+
 CAPABILITIES = {
     "private-instance",  # can start an instance with a store of its own (whole-store checks)
+    "serial-import",     # base images must be imported one at a time (a storage race in the engine)
 }
 
 
@@ -79,6 +86,8 @@ class Implementation:
         return replace(self, argv=self.cleanup_argv) if self.cleanup_argv else self
 
     def installed(self) -> bool:
+        if self.host_url != "local://":
+            return True  # on another host: its probe says whether the CLI answers there
         return shutil.which(self.argv[0]) is not None or os.path.exists(self.argv[0])
 
 
@@ -101,7 +110,10 @@ def fingerprint(impl: Implementation) -> dict[str, str]:
     found = {}
     for key, args in sorted(impl.fingerprint.items()):
         try:
-            out = subprocess.run([*impl.argv, *args], env=env, capture_output=True, text=True, timeout=30)
+            if impl.host_url != "local://":  # asked on the implementation's host
+                out = _run_on_host(impl, args)
+            else:
+                out = subprocess.run([*impl.argv, *args], env=env, capture_output=True, text=True, timeout=30)
             lines = out.stdout.strip().splitlines() or [""]
             found[key] = lines[0] if out.returncode == 0 else f"unknown (exit {out.returncode})"
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -145,9 +157,27 @@ def known_names() -> list[str]:
     return sorted({*REGISTRY, *_FROM_FILES})
 
 
+def is_known(name: str) -> bool:
+    """A known name, or a known name on a known other host (vagrant:strata)."""
+    where, _, inner = name.partition(":")
+    return name in known_names() or (where in HOSTS and inner in known_names())
+
+
+def _run_on_host(impl: Implementation, args) -> subprocess.CompletedProcess:
+    import shlex
+    from conformance.fixtures import host_for
+    envs = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(impl.env.items()))
+    out = host_for(impl).run(f"env {envs} timeout 30 {shlex.join([*impl.argv, *args])}")
+    return subprocess.CompletedProcess(args, out.rc, out.stdout, out.stderr)
+
+
 def load(name: str) -> Implementation:
     if name in _FROM_FILES:
         return _FROM_FILES[name]
+    where, _, inner = name.partition(":")
+    if inner and where in HOSTS:
+        module, factory = HOSTS[where].split(":")
+        return getattr(importlib.import_module(module), factory)(load(inner))
     try:
         target = REGISTRY[name]
     except KeyError:
@@ -454,7 +484,7 @@ def podman() -> Implementation:
         build_flags=("--layers",),
         messages="podman",
         expectations="podman",
-        capabilities=frozenset({"private-instance"}),
+        capabilities=frozenset({"private-instance", "serial-import"}),
         probe=_probe_podman,
         private_instance=private_podman,
         for_run=podman_for_run,

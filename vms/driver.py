@@ -1,0 +1,244 @@
+"""The suite's Vagrant VM, driven with python-vagrant.
+
+One machine (``vms/Vagrantfile``, libvirt) serves a whole run: the first process of the
+run that asks for it (the xdist controller, in pytest_configure) brings it up under a
+FileLock; every worker then finds it up and only reads its ssh_config. Who uses the
+machine is written down in its state directory (run id -> pid of the process that
+asked first), so it is destroyed only when the last run using it lets go
+(`release`), never by one worker while another runs checks, and runs that died
+without letting go are noticed by their pid. `keep=True` (``--keep-vms``) leaves it
+running for the next run, which re-syncs the project into it and reuses it.
+
+Destroying it removes everything the machine made: the libvirt domain and its disk,
+the box's base volume in the pool, and vagrant-libvirt's NAT network when no other
+domain uses it.
+
+    python -m vms.driver up | ssh-config | status | destroy     (by hand)
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from filelock import FileLock
+
+VMS_DIR = Path(__file__).resolve().parent
+PROJECT = VMS_DIR.parent
+STATE_ROOT = Path(os.environ.get("STRATA_VM_STATE", "/var/lib/strata/vms"))
+VAGRANT_HOME = os.environ.get("VAGRANT_HOME", "/var/cache/strata/vagrant.d")
+URI = "qemu:///system"
+NETWORK = "vagrant-libvirt"  # vagrant-libvirt's management network
+DOMAIN = "strata-default"    # the Vagrantfile's libvirt prefix + Vagrant's machine name
+UP_TIMEOUT = 900
+
+
+def log(message: str) -> None:
+    print(f"vms: {message}", file=sys.stderr, flush=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (our own finished child) is gone as well
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _virsh(*args: str, check: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, check=check)
+
+
+class Machine:
+    def __init__(self, name: str = os.environ.get("STRATA_VM_NAME", "default"), state_root: Path = STATE_ROOT, project: Path = PROJECT):
+        self.name = name
+        self.dir = Path(state_root) / name
+        self.project = Path(project)
+        self.ssh_config = self.dir / "ssh_config"
+        self.users_file = self.dir / "users.json"
+        self.timings_file = self.dir / "timings.json"
+        self.log_file = self.dir / "vagrant.log"
+
+    # -- plumbing --------------------------------------------------------------------
+    def env(self, box: str | None = None) -> dict[str, str]:
+        env = {**os.environ,
+               "VAGRANT_HOME": VAGRANT_HOME,
+               "VAGRANT_CWD": str(VMS_DIR),
+               "VAGRANT_DOTFILE_PATH": str(self.dir / ".vagrant"),
+               "VAGRANT_DEFAULT_PROVIDER": "libvirt",
+               "VAGRANT_CHECKPOINT_DISABLE": "1",
+               "STRATA_PROJECT": str(self.project),
+               "STRATA_VM_LOG": str(self.dir / "serial.log")}
+        box = box or self._state().get("box")
+        if box:
+            env["STRATA_BOX"] = box
+        return env
+
+    def _vagrant(self, box: str | None = None):
+        import vagrant
+        cm = vagrant.make_file_cm(str(self.log_file), mode="a")
+        return vagrant.Vagrant(str(VMS_DIR), env=self.env(box), out_cm=cm, err_cm=cm)
+
+    def _state(self) -> dict:
+        try:
+            return json.loads(self.users_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def _save(self, state: dict) -> None:
+        partial = self.users_file.with_suffix(".partial")
+        partial.write_text(json.dumps(state, indent=1, sort_keys=True))
+        partial.rename(self.users_file)
+
+    def _timing(self, key: str, seconds: float) -> None:
+        try:
+            timings = json.loads(self.timings_file.read_text())
+        except (FileNotFoundError, ValueError):
+            timings = {}
+        timings[key] = round(seconds, 1)
+        self.timings_file.write_text(json.dumps(timings, indent=1, sort_keys=True))
+        log(f"{key}: {seconds:.1f} s")
+
+    def _lock(self) -> FileLock:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.dir / "lock"))
+
+    def running(self) -> bool:
+        if not (self.dir / ".vagrant").exists():
+            return False
+        try:
+            return self._vagrant().status()[0].state == "running"
+        except Exception:  # noqa: BLE001 - no machine, no state: not running
+            return False
+
+    def build_box(self) -> str:
+        start = time.monotonic()
+        out = subprocess.run(["bash", str(VMS_DIR / "build-box.sh")], capture_output=True, text=True,
+                             env={**os.environ, "VAGRANT_HOME": VAGRANT_HOME}, timeout=1800)
+        with open(self.log_file, "a") as f:
+            f.write(out.stderr)
+        if out.returncode != 0:
+            raise RuntimeError(f"vms/build-box.sh failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
+        self._timing("box (build or cache)", time.monotonic() - start)
+        return out.stdout.strip().splitlines()[-1]
+
+    def _write_ssh_config(self) -> None:
+        # the suite logs in as root (provisioned with the vagrant user's key): commands,
+        # SFTP and forwarded ports on one connection, files owned as the CLI sees them
+        text = self._vagrant().ssh_config()
+        lines = [("  User root" if line.strip().startswith("User ") else line) for line in text.splitlines()]
+        partial = self.ssh_config.with_suffix(".partial")
+        partial.write_text("\n".join(lines) + "\n")
+        partial.rename(self.ssh_config)
+
+    # -- what the suite uses ---------------------------------------------------------------
+    def acquire(self, user: str) -> Path:
+        """Bring the machine up unless it is; record `user`; return its ssh_config (root)."""
+        with self._lock():
+            state = self._state()
+            users = {u: pid for u, pid in state.get("users", {}).items() if _alive(pid)}
+            if user in users and self.ssh_config.exists():
+                return self.ssh_config
+            if not users and not self.running():
+                self._up(state)
+            elif not users:
+                log(f"reusing the kept VM in {self.dir}: syncing the project")
+                start = time.monotonic()
+                subprocess.run(["vagrant", "rsync"], env=self.env(), check=True, capture_output=True,
+                               timeout=600)
+                self._timing("vagrant rsync", time.monotonic() - start)
+            if not self.ssh_config.exists() or not users:
+                self._write_ssh_config()
+            state = self._state()
+            state["users"] = {**users, user: os.getpid()}
+            self._save(state)
+            return self.ssh_config
+
+    def _up(self, state: dict) -> None:
+        box = self.build_box()
+        self._save({**state, "box": box, "users": {}})
+        self.ssh_config.unlink(missing_ok=True)
+        start = time.monotonic()
+        log(f"vagrant up ({box}, libvirt/TCG); log in {self.log_file}")
+        try:
+            self._vagrant(box).up(provider="libvirt")
+        except Exception as exc:
+            tail = self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
+            self._destroy()
+            raise RuntimeError(f"vagrant up failed: {exc}\n{tail}") from None
+        self._timing("vagrant up", time.monotonic() - start)
+
+    def release(self, user: str, keep: bool = False) -> None:
+        """`user` is done; destroy the machine when nobody uses it (unless `keep`)."""
+        with self._lock():
+            state = self._state()
+            users = {u: pid for u, pid in state.get("users", {}).items() if _alive(pid) and u != user}
+            self._save({**state, "users": users})
+            if users:
+                log(f"the VM stays up: still used by {', '.join(sorted(users))}")
+            elif keep:
+                log(f"the VM stays up (--keep-vms): {self.dir}")
+            else:
+                self._destroy()
+
+    def destroy(self) -> None:
+        with self._lock():
+            self._destroy()
+
+    def _destroy(self) -> None:
+        start = time.monotonic()
+        box = self._state().get("box")
+        domain = DOMAIN
+        if (self.dir / ".vagrant").exists():
+            try:
+                self._vagrant().destroy()
+            except Exception as exc:  # noqa: BLE001 - cleaned up by hand below
+                log(f"vagrant destroy failed ({exc}); removing what is left by hand")
+        if _virsh("dominfo", domain).returncode == 0:
+            _virsh("destroy", domain)
+            _virsh("undefine", domain, "--remove-all-storage")
+        volumes = _virsh("vol-list", "default").stdout.split()
+        for volume in volumes:
+            if volume.startswith(f"{domain}.") or (box and volume.startswith(f"{box}_vagrant_box_image")):
+                _virsh("vol-delete", "--pool", "default", volume)
+        if _virsh("net-info", NETWORK).returncode == 0 and not _virsh("list", "--all", "--name").stdout.strip():
+            _virsh("net-destroy", NETWORK)
+            _virsh("net-undefine", NETWORK)
+        for leftover in (".vagrant", "ssh_config", "users.json", "serial.log"):
+            path = self.dir / leftover
+            if path.is_dir():
+                subprocess.run(["rm", "-rf", str(path)])
+            else:
+                path.unlink(missing_ok=True)
+        self._timing("vagrant destroy", time.monotonic() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m vms.driver", description=__doc__.split("\n")[0])
+    parser.add_argument("verb", choices=["up", "ssh-config", "status", "destroy"])
+    parser.add_argument("--name", default=os.environ.get("STRATA_VM_NAME", "default"))
+    args = parser.parse_args(argv)
+    machine = Machine(args.name)
+    if args.verb == "up":  # held by this shell's user "manual" until `destroy`
+        print(machine.acquire(f"manual-{os.getppid()}"))
+    elif args.verb == "ssh-config":
+        print(machine.ssh_config.read_text(), end="")
+    elif args.verb == "status":
+        print(json.dumps({"running": machine.running(), **machine._state()}, indent=1))
+    else:
+        machine.destroy()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
