@@ -152,16 +152,26 @@ class Machine:
                 self._up(state)
             elif not users:
                 log(f"reusing the kept VM in {self.dir}: syncing the project")
-                start = time.monotonic()
-                subprocess.run(["vagrant", "rsync"], env=self.env(), check=True, capture_output=True,
-                               timeout=600)
-                self._timing("vagrant rsync", time.monotonic() - start)
-            if not self.ssh_config.exists() or not users:
+                if not self.ssh_config.exists():
+                    self._write_ssh_config()
+                self.sync_project()
+            if not self.ssh_config.exists():
                 self._write_ssh_config()
             state = self._state()
             state["users"] = {**users, user: os.getpid()}
             self._save(state)
             return self.ssh_config
+
+    def sync_project(self) -> None:
+        """The project into the guest again (a kept VM, a new run): what `vagrant up` synced,
+        with the Vagrantfile's excludes, over the suite's own ssh_config (no Vagrant start-up)."""
+        start = time.monotonic()
+        excludes = [".vagrant/", ".git/", ".venv/", "reports/history/", "reports/out/", "__pycache__/", "*.pyc"]
+        subprocess.run(["rsync", "--archive", "--delete", "--copy-links",
+                        *(f"--exclude={e}" for e in excludes),
+                        "-e", f"ssh -F {self.ssh_config}", f"{self.project}/", f"default:{self.project}/"],
+                       check=True, capture_output=True, timeout=600)
+        self._timing("project rsync", time.monotonic() - start)
 
     def _up(self, state: dict) -> None:
         box = self.build_box()
