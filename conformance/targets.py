@@ -188,16 +188,20 @@ def load(name: str) -> Implementation:
 
 # --- docker -------------------------------------------------------------------
 
-def _probe_docker_server(impl: Implementation) -> str | None:
-    env = {**os.environ, **impl.env}
+def probe_cli(impl: Implementation, args: tuple[str, ...], timeout: int, failing: str) -> str | None:
+    """None when `<cli> args` succeeds within timeout; else why not, starting with `failing`."""
     try:
-        out = subprocess.run([*impl.argv, "version", "--format", "{{.Server.Version}}"],
-                             env=env, capture_output=True, text=True, timeout=30)
+        out = subprocess.run([*impl.argv, *args], env={**os.environ, **impl.env},
+                             capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return "the docker daemon did not answer within 30 s"
+        return f"{failing}: no answer within {timeout} s"
     if out.returncode != 0:
-        return f"no docker daemon answers: {out.stderr.strip() or out.stdout.strip()}"
+        return f"{failing}: {out.stderr.strip() or out.stdout.strip()}"
     return None
+
+
+def _probe_docker_server(impl: Implementation) -> str | None:
+    return probe_cli(impl, ("version", "--format", "{{.Server.Version}}"), 30, "no docker daemon answers")
 
 
 @contextlib.contextmanager
@@ -445,17 +449,10 @@ def podman_end_run(impl: Implementation) -> None:
 
 
 def _probe_podman(impl: Implementation) -> str | None:
-    env = {**os.environ, **impl.env}
     if "CONTAINERS_STORAGE_CONF" not in impl.env:
         return "podman is not configured for this run (targets.prepare was not called)"
-    try:
-        out = subprocess.run([*impl.argv, "info", "--format", "{{.Store.GraphDriverName}}"],
-                             env=env, capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired:
-        return "podman info did not answer within 60 s"
-    if out.returncode != 0:
-        return f"podman does not work here: {out.stderr.strip() or out.stdout.strip()}"
-    return None
+    return probe_cli(impl, ("info", "--format", "{{.Store.GraphDriverName}}"), 60,
+                     "podman does not work here")
 
 
 @contextlib.contextmanager

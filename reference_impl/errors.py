@@ -35,3 +35,14 @@ class ContainerStartError(EngineError):
     def __init__(self, message: str, exit_code: int = 125):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def http_status(exc: BaseException) -> int:
+    """The status dockerd answers an API call with for this error."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, InvalidInput):
+        return 400
+    return 500

@@ -9,7 +9,7 @@ import json
 from aiohttp import web
 
 from reference_impl import humanize
-from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
+from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound, http_status
 from reference_impl.store import Store
 
 API_VERSION = "1.41"
@@ -27,15 +27,7 @@ class ApiError(Exception):
 
 
 def status_of(exc: BaseException) -> int:
-    if isinstance(exc, ApiError):
-        return exc.status
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, InvalidInput):
-        return 400
-    return 500
+    return exc.status if isinstance(exc, ApiError) else http_status(exc)
 
 
 def message_of(exc: BaseException) -> str:

@@ -20,16 +20,7 @@ import signal
 import sys
 import threading
 
-
-def _status(exc: BaseException) -> int:
-    from reference_impl.errors import Conflict, InvalidInput, NotFound
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, InvalidInput):
-        return 400
-    return 500
+from reference_impl.errors import http_status
 
 
 class Report:
@@ -49,7 +40,7 @@ class Report:
     def error(self, exc: BaseException, **extra) -> None:
         from reference_impl.errors import EngineError
         message = exc.message if isinstance(exc, EngineError) else (str(exc) or type(exc).__name__)
-        self.send({"error": message, "status": _status(exc), "code": getattr(exc, "exit_code", 1), **extra})
+        self.send({"error": message, "status": http_status(exc), "code": getattr(exc, "exit_code", 1), **extra})
 
 
 def op_start(spec: dict, report: Report) -> int:
