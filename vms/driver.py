@@ -31,6 +31,7 @@ PROJECT = VMS_DIR.parent
 STATE_ROOT = Path(os.environ.get("STRATA_VM_STATE", "/var/lib/strata/vms"))
 VAGRANT_HOME = os.environ.get("VAGRANT_HOME", "/var/cache/strata/vagrant.d")
 URI = "qemu:///system"
+HOST_CLIS = ("docker",)      # clients copied from this host (install_host_clients)
 NETWORK = "vagrant-libvirt"  # vagrant-libvirt's management network
 DOMAIN = "strata-default"    # the Vagrantfile's libvirt prefix + Vagrant's machine name
 UP_TIMEOUT = 900
@@ -129,7 +130,22 @@ class Machine:
         if out.returncode != 0:
             raise RuntimeError(f"vms/build-box.sh failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
         self._timing("box (build or cache)", time.monotonic() - start)
-        return out.stdout.strip().splitlines()[-1]
+        box = out.stdout.strip().splitlines()[-1]
+        self._prune_boxes(keep=box)
+        return box
+
+    def _prune_boxes(self, keep: str) -> None:
+        """Boxes of older recipes: out of Vagrant's store and the cache."""
+        env = {**os.environ, "VAGRANT_HOME": VAGRANT_HOME, "VAGRANT_CHECKPOINT_DISABLE": "1"}
+        listed = subprocess.run(["vagrant", "box", "list"], capture_output=True, text=True, env=env).stdout
+        for name in {line.split()[0] for line in listed.splitlines() if line.startswith("strata-bookworm-")}:
+            if name != keep:
+                subprocess.run(["vagrant", "box", "remove", "--force", "--all", name],
+                               capture_output=True, env=env)
+        cache = Path(os.environ.get("STRATA_BOX_CACHE", "/var/cache/strata/boxes"))
+        for old in cache.glob("strata-bookworm-*.box"):
+            if old.name != f"{keep}.box":
+                old.unlink()
 
     def _write_ssh_config(self) -> None:
         # the suite logs in as root (provisioned with the vagrant user's key): commands,
@@ -155,12 +171,30 @@ class Machine:
                 if not self.ssh_config.exists():
                     self._write_ssh_config()
                 self.sync_project()
+                self.install_host_clients()
             if not self.ssh_config.exists():
                 self._write_ssh_config()
+                self.install_host_clients()
             state = self._state()
             state["users"] = {**users, user: os.getpid()}
             self._save(state)
             return self.ssh_config
+
+    def install_host_clients(self) -> None:
+        """The host's own CLIs into the guest, at the same path, where they are not Debian's:
+        a record's argv (`docker`) then names the same client on both hosts. Here the docker
+        CLI is 28.2.2 in /usr/local/bin, Debian's docker.io ships a 20.10 CLI, and the
+        checks state what the 28 CLI prints (`[::]`, "No public port '80'")."""
+        import shutil
+        for name in HOST_CLIS:
+            found = shutil.which(name)
+            if not found or os.path.realpath(found).startswith(("/usr/bin/", "/bin/")):
+                continue
+            start = time.monotonic()
+            subprocess.run(["rsync", "--times", "--perms", "--compress", "-e", f"ssh -F {self.ssh_config}",
+                            os.path.realpath(found), f"default:{found}"],
+                           check=True, capture_output=True, timeout=600)
+            self._timing(f"copy {found}", time.monotonic() - start)
 
     def sync_project(self) -> None:
         """The project into the guest again (a kept VM, a new run): what `vagrant up` synced,
@@ -208,6 +242,7 @@ class Machine:
         start = time.monotonic()
         box = self._state().get("box")
         domain = DOMAIN
+        existed = (self.dir / ".vagrant").exists() or _virsh("dominfo", domain).returncode == 0
         if (self.dir / ".vagrant").exists():
             try:
                 self._vagrant().destroy()
@@ -229,7 +264,8 @@ class Machine:
                 subprocess.run(["rm", "-rf", str(path)])
             else:
                 path.unlink(missing_ok=True)
-        self._timing("vagrant destroy", time.monotonic() - start)
+        if existed:
+            self._timing("vagrant destroy", time.monotonic() - start)
 
 
 def main(argv: list[str] | None = None) -> int:

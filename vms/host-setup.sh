@@ -90,5 +90,7 @@ if ! virsh -c "$URI" pool-info default >/dev/null 2>&1; then
   mkdir -p /var/lib/libvirt/images
   virsh -c "$URI" pool-define-as default dir --target /var/lib/libvirt/images >/dev/null
 fi
-virsh -c "$URI" pool-info default | grep -q running || virsh -c "$URI" pool-start default >/dev/null
+# (libvirtd may be autostarting it right now: then the start fails and the pool is up)
+pool_running() { [[ "$(virsh -c "$URI" pool-info default 2>/dev/null)" =~ State:[[:space:]]+running ]]; }
+pool_running || virsh -c "$URI" pool-start default >/dev/null 2>&1 || pool_running
 echo "host-setup: libvirt answers on $URI (qemu as root; pool default)"

@@ -1,0 +1,119 @@
+"""The harness across an SSH connection, without a VM: which paths a command names,
+what the mirror copies (through a stand-in SFTP that writes below another directory),
+and the vagrant:<name> records."""
+import os
+import shutil
+import subprocess
+import types
+from pathlib import Path
+
+import pytest
+
+from conformance import remote, targets
+
+
+class FakeSftp:
+    """paramiko.SFTPClient's calls the bridge makes, onto `root` + path."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _p(self, path):
+        return str(self.root) + path
+
+    def mkdir(self, path):
+        os.mkdir(self._p(path))
+
+    def stat(self, path):
+        return os.stat(self._p(path))
+
+    def chmod(self, path, mode):
+        os.chmod(self._p(path), mode)
+
+    def put(self, local, path):
+        shutil.copyfile(local, self._p(path))
+
+    def utime(self, path, times):
+        os.utime(self._p(path), times)
+
+    def symlink(self, target, path):
+        os.symlink(target, self._p(path))
+
+    def posix_rename(self, old, new):
+        os.rename(self._p(old), self._p(new))
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    local, far = tmp_path / "local", tmp_path / "far"
+    local.mkdir()
+    far.mkdir()
+    far.joinpath(str(far)[1:]).mkdir(parents=True)  # what exists there already
+    for ancestor in [local, *local.parents]:
+        far.joinpath(str(ancestor)[1:]).mkdir(parents=True, exist_ok=True)
+
+    host = types.SimpleNamespace(run=lambda cmd: subprocess.run(
+        cmd.replace("-- '", f"-- '{far}"), shell=True))
+    bridge = remote.Bridge(host)
+    bridge._sftp = FakeSftp(far)
+    remote.share(local)
+    yield local, far, bridge
+    remote._ROOTS.discard(str(local))
+
+
+def test_paths_are_found_whole_and_only_below_a_shared_root(mirror):
+    local, _, bridge = mirror
+    cmd = (f"env DOCKER_CONFIG={local}/c1/client-config timeout -k 5 180 docker build -t x {local}/c1/ctx1 "
+           f"< {local}/rootfs.tar; docker run -v {local}/data:/data; ls {local}0/not-ours /tmp/other")
+    assert bridge._paths_in(cmd) == [f"{local}/c1/client-config", f"{local}/c1/ctx1",
+                                     f"{local}/rootfs.tar", f"{local}/data"]
+
+
+def test_mirror_copies_changes_with_mode_and_mtime_and_mirrors_deletions(mirror):
+    local, far, bridge = mirror
+    ctx = local / "ctx1"
+    (ctx / "sub").mkdir(parents=True)
+    (ctx / "Dockerfile").write_text("FROM x\n")
+    (ctx / "sub" / "tool.sh").write_text("echo hi\n")
+    os.chmod(ctx / "sub" / "tool.sh", 0o751)
+    os.utime(ctx / "Dockerfile", (1_000_000_000, 1_000_000_000))
+    bridge.stage(f"docker build {ctx}")
+    there = far / str(ctx)[1:]
+    assert (there / "Dockerfile").read_text() == "FROM x\n"
+    assert os.stat(there / "Dockerfile").st_mtime == 1_000_000_000
+    assert os.stat(there / "sub" / "tool.sh").st_mode & 0o777 == 0o751
+    (ctx / "Dockerfile").write_text("FROM y\n")
+    shutil.rmtree(ctx / "sub")
+    (there / "written-there").write_text("output of the CLI")  # never ours to delete
+    bridge.stage(f"docker build {ctx}")
+    assert (there / "Dockerfile").read_text() == "FROM y\n"
+    assert not (there / "sub").exists()
+    assert (there / "written-there").exists()
+
+
+def test_an_output_path_gets_its_directory(mirror):
+    local, far, bridge = mirror
+    (local / "t0").mkdir()
+    bridge.stage(f"docker save -o {local}/t0/saved-1.tar img")
+    assert (far / str(local)[1:] / "t0").is_dir()
+    assert not (far / str(local)[1:] / "t0" / "saved-1.tar").exists()
+
+
+@pytest.mark.parametrize("name", ["strata", "docker"])
+def test_vagrant_record_is_the_local_record_on_another_host(name):
+    local, inside = targets.load(name), targets.load(f"vagrant:{name}")
+    assert inside.name == f"vagrant:{name}"
+    for same in ("argv", "env", "messages", "expectations", "config_dir_env", "build_flags", "fingerprint"):
+        assert getattr(inside, same) == getattr(local, same)
+    assert inside.host_url != "local://" and inside.has("private-instance")
+    assert inside.private_instance is not local.private_instance
+
+
+def test_vagrant_names_are_known_but_never_chosen_by_default():
+    assert targets.is_known("vagrant:strata") and not targets.is_known("vagrant:nope")
+    assert not any(":" in name for name in targets.known_names())
+
+
+def test_a_record_with_a_per_run_set_up_here_says_why_it_is_missing_in_the_vm():
+    record = targets.load("vagrant:podman")
+    assert record.for_run is None and "per-run set-up" in record.missing_reason()
