@@ -97,7 +97,8 @@ def push(store: Store, text: str, out, auth=STORED) -> None:
     except RegistryAPIError as exc:
         raise PlainError(f"{exc.code or exc.status}: {exc.message}") from None
     with store.lock():
-        store.images.set_tag(refs.Reference(ref.name, None, digest), image.id)
+        if (store.images.images_dir / hex_of(image.id) / "config.json").exists():  # not removed meanwhile
+            store.images.set_tag(refs.Reference(ref.name, None, digest), image.id)
     out(f"{ref.tag}: digest: {digest} size: {len(body)}")
 
 

@@ -105,7 +105,10 @@ def put_with_layer(store: Store, config: dict, parent: str, layer: PendingLayer 
 
 
 def tag(store: Store, image_id: str, ref: refs.Reference) -> None:
-    """Point ref at the image (caller holds the lock); the image it left keeps no name."""
+    """Point ref at the image (caller holds the lock); the image it left keeps no name.
+    The image is looked up under that lock: a concurrent `rmi -f` may have removed it since
+    it was made, and a tag must never point at nothing."""
+    store.images.get(image_id)  # NotFound: "No such image"
     store.images.set_tag(ref.with_default_tag(), image_id)
 
 
