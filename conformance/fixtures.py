@@ -7,7 +7,6 @@ creates is labelled with the run and the check and removed in its finalizer.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import signal
 import subprocess

@@ -15,7 +15,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from reference_impl import layers, refs
+from reference_impl import refs
 from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store, hex_of
 
@@ -120,5 +120,4 @@ def load(store: Store, source) -> list[str]:
         raise InvalidInput(f"invalid archive: {exc.message}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _ = layers
     return lines

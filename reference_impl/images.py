@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reference_impl import changes as config_changes
 from reference_impl import humanize, layers, refs
-from reference_impl.store import Image, Store, hex_of
+from reference_impl.store import Image, Store
 
 DOCKER_VERSION = "20.10.24"  # the Docker whose image format we write
 ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())

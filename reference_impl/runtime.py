@@ -8,7 +8,7 @@ import signal
 import sys
 import time
 
-from reference_impl import humanize, images, network, refs, rootfs, shim
+from reference_impl import humanize, images, network, rootfs, shim
 from reference_impl import syscalls as sc
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store

@@ -13,12 +13,10 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pwd  # noqa: F401  (kept for parity with exec user lookup)
 import selectors
 import signal
 import struct
 import sys
-import time
 from dataclasses import dataclass
 
 from reference_impl import humanize, rootfs
@@ -309,4 +307,3 @@ def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None
                 except OSError:
                     pass
     log.close()
-    _ = time  # (time is used by callers through humanize)

@@ -129,7 +129,7 @@ def op_build(spec: dict, report: Report) -> int:
 
     from reference_impl.builder import context
     from reference_impl.builder.build import Options, build
-    from reference_impl.store import Store, hex_of
+    from reference_impl.store import Store
 
     from reference_impl import runtime
 
@@ -171,7 +171,6 @@ def op_build(spec: dict, report: Report) -> int:
         with relay.lock:
             relay._drain()
         report.send({"done": image_id})
-        _ = hex_of
     except BaseException as exc:  # noqa: BLE001 — reported in the stream
         if isinstance(exc, KeyboardInterrupt):  # the client went away: stop the step that runs
             for cid in created:

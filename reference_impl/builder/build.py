@@ -12,11 +12,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reference_impl import changes, humanize, images, layers, refs, runtime
+from reference_impl import changes, humanize, images, refs, runtime
 from reference_impl.builder import cache, context, copying
 from reference_impl.builder.parser import Instruction, parse
 from reference_impl.builder.substitution import substitute
-from reference_impl.errors import EngineError, InvalidInput, NotFound
+from reference_impl.errors import EngineError, NotFound
 from reference_impl.store import Store, hex_of
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
@@ -424,5 +424,3 @@ def _context_size(n: int) -> str:
         i += 1
     return f"{value:.4g}{units[i]}"
 
-
-_ = (InvalidInput,)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -527,5 +525,3 @@ def cmd_port(store: Store, args) -> int:
         print(line)
     return 0
 
-
-_ = (signal, InvalidInput)
