@@ -124,18 +124,28 @@ def host_for(impl):
 
 
 def remove_check_objects(cli: Cli, check: str) -> None:
-    """Remove every container and image labelled with this check (children first)."""
+    """Remove every container and image labelled with this check (children first).
+
+    An engine busy with other checks' work may refuse a removal for a moment (podman's
+    storage under parallel load): retried with growing pauses; what still stands after
+    that is a harness error naming the engine's last words, not a silent leak."""
     quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env)
     label = f"label={LABEL_CHECK}={check}"
-    for _ in range(6):
+    refused = []
+    for pause in (0, 0, 0.2, 0.5, 1, 2, 3, 5):
+        time.sleep(pause)
         containers = quiet.run("ps", "-a", "-q", "--no-trunc", "--filter", label).lines
         if containers:
-            quiet.run("rm", "-f", *containers)
+            refused = [r for r in [quiet.run("rm", "-f", *containers)] if r.rc != 0]
         images = list(dict.fromkeys(quiet.run("images", "-a", "-q", "--no-trunc", "--filter", label).lines))
         if not images and not containers:
             return
         if images:
-            quiet.run("rmi", "-f", *images)
+            refused = [r for r in [quiet.run("rmi", "-f", *images)] if r.rc != 0]
+    left = [*containers, *images]
+    words = "\n".join(r.describe() for r in refused) or "(the removals exited 0)"
+    raise HarnessError(f"cleanup of check {check} left {len(left)} object(s) behind: "
+                       f"{' '.join(x[:12] for x in left)}\n{words}")
 
 
 @pytest.fixture

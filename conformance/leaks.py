@@ -59,7 +59,8 @@ def check(implementations, host_for, run: str, before_host=None) -> list[str]:
     """Leaks of this run on every implementation and on the host; cleans them up.
 
     ``before_host`` runs between the two: implementations set up for the run (a store of
-    its own under /tmp/<run>-...) are taken down there, so what they leave is a host leak."""
+    its own under /tmp/<run>-..., a VM) are taken down there, so what they leave is a host
+    leak; it returns what the taking down itself found left (a VM's libvirt domain)."""
     leaks = []
     for impl in implementations:
         cli = Cli(impl.for_cleanup(), host_for(impl), Transcript())
@@ -67,9 +68,8 @@ def check(implementations, host_for, run: str, before_host=None) -> list[str]:
         if found:
             leaks += [f"{impl.name}: {item}" for item in found]
             clean_engine(cli, run)
-    if before_host is not None:
-        before_host()
-    found = host_leaks(run)
+    found = list(before_host() or []) if before_host is not None else []
+    found += host_leaks(run)
     if found:
         leaks += [f"host: {item}" for item in found]
         clean_host(run)

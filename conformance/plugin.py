@@ -172,9 +172,11 @@ def pytest_sessionfinish(session, exitstatus):
             if not config.stash[_MISSING].get(name):
                 environment["implementations"][name] = targets.fingerprint(records[name])
 
-    def take_down():
+    def take_down() -> list[str]:
+        left = []
         for record in records.values():
-            targets.finish(record)
+            left += targets.finish(record)
+        return list(dict.fromkeys(left))
 
     found: list[str] = []
     if not config.getoption("--no-leak-check"):

@@ -65,7 +65,7 @@ class Implementation:
     # (config files under /tmp/<run>-<name>, so the leak check sees leftovers) and return the
     # record configured for it; `end_run` removes it after the session's engine leak check
     for_run: Callable[["Implementation", str], "Implementation"] | None = None
-    end_run: Callable[["Implementation"], None] | None = None
+    end_run: Callable[["Implementation"], list[str] | None] | None = None
     # the environment fingerprint of a run: key -> CLI arguments whose stdout is the value
     fingerprint: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -98,10 +98,12 @@ def prepare(impl: Implementation, run: str) -> Implementation:
     return impl.for_run(impl, run)
 
 
-def finish(impl: Implementation) -> None:
-    """Undo `prepare` (called once, by the controller, after the engine leak check)."""
+def finish(impl: Implementation) -> list[str]:
+    """Undo `prepare` (called once, by the controller, after the engine leak check);
+    returns what the undoing found left behind on the host (a VM's domain, say)."""
     if impl.end_run is not None and impl.installed():
-        impl.end_run(impl)
+        return list(impl.end_run(impl) or [])
+    return []
 
 
 def fingerprint(impl: Implementation) -> dict[str, str]:

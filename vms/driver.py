@@ -55,6 +55,15 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def host_setup(*args: str) -> None:
+    """vms/host-setup.sh: idempotent (installs nothing and starts nothing twice); `stop`
+    ends only the daemons it started itself."""
+    out = subprocess.run(["bash", str(VMS_DIR / "host-setup.sh"), *args], capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        raise RuntimeError(f"vms/host-setup.sh {' '.join(args)} failed (exit {out.returncode}):\n"
+                           f"{(out.stderr or out.stdout)[-3000:]}")
+
+
 def _virsh(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, check=check)
 
@@ -164,6 +173,8 @@ class Machine:
             users = {u: pid for u, pid in state.get("users", {}).items() if _alive(pid)}
             if user in users and self.ssh_config.exists():
                 return self.ssh_config
+            if not users:
+                host_setup()  # libvirt's daemons up (a run before may have stopped them)
             if not users and not self.running():
                 self._up(state)
             elif not users:
@@ -221,8 +232,9 @@ class Machine:
             raise RuntimeError(f"vagrant up failed: {exc}\n{tail}") from None
         self._timing("vagrant up", time.monotonic() - start)
 
-    def release(self, user: str, keep: bool = False) -> None:
-        """`user` is done; destroy the machine when nobody uses it (unless `keep`)."""
+    def release(self, user: str, keep: bool = False) -> list[str]:
+        """`user` is done; destroy the machine when nobody uses it (unless `keep`).
+        Returns what a destroy left behind (see `leftovers`)."""
         with self._lock():
             state = self._state()
             users = {u: pid for u, pid in state.get("users", {}).items() if _alive(pid) and u != user}
@@ -233,6 +245,25 @@ class Machine:
                 log(f"the VM stays up (--keep-vms): {self.dir}")
             else:
                 self._destroy()
+                left = self.leftovers()
+                host_setup("stop")  # the daemons vms/host-setup.sh started; systemd's stay
+                return left
+            return []
+
+    def leftovers(self) -> list[str]:
+        """What a destroyed machine must not leave: its domain, its volumes in the pool,
+        vagrant-libvirt's network, a qemu process (empty when libvirt is not running)."""
+        found = []
+        if _virsh("version").returncode == 0:
+            if _virsh("dominfo", DOMAIN).returncode == 0:
+                found.append(f"libvirt domain {DOMAIN}")
+            found += [f"libvirt volume {v}" for v in _virsh("vol-list", "default").stdout.split()
+                      if v.startswith((f"{DOMAIN}.", "strata-bookworm-"))]
+            if _virsh("net-info", NETWORK).returncode == 0 and not _virsh("list", "--all", "--name").stdout.strip():
+                found.append(f"libvirt network {NETWORK}")
+        procs = subprocess.run(["pgrep", "-af", f"qemu-system.*{DOMAIN}"], capture_output=True, text=True).stdout
+        found += [f"process {line}" for line in procs.splitlines()]
+        return found
 
     def destroy(self) -> None:
         with self._lock():

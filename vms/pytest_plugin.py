@@ -1,4 +1,9 @@
 """pytest options of the suite's VMs (loaded through the ``pytest11`` entry point)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+SMOKE_LIST = Path(__file__).resolve().parent / "smoke.txt"
 
 
 def pytest_addoption(parser):
@@ -6,9 +11,42 @@ def pytest_addoption(parser):
     group.addoption("--keep-vms", action="store_true", default=False,
                     help="leave the Vagrant VM of vagrant:<impl> running at the end (the next "
                          "run re-syncs the project into it and reuses it)")
+    group.addoption("--vm-checks", choices=("all", "smoke"), default="all",
+                    help="which checks run on vagrant:<impl>: all of them (default), or the smoke "
+                         "subset in vms/smoke.txt with one registry kind (the other "
+                         "implementations of the run are not affected)")
 
 
 def pytest_configure(config):
     if config.getoption("--keep-vms"):
         import vms.targets
         vms.targets.KEEP = True
+
+
+def smoke_checks() -> set[str]:
+    """Node ids (without parameters) of the smoke subset."""
+    lines = (line.strip() for line in SMOKE_LIST.read_text().splitlines())
+    return {line for line in lines if line and not line.startswith("#")}
+
+
+def _on_vm(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return bool(callspec) and str(callspec.params.get("impl", "")).startswith("vagrant:")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--vm-checks") != "smoke":
+        return
+    smoke = smoke_checks()
+
+    def in_smoke(item) -> bool:
+        # one registry kind is enough to cross the forwarded port (all checks run both)
+        return (item.nodeid.split("[", 1)[0] in smoke
+                and "strata-registry" not in item.callspec.params.values())
+
+    keep, drop = [], []
+    for item in items:
+        (drop if _on_vm(item) and not in_smoke(item) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -53,14 +53,14 @@ def _for_run(impl: Implementation, run: str) -> Implementation:
                    end_run=functools.partial(_end_run, run=run))
 
 
-def _end_run(impl: Implementation, run: str) -> None:
+def _end_run(impl: Implementation, run: str) -> list[str]:
     from vms.driver import Machine
     from conformance.fixtures import _hosts
     host = _hosts.pop(impl.host_url, None)
     if host is not None:  # close this process's connection before the machine goes
         with contextlib.suppress(Exception):
             host.backend.client.close()
-    Machine().release(run, keep=KEEP)
+    return Machine().release(run, keep=KEEP)  # what its destroy left behind
 
 
 def _remote_root(host, label: str) -> str:
