@@ -177,8 +177,10 @@ class Bridge:
 
     # -- services of this machine, inside the remote host -----------------------------
     def _forward(self, port: int) -> None:
+        # paramiko keeps one handler per connection (the last one given), so the handler
+        # must go by the port the remote side accepted on, not by this call's `port`
         def handler(channel, origin, server):
-            threading.Thread(target=_pump, args=(channel, port), daemon=True).start()
+            threading.Thread(target=_pump, args=(channel, int(server[1])), daemon=True).start()
         self.transport.request_port_forward("127.0.0.1", port, handler)
         self._forwarded.add(port)
 

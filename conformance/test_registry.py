@@ -6,6 +6,7 @@ implementation did is read back through the Registry HTTP API v2 (tags list,
 catalog, manifests) as well as through its own CLI.
 """
 import re
+import socket
 
 import requests
 
@@ -234,3 +235,32 @@ def test_search_lists_the_pushed_repository_where_the_registry_can_search(cli, b
     assert header == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL"], result.stdout
     names_listed = [line.split()[0] for line in result.lines[1:]]
     assert names_listed == [repo], result.stdout  # as the registry names it, without its address
+
+
+# --- a registry that is not there ------------------------------------------------------------
+
+def unused_loopback_address() -> str:
+    """127.0.0.1:<a port the kernel just handed out and nobody listens on any more>."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def test_pull_from_an_address_nothing_listens_on_says_connection_refused(cli, names, messages):
+    address = unused_loopback_address()
+    ref = f"{address}/{names('web')}:v1"
+    result = cli.run("pull", ref)
+    assert result.rc == 1, result.describe()
+    expect_message(result.stderr, messages, "registry.pull_refused", address=address)
+    assert not cli.exists("image", ref)
+
+
+def test_push_to_an_address_nothing_listens_on_says_connection_refused(cli, base, names, messages):
+    address = unused_loopback_address()
+    repo = f"{address}/{names('web')}"
+    cli.ok("tag", base.ref, f"{repo}:v1")
+    result = cli.run("push", f"{repo}:v1")
+    assert result.rc == 1, result.describe()
+    expect_line(result.stdout, messages, "registry.push_refers_to", repo=repo)
+    expect_message(result.stderr, messages, "registry.push_refused", address=address)
+    assert cli.exists("image", f"{repo}:v1")  # a failed push leaves the local image alone

@@ -21,7 +21,7 @@ from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.fsutil import atomic_write
 from reference_impl.layers import sha256_file
 from reference_impl.registry import manifests
-from reference_impl.registry.client import AuthenticationError, NotFoundError, RegistryAPIError, RegistryClient
+from reference_impl.registry.client import AuthenticationError, NotFoundError, RegistryAPIError, RegistryClient, Unreachable
 from reference_impl.store import Store, hex_of
 
 CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
@@ -73,6 +73,7 @@ def push(store: Store, text: str, out, auth=STORED) -> None:
     out(f"The push refers to repository [{ref.name}]")
     client = _client(ref, auth)
     try:
+        client.ping()  # as Docker: an unreachable registry is found out before any layer
         descriptors = []
         for diff_id in image.diff_ids:
             path, digest, size = compressed_layer(store, diff_id)
@@ -92,6 +93,8 @@ def push(store: Store, text: str, out, auth=STORED) -> None:
                     "layers": descriptors}
         body = json.dumps(manifest, indent=3).encode()
         digest = client.put_manifest(ref.path, ref.tag, body, manifests.DOCKER_MANIFEST)
+    except Unreachable as exc:
+        raise PlainError(exc.message) from None
     except AuthenticationError:
         raise PlainError("no basic auth credentials") from None
     except RegistryAPIError as exc:
@@ -127,6 +130,7 @@ def pull(store: Store, text: str, out, auth=STORED) -> str:
         ref = ref.with_default_tag()
     label = ref.tag if ref.tag and not ref.digest else str(ref)
     client = _client(ref, auth)
+    client.ping()  # as Docker: GET /v2/ first, so an unreachable registry is named by it
     try:
         manifest, digest = _resolve_manifest(client, ref)
     except NotFoundError:

@@ -16,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from reference_impl.errors import EngineError
+
 from . import manifests
 
 DEFAULT_ACCEPT = ", ".join([manifests.DOCKER_MANIFEST, manifests.DOCKER_LIST,
@@ -84,6 +86,38 @@ def _default_scheme(host: str) -> str:
         return "https"
 
 
+class Unreachable(EngineError):
+    """The registry did not answer over HTTP at all: said as Docker says it,
+    `Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`."""
+
+    def __init__(self, method: str, url: str, exc: Exception):
+        self.reason = _transport_reason(urlsplit(url).netloc, exc)
+        super().__init__(f'{method.capitalize()} "{url}": {self.reason}')
+
+
+def _transport_reason(netloc: str, exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "net/http: request canceled (Client.Timeout exceeded while awaiting headers)"
+    text = repr(exc)  # requests wraps urllib3's error, which wraps the socket's
+    if "ConnectionRefusedError" in text or "Connection refused" in text:
+        return f"dial tcp {netloc}: connect: connection refused"
+    if "ConnectionResetError" in text or "Connection reset" in text:
+        return "read: connection reset by peer"
+    if "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "EOF"
+    return str(exc)
+
+
+class _Session(requests.Session):
+    """A transport failure (refused, reset, timed out) is the engine's error, not a traceback."""
+
+    def request(self, method, url, *args, **kwargs):
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise Unreachable(method, url, exc) from None
+
+
 class RegistryClient:
     def __init__(self, address: str, auth: tuple[str, str] | None = None, *,
                  scheme: str | None = None, timeout: float = TIMEOUT):
@@ -94,7 +128,7 @@ class RegistryClient:
         self.base = f"{scheme or _default_scheme(address)}://{address}"
         self.auth = auth
         self.timeout = timeout
-        self.session = requests.Session()
+        self.session = _Session()
         self._authorization: dict[str | None, str] = {}   # scope -> Authorization header
 
     # -- plumbing -----------------------------------------------------------------

@@ -3,10 +3,13 @@ what the mirror copies (through a stand-in SFTP that writes below another direct
 and the vagrant:<name> records."""
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import types
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from conformance import remote, targets
@@ -117,3 +120,76 @@ def test_vagrant_names_are_known_but_never_chosen_by_default():
 def test_a_record_with_a_per_run_set_up_here_says_why_it_is_missing_in_the_vm():
     record = targets.load("vagrant:podman")
     assert record.for_run is None and "per-run set-up" in record.missing_reason()
+
+
+# --- services of this machine forwarded into the remote host (ssh -R), over real SSH -------
+
+class _ForwardingServer:
+    """The remote end of one SSH connection, in this process (paramiko's server side):
+    accepts any auth and every remote-forward request; `connect(port)` is a client on
+    the remote host connecting to its forwarded 127.0.0.1:port."""
+
+    def __init__(self, sock):
+        class Interface(paramiko.ServerInterface):
+            def get_allowed_auths(self, username):
+                return "none"
+
+            def check_auth_none(self, username):
+                return paramiko.AUTH_SUCCESSFUL
+
+            def check_port_forward_request(self, address, port):
+                return port
+
+        self.transport = paramiko.Transport(sock)
+        self.transport.add_server_key(paramiko.RSAKey.generate(1024))
+        self.transport.start_server(server=Interface())
+
+    def connect(self, port: int) -> bytes:
+        channel = self.transport.open_forwarded_tcpip_channel(("127.0.0.1", 40000), ("127.0.0.1", port))
+        channel.settimeout(10)
+        data = b""
+        while chunk := channel.recv(1024):
+            data += chunk
+        channel.close()
+        return data
+
+
+def _named_server(name: bytes):
+    """A TCP server on 127.0.0.1 that says its name to the next two connections."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve():
+        with listener:
+            for _ in range(2):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.sendall(name)
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def test_each_forwarded_port_reaches_its_own_service():
+    """paramiko keeps one forward handler per connection (the last one asked for); a
+    connection to the first forwarded port must still reach the first service."""
+    first, second = _named_server(b"first"), _named_server(b"second")
+    client_sock, server_sock = socket.socketpair()
+    result = {}
+    starting = threading.Thread(target=lambda: result.setdefault("server", _ForwardingServer(server_sock)))
+    starting.start()
+    client = paramiko.Transport(client_sock)
+    client.connect()
+    client.auth_none("root")
+    starting.join(10)
+    host = types.SimpleNamespace(backend=types.SimpleNamespace(
+        client=types.SimpleNamespace(get_transport=lambda: client)))
+    bridge = remote.Bridge(host)
+    try:
+        bridge._forward(first)
+        bridge._forward(second)
+        assert result["server"].connect(first) == b"first"
+        assert result["server"].connect(second) == b"second"
+    finally:
+        client.close()
+        result["server"].transport.close()
