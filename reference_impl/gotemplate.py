@@ -1101,7 +1101,6 @@ class _Parser:
             if v.typ != T_VARIABLE:
                 break
             self.next_non_space()
-            after = self.peek()
             nxt = self.peek_non_space()
             if nxt.typ in (T_ASSIGN, T_DECLARE):
                 pipe.is_assign = nxt.typ == T_ASSIGN
