@@ -176,20 +176,24 @@ class Bridge:
         self._dirs = {d for d in self._dirs if d != path and not d.startswith(path + "/")}
 
     # -- services of this machine, inside the remote host -----------------------------
+    # paramiko keeps ONE handler for all of a connection's remote forwards (the last one
+    # given), and its cancel_port_forward drops it — every other forward with it. So one
+    # handler goes by the port the remote side accepted on, and a cancel is sent as the
+    # bare global request.
     def _forward(self, port: int) -> None:
-        # paramiko keeps one handler per connection (the last one given), so the handler
-        # must go by the port the remote side accepted on, not by this call's `port`
-        def handler(channel, origin, server):
-            threading.Thread(target=_pump, args=(channel, int(server[1])), daemon=True).start()
-        self.transport.request_port_forward("127.0.0.1", port, handler)
+        self.transport.request_port_forward("127.0.0.1", port, self._accept)
         self._forwarded.add(port)
+
+    @staticmethod
+    def _accept(channel, origin, server) -> None:
+        threading.Thread(target=_pump, args=(channel, int(server[1])), daemon=True).start()
 
     def unforward(self, port: int) -> None:
         with self._lock:
             if port in self._forwarded:
                 self._forwarded.discard(port)
                 try:
-                    self.transport.cancel_port_forward("127.0.0.1", port)
+                    self.transport.global_request("cancel-tcpip-forward", ("127.0.0.1", port), wait=True)
                 except Exception:  # the connection may be gone already: nothing to undo
                     pass
 

@@ -147,6 +147,7 @@ class _ForwardingServer:
     def connect(self, port: int) -> bytes:
         channel = self.transport.open_forwarded_tcpip_channel(("127.0.0.1", 40000), ("127.0.0.1", port))
         channel.settimeout(10)
+        channel.sendall(b"who?\n")  # the service answers only then: the channel cannot close before it is open
         data = b""
         while chunk := channel.recv(1024):
             data += chunk
@@ -155,24 +156,26 @@ class _ForwardingServer:
 
 
 def _named_server(name: bytes):
-    """A TCP server on 127.0.0.1 that says its name to the next two connections."""
+    """A TCP server on 127.0.0.1 that answers the next connections' question with its name."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(4)
 
     def serve():
         with listener:
-            for _ in range(2):
+            for _ in range(3):
                 conn, _ = listener.accept()
                 with conn:
+                    conn.recv(16)
                     conn.sendall(name)
     threading.Thread(target=serve, daemon=True).start()
     return listener.getsockname()[1]
 
 
 def test_each_forwarded_port_reaches_its_own_service():
-    """paramiko keeps one forward handler per connection (the last one asked for); a
-    connection to the first forwarded port must still reach the first service."""
+    """paramiko keeps one forward handler per connection (the last one asked for, and
+    cancelling any forward drops it): a connection to the first forwarded port must still
+    reach the first service, and cancelling one forward must leave the others working."""
     first, second = _named_server(b"first"), _named_server(b"second")
     client_sock, server_sock = socket.socketpair()
     result = {}
@@ -189,6 +192,8 @@ def test_each_forwarded_port_reaches_its_own_service():
         bridge._forward(first)
         bridge._forward(second)
         assert result["server"].connect(first) == b"first"
+        assert result["server"].connect(second) == b"second"
+        bridge.unforward(first)
         assert result["server"].connect(second) == b"second"
     finally:
         client.close()
