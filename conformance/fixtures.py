@@ -6,6 +6,7 @@ creates is labelled with the run and the check and removed in its finalizer.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import signal
@@ -123,7 +124,16 @@ def host_for(impl):
     return _hosts[impl.host_url]
 
 
-def remove_check_objects(cli: Cli, check: str) -> None:
+def storage_lock(impl, busybox_rootfs: Path):
+    """Held around imports of the shared base layer and removals of images built on it,
+    where the engine needs that (podman 4.3: an import that reuses the layer fails with
+    'layer not known' when a concurrent rmi removes it meanwhile)."""
+    if not impl.has("serial-import"):
+        return contextlib.nullcontext()
+    return FileLock(str(busybox_rootfs) + f".{impl.name}.import.lock")
+
+
+def remove_check_objects(cli: Cli, check: str, lock=None) -> None:
     """Remove every container and image labelled with this check (children first).
 
     An engine busy with other checks' work may refuse a removal for a moment (podman's
@@ -141,7 +151,8 @@ def remove_check_objects(cli: Cli, check: str) -> None:
         if not images and not containers:
             return
         if images:
-            refused = [r for r in [quiet.run("rmi", "-f", *images)] if r.rc != 0]
+            with lock or contextlib.nullcontext():
+                refused = [r for r in [quiet.run("rmi", "-f", *images)] if r.rc != 0]
     left = [*containers, *images]
     words = "\n".join(r.describe() for r in refused) or "(the removals exited 0)"
     raise HarnessError(f"cleanup of check {check} left {len(left)} object(s) behind: "
@@ -149,26 +160,24 @@ def remove_check_objects(cli: Cli, check: str) -> None:
 
 
 @pytest.fixture
-def cli(impl, transcript, names, tmp_path, tmp_path_factory) -> Cli:
+def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs) -> Cli:
     """The implementation's CLI, with a client config directory of this check's own."""
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
     engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)})
     yield engine
-    remove_check_objects(engine, names.prefix)
+    remove_check_objects(engine, names.prefix, storage_lock(impl, busybox_rootfs))
 
 
 @pytest.fixture
 def base(cli, busybox_rootfs, names) -> Image:
     """A busybox base image of this check's own: no other check builds on it, so no
     other check's build cache or containers can touch it."""
-    if cli.impl.has("serial-import"):
-        # the implementation corrupts an image when two imports of one layer overlap
-        # (podman 4.3 storage): the harness imports one at a time, checks still run in parallel
-        with FileLock(str(busybox_rootfs) + f".{cli.impl.name}.import.lock"):
-            return import_base(cli, busybox_rootfs, names)
-    return import_base(cli, busybox_rootfs, names)
+    # an engine whose storage races on the shared layer imports one base at a time
+    # (storage_lock); checks still run in parallel
+    with storage_lock(cli.impl, busybox_rootfs):
+        return import_base(cli, busybox_rootfs, names)
 
 
 @pytest.fixture

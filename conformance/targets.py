@@ -430,8 +430,34 @@ def _podman_files(root: Path, netns: str | None = None) -> dict[str, str]:
 
 
 def podman_for_run(impl: Implementation, run: str) -> Implementation:
-    env = _podman_files(Path("/tmp") / f"{run}-{impl.name}")
-    return replace(impl, env={**impl.env, **env})
+    root = Path("/tmp") / f"{run}-{impl.name}"
+    configured = replace(impl, env={**impl.env, **_podman_files(root)})
+    if configured.installed():
+        _podman_keepalive(configured, root)
+    return configured
+
+
+def _podman_keepalive(impl: Implementation, root: Path) -> None:
+    """One container on podman's default network for the whole run. netavark (1.4) removes
+    the network's iptables chains when its last container goes and creates them again for
+    the next: a `run` racing that teardown fails with "iptables: No chain/target/match by
+    that name" (seen under -n 2). With this container there, the chains stay. It is part
+    of the run's store, which end_run resets."""
+    from filelock import FileLock
+    env = {**os.environ, **impl.env}
+    argv = impl.argv[0]
+    with FileLock(str(root / "keepalive.lock")):
+        found = subprocess.run([argv, "container", "exists", "strata-keepalive"], env=env, capture_output=True)
+        if found.returncode == 0:
+            return
+        busybox = shutil.which("busybox") or "/bin/busybox"
+        rootfs = root / "keepalive-rootfs"
+        (rootfs / "bin").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(busybox, rootfs / "bin" / "busybox")
+        subprocess.run(f"tar -C {rootfs} -cf - bin | {argv} import - strata-keepalive:latest",
+                       shell=True, env=env, capture_output=True, timeout=120)
+        subprocess.run([argv, "run", "-d", "--name", "strata-keepalive", "strata-keepalive:latest",
+                        "/bin/busybox", "sleep", "2147483"], env=env, capture_output=True, timeout=120)
 
 
 def _podman_reset(impl: Implementation, root: Path) -> None:
