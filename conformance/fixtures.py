@@ -133,28 +133,29 @@ def storage_lock(impl, busybox_rootfs: Path):
     return FileLock(str(busybox_rootfs) + f".{impl.name}.import.lock")
 
 
-def remove_check_objects(cli: Cli, check: str, lock=None) -> None:
-    """Remove every container and image labelled with this check (children first).
+def remove_check_objects(cli: Cli, check: str, lock) -> None:
+    """Remove every container and image labelled with this check (children first);
+    images are removed holding `lock` (storage_lock).
 
     An engine busy with other checks' work may refuse a removal for a moment (podman's
     storage under parallel load): retried with growing pauses; what still stands after
     that is a harness error naming the engine's last words, not a silent leak."""
     quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env)
     label = f"label={LABEL_CHECK}={check}"
-    refused = []
     for pause in (0, 0, 0.2, 0.5, 1, 2, 3, 5):
         time.sleep(pause)
+        removals = []
         containers = quiet.run("ps", "-a", "-q", "--no-trunc", "--filter", label).lines
         if containers:
-            refused = [r for r in [quiet.run("rm", "-f", *containers)] if r.rc != 0]
+            removals.append(quiet.run("rm", "-f", *containers))
         images = list(dict.fromkeys(quiet.run("images", "-a", "-q", "--no-trunc", "--filter", label).lines))
         if not images and not containers:
             return
         if images:
-            with lock or contextlib.nullcontext():
-                refused = [r for r in [quiet.run("rmi", "-f", *images)] if r.rc != 0]
+            with lock:
+                removals.append(quiet.run("rmi", "-f", *images))
     left = [*containers, *images]
-    words = "\n".join(r.describe() for r in refused) or "(the removals exited 0)"
+    words = "\n".join(r.describe() for r in removals if r.rc != 0) or "(the removals exited 0)"
     raise HarnessError(f"cleanup of check {check} left {len(left)} object(s) behind: "
                        f"{' '.join(x[:12] for x in left)}\n{words}")
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import os
 import shutil
 import signal
 import subprocess
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
+
+from filelock import FileLock
 
 # name -> "module:factory"; the factory returns an Implementation
 REGISTRY = {
@@ -443,19 +447,17 @@ def _podman_keepalive(impl: Implementation, root: Path) -> None:
     the next: a `run` racing that teardown fails with "iptables: No chain/target/match by
     that name" (seen under -n 2). With this container there, the chains stay. It is part
     of the run's store, which end_run resets."""
-    from filelock import FileLock
     env = {**os.environ, **impl.env}
     argv = impl.argv[0]
     with FileLock(str(root / "keepalive.lock")):
         found = subprocess.run([argv, "container", "exists", "strata-keepalive"], env=env, capture_output=True)
         if found.returncode == 0:
             return
-        busybox = shutil.which("busybox") or "/bin/busybox"
-        rootfs = root / "keepalive-rootfs"
-        (rootfs / "bin").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(busybox, rootfs / "bin" / "busybox")
-        subprocess.run(f"tar -C {rootfs} -cf - bin | {argv} import - strata-keepalive:latest",
-                       shell=True, env=env, capture_output=True, timeout=120)
+        rootfs = io.BytesIO()
+        with tarfile.open(fileobj=rootfs, mode="w") as tar:
+            tar.add(os.path.realpath(shutil.which("busybox") or "/bin/busybox"), arcname="bin/busybox")
+        subprocess.run([argv, "import", "-", "strata-keepalive:latest"], input=rootfs.getvalue(),
+                       env=env, capture_output=True, timeout=120)
         subprocess.run([argv, "run", "-d", "--name", "strata-keepalive", "strata-keepalive:latest",
                         "/bin/busybox", "sleep", "2147483"], env=env, capture_output=True, timeout=120)
 

@@ -68,6 +68,18 @@ def _virsh(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(["virsh", "-c", URI, *args], capture_output=True, text=True, check=check)
 
 
+def _machine_volumes() -> list[str]:
+    """The machine's volumes in the pool: its disk(s) and the suite's box images
+    (vagrant-libvirt uploads a box as `<box>_vagrant_box_image_<n>_box.img`)."""
+    return [v for v in _virsh("vol-list", "default").stdout.split()
+            if v.startswith((f"{DOMAIN}.", "strata-bookworm-"))]
+
+
+def _network_unused() -> bool:
+    """vagrant-libvirt's network exists and no domain is left to use it."""
+    return _virsh("net-info", NETWORK).returncode == 0 and not _virsh("list", "--all", "--name").stdout.strip()
+
+
 class Machine:
     def __init__(self, name: str = os.environ.get("STRATA_VM_NAME", "default"), state_root: Path = STATE_ROOT, project: Path = PROJECT):
         self.name = name
@@ -257,9 +269,8 @@ class Machine:
         if _virsh("version").returncode == 0:
             if _virsh("dominfo", DOMAIN).returncode == 0:
                 found.append(f"libvirt domain {DOMAIN}")
-            found += [f"libvirt volume {v}" for v in _virsh("vol-list", "default").stdout.split()
-                      if v.startswith((f"{DOMAIN}.", "strata-bookworm-"))]
-            if _virsh("net-info", NETWORK).returncode == 0 and not _virsh("list", "--all", "--name").stdout.strip():
+            found += [f"libvirt volume {v}" for v in _machine_volumes()]
+            if _network_unused():
                 found.append(f"libvirt network {NETWORK}")
         procs = subprocess.run(["pgrep", "-af", f"qemu-system.*{DOMAIN}"], capture_output=True, text=True).stdout
         found += [f"process {line}" for line in procs.splitlines()]
@@ -271,7 +282,6 @@ class Machine:
 
     def _destroy(self) -> None:
         start = time.monotonic()
-        box = self._state().get("box")
         domain = DOMAIN
         existed = (self.dir / ".vagrant").exists() or _virsh("dominfo", domain).returncode == 0
         if (self.dir / ".vagrant").exists():
@@ -282,11 +292,9 @@ class Machine:
         if _virsh("dominfo", domain).returncode == 0:
             _virsh("destroy", domain)
             _virsh("undefine", domain, "--remove-all-storage")
-        volumes = _virsh("vol-list", "default").stdout.split()
-        for volume in volumes:
-            if volume.startswith(f"{domain}.") or (box and volume.startswith(f"{box}_vagrant_box_image")):
-                _virsh("vol-delete", "--pool", "default", volume)
-        if _virsh("net-info", NETWORK).returncode == 0 and not _virsh("list", "--all", "--name").stdout.strip():
+        for volume in _machine_volumes():
+            _virsh("vol-delete", "--pool", "default", volume)
+        if _network_unused():
             _virsh("net-destroy", NETWORK)
             _virsh("net-undefine", NETWORK)
         for leftover in (".vagrant", "ssh_config", "users.json", "serial.log"):
