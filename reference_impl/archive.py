@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from reference_impl import refs
+from reference_impl.ownership import staging_prefix
 from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store, hex_of
 
@@ -78,8 +79,9 @@ def _safe_extract_archive(source, directory: Path) -> None:
 
 def load(store: Store, source) -> list[str]:
     """Load every image of a docker-archive; returns the lines `load` prints."""
-    staging = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix="load-"))
+    staging = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix=staging_prefix("load-")))
     lines = []
+    pending: list[tuple[Path, str]] = []
     try:
         _safe_extract_archive(source, staging)
         try:
@@ -93,7 +95,7 @@ def load(store: Store, source) -> list[str]:
             if len(diff_ids) != len(entry["Layers"]):
                 raise InvalidInput("invalid manifest, layers length mismatch: expected "
                                    f"{len(diff_ids)}, got {len(entry['Layers'])}")
-            pending = []
+            pending.clear()
             for expected, layer_name in zip(diff_ids, entry["Layers"]):
                 with open(staging / layer_name, "rb") as stream:
                     tar_path, diff_id = store.images.spool(stream)
@@ -120,4 +122,6 @@ def load(store: Store, source) -> list[str]:
         raise InvalidInput(f"invalid archive: {exc.message}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        for tar_path, _ in pending:  # spooled, not adopted: a failure (a full disk) came first
+            tar_path.unlink(missing_ok=True)
     return lines

@@ -2,18 +2,17 @@
 
 Every image config hashes to its id; every layer an image or container names is
 present, complete, and its tar hashes to its diff id; every tag points at an
-image; every container's image layers are there. Staging leftovers of
-interrupted writes (tmp/) are not problems: they were never visible; `--repair`
-removes them.
+image; every container's image layers are there; and nothing is left of an
+interrupted operation (staging files, half-made containers, a killed build's
+containers: never visible, but they hold disk). `--repair` removes those.
 """
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 
+from reference_impl import humanize
 from reference_impl.layers import sha256_file
-from reference_impl.store import Store, hex_of
+from reference_impl.store import Store, hex_of, staging
 
 
 def problems(store: Store, deep: bool = True) -> list[str]:
@@ -47,26 +46,23 @@ def problems(store: Store, deep: bool = True) -> list[str]:
                 found.append(f"container {container.short_id}: layer {diff_id} is missing")
         if not container.upper.is_dir():
             found.append(f"container {container.short_id}: its layer is missing")
-    return found
+    return found + leftover_problems(store)
+
+
+def leftover_problems(store: Store) -> list[str]:
+    """What killed operations left (staging files, half-made containers, a killed build's
+    containers): one line each and a total. Never visible to readers, but disk they hold."""
+    with store.lock(shared=True):
+        found = staging.leftovers(store.root)
+    if not found:
+        return []
+    total = sum(leftover.size for leftover in found)
+    return [f"leftover of an interrupted operation: {leftover.describe()}" for leftover in found] + [
+        f"{len(found)} leftovers of interrupted operations hold {humanize.size(total)} ({total} bytes); "
+        "`strata system check --repair` removes them, as does the next command that writes to the store"]
 
 
 def repair_staging(store: Store) -> int:
-    """Remove leftovers of interrupted writes (never visible to readers): staging files,
-    half-made containers, names that point at no container."""
-    removed = 0
-    with store.lock():
-        for entry in store.images.tmp_dir.iterdir():
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed += 1
-        for link in store.containers.names.iterdir():
-            if not (store.containers.dir / os.readlink(link) / "config.json").exists():
-                link.unlink()
-                removed += 1
-        for entry in store.containers.dir.iterdir():
-            if entry.name.startswith(".") or not (entry / "config.json").exists():
-                shutil.rmtree(entry, ignore_errors=True)
-                removed += 1
-    return removed
+    """Remove the leftovers of interrupted operations; returns how many there were."""
+    with store.lock() as reclaimed:
+        return len(reclaimed)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import secrets
 import shutil
 from pathlib import Path
 
 from reference_impl import credentials, refs
+from reference_impl.ownership import staging_prefix
 from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.fsutil import atomic_write
 from reference_impl.layers import sha256_file
@@ -54,13 +54,18 @@ def compressed_layer(store: Store, diff_id: str) -> tuple[Path, str, int]:
     directory = store.images.layer_path(diff_id)
     blob, digest_file = directory / "layer.tar.gz", directory / "layer.tar.gz.digest"
     if not digest_file.exists():
-        partial = directory / f".layer.tar.gz.{os.getpid()}.{secrets.token_hex(4)}"  # racers write apart
-        with open(store.images.layer_tar(diff_id), "rb") as source, open(partial, "wb") as raw, \
-                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
-        digest = sha256_file(partial)
-        partial.replace(blob)
-        atomic_write(digest_file, digest.encode(), durable=False)
+        # racers write apart, in tmp/ where a killed push's partial file is reclaimed
+        partial = store.images.tmp_dir / f"{staging_prefix('gzip-')}{secrets.token_hex(4)}"
+        try:
+            with open(store.images.layer_tar(diff_id), "rb") as source, open(partial, "wb") as raw, \
+                    gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
+            digest = sha256_file(partial)
+            partial.replace(blob)
+        finally:
+            partial.unlink(missing_ok=True)
+        atomic_write(digest_file, digest.encode(), durable=False, staging=store.images.tmp_dir,
+                     staging_prefix=staging_prefix("write-"))
     return blob, digest_file.read_text().strip(), blob.stat().st_size
 
 
@@ -143,6 +148,17 @@ def pull(store: Store, text: str, out, auth=STORED) -> str:
     out(f"{label}: Pulling from {ref.path}")
     image_id = manifest["config"]["digest"]
     scratch = Path(store.images.tmp_dir)
+    pending: list[tuple[Path, str]] = []
+    try:
+        return _fetch_and_store(store, client, ref, manifest, digest, scratch, pending, out)
+    finally:
+        for tar_path, _ in pending:  # not adopted: a failure (a full disk) came first
+            tar_path.unlink(missing_ok=True)
+
+
+def _fetch_and_store(store: Store, client, ref, manifest: dict, digest: str, scratch: Path,
+                     pending: list, out) -> str:
+    image_id = manifest["config"]["digest"]
     try:
         raw = client.get_blob(ref.path, image_id)
         if "sha256:" + hashlib.sha256(raw).hexdigest() != image_id:
@@ -150,16 +166,17 @@ def pull(store: Store, text: str, out, auth=STORED) -> str:
         diff_ids = json.loads(raw).get("rootfs", {}).get("diff_ids", [])
         if len(diff_ids) != len(manifest.get("layers", [])):
             raise InvalidInput("invalid manifest: layers and diff ids differ in number")
-        pending = []
         for layer, diff_id in zip(manifest["layers"], diff_ids):
             if store.images.has_layer(diff_id):
                 out(f"{_short(layer['digest'])}: Already exists")
                 continue
-            blob = scratch / f".pull-{hex_of(layer['digest'])[:16]}"
-            client.download_blob(ref.path, layer["digest"], str(blob))
-            with open(blob, "rb") as stream:
-                tar_path, got = store.images.spool(stream)
-            blob.unlink()
+            blob = scratch / f"{staging_prefix('pull-')}{hex_of(layer['digest'])[:16]}"
+            try:
+                client.download_blob(ref.path, layer["digest"], str(blob))
+                with open(blob, "rb") as stream:
+                    tar_path, got = store.images.spool(stream)
+            finally:
+                blob.unlink(missing_ok=True)
             if got != diff_id:
                 tar_path.unlink()
                 raise InvalidInput(f"layer {layer['digest']} does not match its diff id {diff_id}")

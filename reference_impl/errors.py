@@ -37,6 +37,14 @@ class ContainerStartError(EngineError):
         self.exit_code = exit_code
 
 
+def from_os_error(exc: OSError) -> EngineError:
+    """An operating-system failure (a full disk, a name too long) in Docker's words, which
+    are Go's: `<path>: no space left on device`, lower case."""
+    reason = exc.strerror or str(exc)
+    reason = reason[:1].lower() + reason[1:]
+    return EngineError(f"{exc.filename}: {reason}" if exc.filename else reason)
+
+
 def http_status(exc: BaseException) -> int:
     """The status dockerd answers an API call with for this error."""
     if isinstance(exc, NotFound):

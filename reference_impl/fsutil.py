@@ -9,10 +9,14 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write, fsync (when a crash would lose data), rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def atomic_write(path: Path, data: bytes, durable: bool = True, staging: Path | None = None,
+                 staging_prefix: str = "") -> None:
+    """Write, fsync (when a crash would lose data), rename: readers see old or new, never half.
+    With `staging` (a directory on the same filesystem) the half-written file lives there,
+    named with staging_prefix, and path's directory must exist already."""
+    if staging is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=staging or path.parent, prefix=staging_prefix or f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -26,8 +30,9 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
-def write_json(path: Path, value, durable: bool = True) -> None:
-    atomic_write(path, json.dumps(value, indent=1, sort_keys=True).encode(), durable)
+def write_json(path: Path, value, durable: bool = True, staging: Path | None = None,
+               staging_prefix: str = "") -> None:
+    atomic_write(path, json.dumps(value, indent=1, sort_keys=True).encode(), durable, staging, staging_prefix)
 
 
 def read_json(path: Path, default=None):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reference_impl import changes as config_changes
 from reference_impl import humanize, layers, refs
+from reference_impl.ownership import staging_prefix
 from reference_impl.store import Image, Store
 
 DOCKER_VERSION = "20.10.24"  # the Docker whose image format we write
@@ -71,11 +72,14 @@ def import_layer(store: Store, stream, ref: refs.Reference | None, change_lines:
     image = new_config(config, [diff_id],
                        [history_entry(created, "", comment=message or "Imported from -")],
                        created=created)
-    with store.lock():
-        store.images.add_layer(tar_path, diff_id)
-        image_id = store.images.put_image(image)
-        if ref is not None:
-            tag(store, image_id, ref)
+    try:
+        with store.lock():
+            store.images.add_layer(tar_path, diff_id)
+            image_id = store.images.put_image(image)
+            if ref is not None:
+                tag(store, image_id, ref)
+    finally:
+        tar_path.unlink(missing_ok=True)  # adopted (moved) by add_layer, unless it failed
     return image_id
 
 
@@ -92,16 +96,20 @@ def layer_from_directory(directory, scratch) -> PendingLayer | None:
     when it is empty: Docker then records an empty_layer history entry instead."""
     if not any(Path(directory).iterdir()):
         return None
-    tar_path = Path(scratch) / f".layer-{secrets.token_hex(8)}.tar"
+    tar_path = Path(scratch) / f"{staging_prefix('layer-')}{secrets.token_hex(8)}.tar"
     return PendingLayer(tar_path, layers.write_diff_tar(Path(directory), tar_path))
 
 
 def put_with_layer(store: Store, config: dict, parent: str, layer: PendingLayer | None) -> str:
     """Add the layer (if any) and the image in one locked step."""
-    with store.lock():
+    try:
+        with store.lock():
+            if layer is not None:
+                store.images.add_layer(layer.tar_path, layer.diff_id)
+            return store.images.put_image(config, parent=parent)
+    finally:
         if layer is not None:
-            store.images.add_layer(layer.tar_path, layer.diff_id)
-        return store.images.put_image(config, parent=parent)
+            layer.tar_path.unlink(missing_ok=True)
 
 
 def tag(store: Store, image_id: str, ref: refs.Reference) -> None:

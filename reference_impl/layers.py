@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from reference_impl.errors import InvalidInput
+from reference_impl.ownership import staging_prefix
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -40,12 +41,16 @@ def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, str]:
     head = source.read(2)
     rest = _Prefixed(head, source)
     stream = gzip.GzipFile(fileobj=rest) if head == b"\x1f\x8b" else rest
-    fd, name = tempfile.mkstemp(dir=directory, prefix=".layer-", suffix=".tar")
+    fd, name = tempfile.mkstemp(dir=directory, prefix=staging_prefix("layer-"), suffix=".tar")
     h = hashlib.sha256()
-    with os.fdopen(fd, "wb") as out:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            h.update(chunk)
-            out.write(chunk)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                h.update(chunk)
+                out.write(chunk)
+    except BaseException:  # a full disk, a broken stream: never leave the partial file
+        os.unlink(name)
+        raise
     return Path(name), "sha256:" + h.hexdigest()
 
 
@@ -250,6 +255,14 @@ def changes(upper: Path, lowers: list[Path]) -> list[tuple[str, str]]:
 
 def write_diff_tar(upper: Path, out_path: Path) -> str:
     """Tar an upper directory as a layer (OCI whiteouts); returns the diff id."""
+    try:
+        return _write_diff_tar(upper, out_path)
+    except BaseException:  # a full disk: never leave the partial file
+        out_path.unlink(missing_ok=True)
+        raise
+
+
+def _write_diff_tar(upper: Path, out_path: Path) -> str:
     entries = sorted(walk(upper), key=lambda e: e[0])
     hardlinks: dict[tuple[int, int], str] = {}
     with open(out_path, "wb") as raw:

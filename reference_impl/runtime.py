@@ -12,7 +12,7 @@ from reference_impl import humanize, images, network, rootfs, shim
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
-from reference_impl.store import Container, Store
+from reference_impl.store import Container, Store, staging
 
 _NAME_ADJ = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
              "nifty", "quirky", "sharp", "tender", "vivid", "witty", "zen", "bold", "cool", "daring"]
@@ -31,7 +31,8 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            tty: bool, stdin_open: bool, auto_remove: bool, labels: dict[str, str],
            exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
-           publish_all: bool = False) -> Container:
+           publish_all: bool = False, intermediate: bool = False) -> Container:
+    """intermediate: a build step's container, removed by the next store lock if its builder dies."""
     if name is not None and not refs_valid_name(name):
         raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
     with store.lock():
@@ -86,6 +87,8 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
         }
         # starting: the caller starts it right away (run, a build's RUN); until its shim
         # reports, prune must not take it for a stopped container
+        if intermediate:  # announced before it exists: a kill in between leaves nothing unclaimed
+            staging.announce_intermediate(store.root, cid)
         return store.containers.create(record, starting_pid=os.getpid() if starting else 0)
 
 

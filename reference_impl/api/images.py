@@ -10,6 +10,7 @@ from aiohttp import web
 from reference_impl import archive, humanize, images, refs
 from reference_impl.api import common
 from reference_impl.api.common import ApiError
+from reference_impl.ownership import staging_prefix
 from reference_impl.cli.images import _label_matches, _matches_reference
 from reference_impl.removal import Deleter, prune_images
 
@@ -137,7 +138,7 @@ async def delete(request: web.Request) -> web.Response:
 # --- save / load -----------------------------------------------------------------------------------
 
 def _save(store, names: list[str]) -> Path:
-    fd, path = tempfile.mkstemp(dir=store.images.tmp_dir, prefix=".save-", suffix=".tar")
+    fd, path = tempfile.mkstemp(dir=store.images.tmp_dir, prefix=staging_prefix("save-"), suffix=".tar")
     try:
         with os.fdopen(fd, "wb") as target:
             archive.save(store, names, target)
@@ -177,7 +178,7 @@ async def save_one(request: web.Request) -> web.StreamResponse:
 
 async def spool_body(request: web.Request, directory: Path, prefix: str) -> Path:
     """The request body (chunked or not) in a file of its own."""
-    fd, path = tempfile.mkstemp(dir=directory, prefix=prefix)
+    fd, path = tempfile.mkstemp(dir=directory, prefix=staging_prefix(prefix.lstrip(".")))
     try:
         with os.fdopen(fd, "wb") as out:
             async for chunk in request.content.iter_chunked(1 << 16):

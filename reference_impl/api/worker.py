@@ -21,6 +21,7 @@ import sys
 import threading
 
 from reference_impl.errors import http_status
+from reference_impl.ownership import staging_prefix
 
 
 class Report:
@@ -144,7 +145,7 @@ def op_build(spec: dict, report: Report) -> int:
         created.append(container.id)
         return container
     runtime.create = tracked_create  # (this process runs one build and exits)
-    scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix="api-ctx-"))
+    scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix=staging_prefix("api-ctx-")))
 
     def out(text: str) -> None:
         if text.startswith("Successfully built "):

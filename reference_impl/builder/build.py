@@ -17,7 +17,7 @@ from reference_impl.builder import cache, context, copying
 from reference_impl.builder.parser import Instruction, parse
 from reference_impl.builder.substitution import substitute
 from reference_impl.errors import EngineError, NotFound
-from reference_impl.store import Store, hex_of
+from reference_impl.store import Store, hex_of, staging
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -285,23 +285,26 @@ class Builder:
         container = runtime.create(
             self.store, self.stage.image_id, name=None, cmd=cmd, entrypoint=[], env=env,
             workdir=None, user=None, tty=False, stdin_open=False, auto_remove=False, labels={},
-            starting=True)
-        self.out(f" ---> Running in {container.short_id}")
-        code = runtime.start(self.store, container, attach=True)
-        if code:
-            if self.options.force_rm:
-                runtime.remove(self.store, self.store.containers.get(container.id), force=True)
-            error = BuildError(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}")
-            error.exit_code = code
-            raise error
-        container = self.store.containers.get(container.id)
-        layer = self._layer_from(container.upper)
-        new = copy.deepcopy(self.stage.config)
-        image_id = self._commit(step, new, layer=layer, created_by=" ".join(key_cmd),
-                                container_id=container.id)
-        if self.options.rm:
-            self.out(f"Removing intermediate container {container.short_id}")
-            runtime.remove(self.store, container, force=True)
+            starting=True, intermediate=True)
+        try:
+            self.out(f" ---> Running in {container.short_id}")
+            code = runtime.start(self.store, container, attach=True)
+            if code:
+                if self.options.force_rm:
+                    runtime.remove(self.store, self.store.containers.get(container.id), force=True)
+                error = BuildError(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}")
+                error.exit_code = code
+                raise error
+            container = self.store.containers.get(container.id)
+            layer = self._layer_from(container.upper)
+            new = copy.deepcopy(self.stage.config)
+            image_id = self._commit(step, new, layer=layer, created_by=" ".join(key_cmd),
+                                    container_id=container.id)
+            if self.options.rm:
+                self.out(f"Removing intermediate container {container.short_id}")
+                runtime.remove(self.store, container, force=True)
+        finally:  # from here on, a failed step's container is kept on purpose, as Docker keeps it
+            staging.settle_intermediate(self.store.root, container.id)
         self.out(f" ---> {hex_of(image_id)[:12]}")
 
     def _layer_from(self, directory: Path) -> images.PendingLayer | None:

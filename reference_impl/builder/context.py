@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from reference_impl.errors import InvalidInput
+from reference_impl.ownership import staging_prefix
 
 
 def _pattern_regex(pattern: str) -> re.Pattern:
@@ -144,4 +145,4 @@ def unpack_context(tar_path: Path, destination: Path) -> None:
 
 
 def new_workdir(tmp_root: Path) -> Path:
-    return Path(tempfile.mkdtemp(dir=tmp_root, prefix="build-"))
+    return Path(tempfile.mkdtemp(dir=tmp_root, prefix=staging_prefix("build-")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reference_impl.errors import ContainerStartError, EngineError
+from reference_impl.errors import ContainerStartError, EngineError, from_os_error
 from reference_impl.store import Store
 
 
@@ -65,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         return 125 if prefix else exc.exit_code
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a full disk, a name too long: the daemon's error, never a traceback
+        prefix = "strata: " if getattr(args, "verb", "") in ("run", "create") else ""
+        print(f"{prefix}{from_os_error(exc)}", file=sys.stderr)
+        return 125 if prefix else 1
     except KeyboardInterrupt:
         return 130
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from reference_impl import refs
 from reference_impl.errors import InvalidInput
+from reference_impl.ownership import staging_prefix
 from reference_impl.store import Store
 
 
@@ -64,7 +65,7 @@ def cmd_build(store: Store, args) -> int:
     from reference_impl.builder.build import BuildError, Options, build
     for tag in args.tag:
         refs.parse(tag)
-    scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix="ctx-"))
+    scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix=staging_prefix("ctx-")))
     try:
         dockerfile = args.file or "Dockerfile"
         if args.path == "-":

@@ -148,8 +148,14 @@ class ContainerStore:
     def set_state(self, container: Container, **values) -> None:
         state = read_json(container.dir / "state.json", {})
         state.update(values)
-        write_json(container.dir / "state.json", state, durable=False)
         container.state = state
+        if not container.dir.is_dir():
+            return  # removed meanwhile (rm -f, a killed build's container reclaimed)
+        try:
+            write_json(container.dir / "state.json", state, durable=False, staging=container.dir,
+                       staging_prefix=".state.json.")
+        except FileNotFoundError:
+            pass
 
     def remove(self, container: Container) -> None:
         link = self.names / container.name

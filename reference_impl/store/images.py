@@ -11,11 +11,11 @@ visible by a rename of its complete directory, so a reader never sees half of it
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from pathlib import Path
 from reference_impl import layers, refs
 from reference_impl.errors import Conflict, InvalidInput, NotFound
 from reference_impl.fsutil import atomic_write, locked, read_json, write_json
+from reference_impl.store import staging
 
 
 class Lease:
@@ -78,8 +79,16 @@ class ImageStore:
         for d in (self.layers_dir, self.images_dir, self.tmp_dir):
             d.mkdir(parents=True, exist_ok=True)
 
+    @contextlib.contextmanager
     def lock(self, shared: bool = False):
-        return locked(self.root / "store.lock", shared)
+        """The store lock; whoever takes it to write first removes what killed operations left
+        (the lock's value: what it removed)."""
+        with locked(self.root / "store.lock", shared):
+            yield [] if shared else staging.reclaim(self.root)
+
+    def _write(self, path: Path, value, durable: bool = True) -> None:
+        """write_json with the half-written file in tmp/, where reclaim finds it if we die."""
+        write_json(path, value, durable, staging=self.tmp_dir, staging_prefix=staging.prefix("write-"))
 
     # --- layers ------------------------------------------------------------------
     def layer_path(self, diff_id: str) -> Path:
@@ -99,19 +108,19 @@ class ImageStore:
         if self.has_layer(diff_id):
             tar_path.unlink()
             return
-        staging = Path(tempfile.mkdtemp(dir=self.tmp_dir, prefix="layer-"))
+        work = staging.new_dir(self.tmp_dir, "layer-")
         try:
-            (staging / "diff").mkdir()
-            layers.extract(tar_path, staging / "diff")
-            os.replace(tar_path, staging / "layer.tar")
-            atomic_write(staging / "size", str(layers.tree_size(staging / "diff")).encode(), durable=False)
+            (work / "diff").mkdir()
+            layers.extract(tar_path, work / "diff")
+            os.replace(tar_path, work / "layer.tar")
+            atomic_write(work / "size", str(layers.tree_size(work / "diff")).encode(), durable=False)
             os.sync()
             try:
-                os.rename(staging, self.layer_path(diff_id))
+                os.rename(work, self.layer_path(diff_id))
             except OSError:  # another process adopted the same layer first
-                shutil.rmtree(staging, ignore_errors=True)
+                shutil.rmtree(work, ignore_errors=True)
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
             if tar_path.exists():
                 tar_path.unlink()
             raise
@@ -134,13 +143,15 @@ class ImageStore:
             if not self.has_layer(diff_id):
                 raise InvalidInput(f"layer {diff_id} is not in the store")
         directory = self.images_dir / hex_of(image_id)
+        directory.mkdir(exist_ok=True)
         if not (directory / "config.json").exists():
-            atomic_write(directory / "config.json", raw)
+            atomic_write(directory / "config.json", raw, staging=self.tmp_dir,
+                         staging_prefix=staging.prefix("write-"))
         meta = read_json(directory / "meta.json", {})
         if parent and not meta.get("parent"):
             meta["parent"] = parent
         meta.setdefault("added", time.time())
-        write_json(directory / "meta.json", meta)
+        self._write(directory / "meta.json", meta)
         return image_id
 
     def get(self, image_id: str) -> Image:
@@ -156,7 +167,7 @@ class ImageStore:
         path = self.images_dir / hex_of(image_id) / "meta.json"
         meta = read_json(path, {})
         meta.update(values)
-        write_json(path, meta)
+        self._write(path, meta)
 
     def ids(self) -> list[str]:
         found = []
@@ -190,13 +201,13 @@ class ImageStore:
         key = str(ref)
         previous = tags.get(key)
         tags[key] = image_id
-        write_json(self.tags_file, tags)
+        self._write(self.tags_file, tags)
         return previous if previous != image_id else None
 
     def remove_tag(self, key: str) -> None:
         tags = self.tags()
         if tags.pop(key, None) is not None:
-            write_json(self.tags_file, tags)
+            self._write(self.tags_file, tags)
 
     def refs_of(self, image_id: str) -> list[str]:
         return sorted(k for k, v in self.tags().items() if v == image_id and "@" not in k)
@@ -260,7 +271,7 @@ class ImageStore:
         for d in self.layers_dir.iterdir():
             diff_id = "sha256:" + d.name
             if diff_id not in used:
-                trash = self.tmp_dir / f"gone-{d.name}-{os.getpid()}"
+                trash = self.tmp_dir / f"{staging.prefix('gone-')}{d.name}"
                 try:
                     os.rename(d, trash)
                 except OSError:

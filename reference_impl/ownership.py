@@ -1,0 +1,44 @@
+"""Which process owns a scratch entry, and whether it still lives.
+
+A token is ``<pid>-<start time>``: the start time (field 22 of /proc/<pid>/stat) tells
+a reused pid apart from the process that made the entry.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+
+@functools.cache
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_token(pid: int | None = None) -> str:
+    pid = os.getpid() if pid is None else pid
+    return f"{pid}-{_start_time(pid)}"
+
+
+def owner_alive(token: str) -> bool:
+    pid, _, started = token.partition("-")
+    if not pid.isdigit():
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and fields[19] == started
+
+
+def owner_of(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def staging_prefix(kind: str) -> str:
+    """A name prefix for a staging entry of this process (`kind` says what it is)."""
+    return f"{owner_token()}.{kind}"
