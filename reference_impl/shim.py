@@ -232,6 +232,8 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
         if a == 0:
             os.close(pid_r)
             os.close(exec_r)
+            if spec.get("network"):  # the listeners are the shim's alone: they close when it dies
+                spec["network"].close_sockets()
             _namespace_parent(spec, pid_w, exec_w, child_fds, tty)
         os.close(pid_w)
         os.close(exec_w)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from reference_impl import humanize
 from reference_impl.errors import Conflict, NotFound
 from reference_impl.fsutil import read_json, write_json
 
@@ -59,6 +61,21 @@ class Container:
     @property
     def log_path(self) -> Path:
         return self.dir / "log.json"
+
+
+SHIM_DIED = "the container's shim died: its process was killed"
+
+
+def _shim_died(state: dict) -> bool:
+    return state.get("Status") == "running" and bool(state.get("ShimPid")) and not _alive(state["ShimPid"])
+
+
+def _in_own_pid_namespace(pid: int) -> bool:
+    """Whether pid is a container's PID 1 (not a host process that reused the number)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False
 
 
 def _alive(pid: int) -> bool:
@@ -115,7 +132,23 @@ class ContainerStore:
         config = read_json(directory / "config.json")
         if config is None:
             raise NotFound(f"No such container: {cid}")
-        return Container(cid, directory, config, read_json(directory / "state.json", {}))
+        container = Container(cid, directory, config, read_json(directory / "state.json", {}))
+        if _shim_died(container.state):
+            self._record_shim_death(container)
+        return container
+
+    def _record_shim_death(self, container: Container) -> None:
+        """A running container whose shim was killed: nobody would ever record its exit, and
+        its process would run on unreachable. Kill the process (its namespace and eth0 go
+        with it) and record it as killed, 137, with the reason in State.Error."""
+        pid = container.state.get("Pid", 0)
+        if _alive(pid) and _in_own_pid_namespace(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.set_state(container, Status="exited", ExitCode=137, Pid=0, Error=SHIM_DIED,
+                       FinishedAt=humanize.now_rfc3339())
 
     def ids(self) -> list[str]:
         return [d.name for d in self.dir.iterdir()

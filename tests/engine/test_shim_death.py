@@ -1,0 +1,74 @@
+"""A container whose shim is killed (issue 16): reported as exited (137) with the reason in
+State.Error, its process gone, its published port closed (a client is refused, never left
+hanging), and `stop` and `rm` work."""
+import json
+import os
+import signal
+import socket
+import time
+import urllib.request
+
+import pytest
+
+
+def _inspect(strata, name: str) -> dict:
+    result = strata("inspect", name)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def web(strata):
+    started = strata("run", "-d", "--name", "web", "-p", "127.0.0.1::80", "base", "sh", "-c",
+                     "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 80 -h /www")
+    assert started.returncode == 0, started.stderr
+    port = int(strata("port", "web", "80").stdout.strip().rsplit(":", 1)[1])
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                assert response.read() == b"hello\n"
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    return port
+
+
+def test_a_killed_shim_is_noticed(strata, web):
+    state = json.loads((strata.root / "containers" / _inspect(strata, "web")["Id"] / "state.json").read_text())
+    shim_pid, pid = state["ShimPid"], state["Pid"]
+    os.kill(shim_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(shim_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    with pytest.raises(ConnectionRefusedError):  # the listener died with its shim: refused at once
+        socket.create_connection(("127.0.0.1", web), timeout=2).close()
+
+    ps = strata("ps", "-a", "--filter", "name=web", "--format", "{{.Status}}")
+    assert ps.stdout.startswith("Exited (137)"), ps.stdout
+    assert strata("ps", "-q").stdout.split() == []
+    info = _inspect(strata, "web")["State"]
+    assert (info["Status"], info["Running"], info["ExitCode"]) == ("exited", False, 137)
+    assert "shim" in info["Error"]
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(pid), "the container's process outlived its shim"
+
+    stopped = strata("stop", "web")
+    assert stopped.returncode == 0, stopped.stderr
+    assert _inspect(strata, "web")["State"]["Status"] == "exited"
+    removed = strata("rm", "web")
+    assert removed.returncode == 0, removed.stderr
+    assert strata("ps", "-aq").stdout.split() == []
