@@ -282,6 +282,38 @@ def test_dockerignore_with_double_star_and_exceptions(cli, base, context, messag
     assert sorted(dirs) == ["/ctx", "/ctx/keep", "/ctx/keep/deep", "/ctx/logs"]
 
 
+def test_dockerignore_listing_the_dockerfile_keeps_both_out_of_the_copy(cli, base, context, messages):
+    """The Dockerfile and .dockerignore are still read when .dockerignore lists them, but
+    the daemon takes them out of the context: `COPY .` copies neither."""
+    ctx = context({"Dockerfile": f"FROM {base.ref}\nCOPY . /ctx\n",
+                   ".dockerignore": "Dockerfile\n.dockerignore\n", "main.txt": "m\n"})
+    _, log = build(cli, messages, ctx)
+    assert cli.ok("run", "--rm", log.built, "find", "/ctx", "-type", "f").lines == ["/ctx/main.txt"]
+
+
+def test_copy_of_a_symlink_follows_it_inside_the_context_only(cli, base, context, messages):
+    """A COPY source that is a symlink is followed, scoped to the context (an absolute
+    target means the context's own root): to a file in the context it copies that file;
+    to /etc/shadow of the host it finds nothing and fails. Links inside a copied
+    directory stay links."""
+    ctx = context({"Dockerfile": f"FROM {base.ref}\nCOPY rel /rel\nCOPY abs /abs\nCOPY d /d\n",
+                   "inside.txt": "inside\n", "d/.keep": ""})
+    os.symlink("inside.txt", ctx / "rel")
+    os.symlink("/inside.txt", ctx / "abs")
+    os.symlink("../inside.txt", ctx / "d" / "up")
+    _, log = build(cli, messages, ctx)
+    shown = cli.ok("run", "--rm", log.built, "sh", "-c", "cat /rel /abs; readlink /d/up; "
+                   "test -L /rel || echo rel-is-a-file; test -L /abs || echo abs-is-a-file").lines
+    assert shown == ["inside", "inside", "../inside.txt", "rel-is-a-file", "abs-is-a-file"]
+
+    escape = context({"Dockerfile": f"FROM {base.ref}\nCOPY link /copied\n"})
+    os.symlink("/etc/shadow", escape / "link")
+    failed = cli.build(escape)
+    assert failed.rc == 1, failed
+    expect_message(failed.stderr, messages, "build.copy_source_missing", source="link")
+
+
+
 # --- git ------------------------------------------------------------------------------------
 
 def _git(*args, cwd):

@@ -402,6 +402,7 @@ def build(store: Store, options: Options, out=out) -> str:
             extra = " ".join(f"{json.dumps(k)}={json.dumps(v)}" for k, v in sorted(options.labels.items()))
             instructions.append(parse(f"LABEL {extra}")[0])
         context.unpack_context(workdir / "context.tar", workdir / "context")
+        context.drop_build_files(workdir / "context", rel)
         builder = Builder(store, options, workdir, out)
         try:
             image_id = builder.run(instructions)

@@ -138,6 +138,15 @@ def checkout_git(source: str, work: Path) -> Path:
     return target / subdir if subdir else target
 
 
+def drop_build_files(directory: Path, dockerfile: str) -> None:
+    """The Dockerfile and .dockerignore always travel with the context, but when
+    .dockerignore lists them the daemon takes them out before any COPY sees them."""
+    rules = IgnoreRules.of(directory)
+    for rel in (dockerfile, ".dockerignore"):
+        if not rel.startswith("..") and rules.excluded(rel):
+            (directory / rel).unlink(missing_ok=True)
+
+
 def unpack_context(tar_path: Path, destination: Path) -> None:
     from reference_impl import layers
     destination.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,8 @@ class CopyError(EngineError):
 
 @dataclass
 class Plan:
-    sources: list[Path]
+    sources: list[Path]  # symlinks among them resolved inside the context
+    names: list[str]     # each source's own name (what it is called under a directory dest)
     dest: str            # absolute path in the image
     dest_is_dir: bool
     digest: str
@@ -66,33 +67,68 @@ def _expand(root: Path, pattern: str, keyword: str) -> list[Path]:
         if not matches:
             raise CopyError(f"{keyword} failed: no source files were specified")
         return sorted(matches)
-    path = root / clean
-    if not os.path.lexists(path):
+    path = resolve_in(root, clean)
+    if path is None:
         raise CopyError(f"{keyword} failed: file not found in build context or excluded by "
                         f".dockerignore: stat {clean}: file does not exist")
     return [path]
 
 
+def resolve_in(root: Path, rel: str, hops: int = 255) -> Path | None:
+    """rel inside root with every symlink on the way followed as if root were `/` (an
+    absolute target starts at root, `..` stops at it), as Docker follows a COPY source;
+    None if it leads nowhere. A link can never take the copy out of the context."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    done: list[str] = []
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        current = root.joinpath(*done, part)
+        if not os.path.lexists(current):
+            return None
+        if current.is_symlink():
+            hops -= 1
+            if hops < 0:
+                return None
+            target = os.readlink(current)
+            if target.startswith("/"):
+                done = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        done.append(part)
+    return root.joinpath(*done)
+
+
 def plan(root: Path, patterns: list[str], dest: str, workdir: str, add: bool, keyword: str) -> Plan:
     sources: list[Path] = []
+    names: list[str] = []
     for pattern in patterns:
         if pattern.startswith(("http://", "https://")):
             if not add:
                 raise CopyError("source can't be a URL for COPY")
             raise CopyError(f"{keyword} failed: failed to fetch {pattern}: remote URLs cannot be "
                             "fetched here (no network)")
-        sources.extend(_expand(root, pattern, keyword))
+        found = _expand(root, pattern, keyword)
+        sources.extend(found)
+        literal = os.path.normpath(pattern).lstrip("/")
+        if any(c in literal for c in "*?[") or literal == ".":
+            names.extend(path.name for path in found)
+        else:  # a followed symlink keeps its own name
+            names.append(Path(literal).name)
     dest_is_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "")
     absolute = dest if dest.startswith("/") else os.path.join(workdir, dest)
     absolute = os.path.normpath(absolute) + ("/" if dest_is_dir and absolute != "/" else "")
     h = hashlib.sha256()
-    for source in sources:
-        _hash_tree(source, h, source.name)
+    for source, name in zip(sources, names):
+        _hash_tree(source, h, name)
     if len(sources) > 1:
         kind = "multi"
     else:
         kind = "dir" if sources[0].is_dir() and not sources[0].is_symlink() else "file"
-    return Plan(sources, absolute, dest_is_dir, f"{kind}:{h.hexdigest()}", add)
+    return Plan(sources, names, absolute, dest_is_dir, f"{kind}:{h.hexdigest()}", add)
 
 
 # --- the image's filesystem, seen through its layers ------------------------------------
@@ -186,7 +222,7 @@ def apply(store: Store, diff_ids: list[str], plan: Plan, staging: Path, chown: s
     dest = plan.dest.rstrip("/") or "/"
     existing = lookup(store, diff_ids, dest)
     into_dir = plan.dest_is_dir or (existing is not None and stat.S_ISDIR(existing.st_mode))
-    for source in plan.sources:
+    for source, name in zip(plan.sources, plan.names):
         if plan.add and _is_archive(source):
             _mkdirs(store, diff_ids, staging, dest)
             unpacked = staging / dest.lstrip("/")
@@ -206,7 +242,7 @@ def apply(store: Store, diff_ids: list[str], plan: Plan, staging: Path, chown: s
             continue
         if into_dir:
             _mkdirs(store, diff_ids, staging, dest)
-            target = staging / dest.lstrip("/") / source.name
+            target = staging / dest.lstrip("/") / name
         else:
             parent = os.path.dirname(dest)
             _mkdirs(store, diff_ids, staging, parent)

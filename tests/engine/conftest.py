@@ -45,3 +45,9 @@ def strata(tmp_path, rootfs):
     assert imported.returncode == 0, imported.stderr
     yield engine
     engine.remove_all_containers()
+
+
+@pytest.fixture
+def strata_at():
+    """`strata` on a store root of the test's choosing: strata_at(root)("images")."""
+    return Strata

@@ -12,8 +12,6 @@ import tarfile
 
 import pytest
 
-from conftest import Strata
-
 SIZE_MB = 24
 LISTENING = re.compile(rb"listening on (\S+):(\d+)")
 
@@ -25,11 +23,11 @@ def _used(path) -> int:
 
 
 @pytest.fixture
-def small_store(tmp_path, rootfs):
+def small_store(tmp_path, rootfs, strata_at):
     mount = tmp_path / "small"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE_MB}m", "tmpfs", str(mount)], check=True)
-    engine = Strata(mount / "store")
+    engine = strata_at(mount / "store")
     try:
         assert engine("import", rootfs, "base:latest").returncode == 0
         yield engine
@@ -45,7 +43,7 @@ def _random_tar(path, megabytes: int) -> None:
         tar.add(data, arcname="big.bin")
 
 
-def _assert_failed_cleanly(engine: Strata, result, used_before: int) -> None:
+def _assert_failed_cleanly(engine, result, used_before: int) -> None:
     __tracebackhide__ = True
     text = result.stdout + result.stderr
     assert result.returncode != 0, text
@@ -88,7 +86,7 @@ def test_build_run_on_a_full_disk(small_store, tmp_path):
     _assert_failed_cleanly(small_store, result, used)
 
 
-def test_pull_on_a_full_disk(small_store, tmp_path, rootfs):
+def test_pull_on_a_full_disk(small_store, tmp_path, strata_at):
     registry = subprocess.Popen([sys.executable, "-m", "reference_impl.registry", "serve", "--root",
                                  str(tmp_path / "registry"), "--addr", "127.0.0.1:0"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -96,7 +94,7 @@ def test_pull_on_a_full_disk(small_store, tmp_path, rootfs):
         match = LISTENING.search(registry.stdout.readline())
         assert match
         address = f"{match[1].decode()}:{match[2].decode()}"
-        source = Strata(tmp_path / "source-store")  # on the ordinary disk
+        source = strata_at(tmp_path / "source-store")  # on the ordinary disk
         _random_tar(tmp_path / "big.tar", SIZE_MB // 2)
         assert source("import", tmp_path / "big.tar", f"{address}/big:1").returncode == 0
         pushed = source("push", f"{address}/big:1")
