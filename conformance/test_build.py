@@ -282,16 +282,17 @@ def test_dockerignore_with_double_star_and_exceptions(cli, base, context, messag
     assert sorted(dirs) == ["/ctx", "/ctx/keep", "/ctx/keep/deep", "/ctx/logs"]
 
 
-def test_dockerignore_listing_the_dockerfile_keeps_both_out_of_the_copy(cli, base, context, messages):
+def test_dockerignore_listing_the_dockerfile_keeps_both_out_of_the_copy(cli, base, names, context):
     """The Dockerfile and .dockerignore are still read when .dockerignore lists them, but
     the daemon takes them out of the context: `COPY .` copies neither."""
     ctx = context({"Dockerfile": f"FROM {base.ref}\nCOPY . /ctx\n",
                    ".dockerignore": "Dockerfile\n.dockerignore\n", "main.txt": "m\n"})
-    _, log = build(cli, messages, ctx)
-    assert cli.ok("run", "--rm", log.built, "find", "/ctx", "-type", "f").lines == ["/ctx/main.txt"]
+    tag = f"{names('ignored')}:v1"
+    cli.build_ok(ctx, tag=tag)
+    assert cli.ok("run", "--rm", tag, "find", "/ctx", "-type", "f").lines == ["/ctx/main.txt"]
 
 
-def test_copy_of_a_symlink_follows_it_inside_the_context_only(cli, base, context, messages):
+def test_copy_of_a_symlink_follows_it_inside_the_context_only(cli, base, names, context, messages):
     """A COPY source that is a symlink is followed, scoped to the context (an absolute
     target means the context's own root): to a file in the context it copies that file;
     to /etc/shadow of the host it finds nothing and fails. Links inside a copied
@@ -301,8 +302,9 @@ def test_copy_of_a_symlink_follows_it_inside_the_context_only(cli, base, context
     os.symlink("inside.txt", ctx / "rel")
     os.symlink("/inside.txt", ctx / "abs")
     os.symlink("../inside.txt", ctx / "d" / "up")
-    _, log = build(cli, messages, ctx)
-    shown = cli.ok("run", "--rm", log.built, "sh", "-c", "cat /rel /abs; readlink /d/up; "
+    tag = f"{names('links')}:v1"
+    cli.build_ok(ctx, tag=tag)
+    shown = cli.ok("run", "--rm", tag, "sh", "-c", "cat /rel /abs; readlink /d/up; "
                    "test -L /rel || echo rel-is-a-file; test -L /abs || echo abs-is-a-file").lines
     assert shown == ["inside", "inside", "../inside.txt", "rel-is-a-file", "abs-is-a-file"]
 
