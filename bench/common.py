@@ -44,9 +44,9 @@ class BaseImages:
         subprocess.run(["rm", "-rf", str(self.tmp)])
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str], env: dict | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 

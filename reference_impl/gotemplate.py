@@ -2718,6 +2718,8 @@ def _rune_width(c: str) -> int:
 
 
 def _text_width(s: str) -> int:
+    if s.isascii() and s.isprintable():  # the common case, one column a character
+        return len(s)
     return sum(_rune_width(c) for c in s)
 
 

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import time
 from dataclasses import dataclass
@@ -69,6 +70,123 @@ class Image:
         return (self.config.get("config") or {}).get("Labels") or {}
 
 
+@dataclass
+class _Tags:
+    tags: dict[str, str]
+    by_image: dict[str, list[str]]
+
+
+class TagIndex:
+    """repositories.json, read again only when it was replaced (every write is a rename, so
+    a new inode), with its reverse: the refs of each image."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._seen: tuple | None = None
+        self._value = _Tags({}, {})
+
+    def current(self) -> _Tags:
+        try:
+            st = os.stat(self.path)
+            signature = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            signature = None
+        if signature != self._seen:
+            tags = read_json(self.path, {}) if signature else {}
+            by_image: dict[str, list[str]] = {}
+            for key, image_id in tags.items():
+                by_image.setdefault(image_id, []).append(key)
+            self._value, self._seen = _Tags(tags, by_image), signature
+        return self._value
+
+
+class ImageIndex:
+    """Every image's config and meta in one snapshot file plus a journal of the images
+    changed since, so that listing the images or looking for a build cache hit reads two
+    files and a few images, never one file per image.
+
+    Writers (under the store lock) append the id of each image they add, change or remove
+    to the journal; every COMPACT_AFTER entries one of them writes a new snapshot, then
+    starts an empty journal (a rename: readers holding the old one still see it). Readers
+    read the journal before the snapshot and re-read each image it names from its own
+    files, so a snapshot newer than the journal only means a few images read twice."""
+
+    COMPACT_AFTER = 64
+
+    def __init__(self, directory: Path, store: "ImageStore"):
+        self.directory = directory
+        self.store = store
+        self.snapshot_path = directory / "snapshot.pickle"
+        self.journal_path = directory / "journal"
+        self._memo: tuple[tuple, dict[str, Image]] | None = None
+
+    def changed(self, image_id: str) -> None:
+        """(Under the store lock.) Record that image_id was added, changed or removed."""
+        self.directory.mkdir(exist_ok=True)
+        if not self.snapshot_path.exists():
+            self._write_snapshot(self._from_files())
+            return
+        with open(self.journal_path, "a") as journal:
+            journal.write(hex_of(image_id) + "\n")
+            length = journal.tell()
+        if length > self.COMPACT_AFTER * 65:
+            self._write_snapshot(self._current())
+            atomic_write(self.journal_path, b"", durable=False, staging=self.store.tmp_dir,
+                         staging_prefix=staging.prefix("write-"))
+
+    def images(self) -> list[Image]:
+        return list(self._current().values())
+
+    def _current(self) -> dict[str, Image]:
+        signature = (_signature(self.journal_path), _signature(self.snapshot_path))
+        if self._memo and self._memo[0] == signature:
+            return dict(self._memo[1])
+        journal = self._journal()
+        snapshot = self._snapshot()
+        if snapshot is None:  # a store older than its index: its first writer makes one
+            found = self._from_files()
+        else:
+            found = snapshot
+            for hex_id in journal:
+                try:
+                    image = self.store.get(hex_id)
+                    found[image.id] = image
+                except NotFound:
+                    found.pop("sha256:" + hex_id, None)
+        self._memo = (signature, found)
+        return dict(found)
+
+    def _from_files(self) -> dict[str, Image]:
+        return {image.id: image for image in self.store.read_all()}
+
+    def _journal(self) -> list[str]:
+        try:
+            return list(dict.fromkeys(self.journal_path.read_text().split()))
+        except FileNotFoundError:
+            return []
+
+    def _snapshot(self) -> dict[str, Image] | None:
+        try:
+            with open(self.snapshot_path, "rb") as f:
+                entries = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            return None
+        return {image_id: Image(image_id, config, raw, meta) for image_id, config, raw, meta in entries}
+
+    def _write_snapshot(self, found: dict[str, Image]) -> None:
+        entries = [(image.id, image.config, image.raw, image.meta) for image in found.values()]
+        atomic_write(self.snapshot_path, pickle.dumps(entries), durable=False,
+                     staging=self.store.tmp_dir, staging_prefix=staging.prefix("write-"))
+
+
+def _signature(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 class ImageStore:
     def __init__(self, root: Path):
         self.root = root
@@ -78,6 +196,9 @@ class ImageStore:
         self.tags_file = root / "repositories.json"
         for d in (self.layers_dir, self.images_dir, self.tmp_dir):
             d.mkdir(parents=True, exist_ok=True)
+        self.index = ImageIndex(root / "image-index", self)
+        self._tags = TagIndex(self.tags_file)
+        self._layer_sizes: dict[str, int] = {}
 
     @contextlib.contextmanager
     def lock(self, shared: bool = False):
@@ -126,10 +247,12 @@ class ImageStore:
             raise
 
     def layer_size(self, diff_id: str) -> int:
-        try:
-            return int((self.layer_path(diff_id) / "size").read_text())
-        except (FileNotFoundError, ValueError):
-            return 0
+        if diff_id not in self._layer_sizes:  # a layer never changes
+            try:
+                self._layer_sizes[diff_id] = int((self.layer_path(diff_id) / "size").read_text())
+            except (FileNotFoundError, ValueError):
+                return 0
+        return self._layer_sizes[diff_id]
 
     def spool(self, stream) -> tuple[Path, str]:
         return layers.spool_uncompressed(stream, self.tmp_dir)
@@ -152,6 +275,7 @@ class ImageStore:
             meta["parent"] = parent
         meta.setdefault("added", time.time())
         self._write(directory / "meta.json", meta)
+        self.index.changed(image_id)
         return image_id
 
     def get(self, image_id: str) -> Image:
@@ -168,6 +292,7 @@ class ImageStore:
         meta = read_json(path, {})
         meta.update(values)
         self._write(path, meta)
+        self.index.changed(image_id)
 
     def ids(self) -> list[str]:
         found = []
@@ -177,6 +302,10 @@ class ImageStore:
         return found
 
     def all(self) -> list[Image]:
+        return self.index.images()
+
+    def read_all(self) -> list[Image]:
+        """Every image, read from its own files (what the index is made of)."""
         images = []
         for image_id in self.ids():
             try:
@@ -190,10 +319,11 @@ class ImageStore:
 
     def delete_image(self, image_id: str) -> None:
         shutil.rmtree(self.images_dir / hex_of(image_id), ignore_errors=True)
+        self.index.changed(image_id)
 
     # --- tags ----------------------------------------------------------------------
     def tags(self) -> dict[str, str]:
-        return read_json(self.tags_file, {})
+        return dict(self._tags.current().tags)
 
     def set_tag(self, ref: refs.Reference, image_id: str) -> str | None:
         """Point ref at image_id; returns the image it pointed at before, if another."""
@@ -210,10 +340,10 @@ class ImageStore:
             self._write(self.tags_file, tags)
 
     def refs_of(self, image_id: str) -> list[str]:
-        return sorted(k for k, v in self.tags().items() if v == image_id and "@" not in k)
+        return sorted(k for k in self._tags.current().by_image.get(image_id, ()) if "@" not in k)
 
     def digests_of(self, image_id: str) -> list[str]:
-        return sorted(k for k, v in self.tags().items() if v == image_id and "@" in k)
+        return sorted(k for k in self._tags.current().by_image.get(image_id, ()) if "@" in k)
 
     def resolve(self, text: str) -> str:
         """A tag, digest reference, full or short id -> image id (Docker's order)."""
