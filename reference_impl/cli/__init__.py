@@ -71,6 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         return 125 if prefix else 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 — a bug of ours: one line and where the details are
+        where = _record_unexpected(store, exc)
+        print(f"strata: unexpected error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
+        return 125  # as the docker CLI exits when its daemon fails
+
+
+def _record_unexpected(store: Store, exc: Exception) -> str:
+    """The traceback, appended to <root>/errors.log (or the temporary directory's)."""
+    import tempfile
+    import time
+    import traceback
+    text = f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} strata {' '.join(sys.argv[1:])[:500]}\n" + \
+        "".join(traceback.format_exception(exc))
+    for directory in (store.root, tempfile.gettempdir()):
+        path = f"{directory}/errors.log" if directory == store.root else f"{directory}/strata-errors.log"
+        try:
+            with open(path, "a") as log:
+                log.write(text)
+            return path
+        except OSError:
+            continue
+    return "nowhere (no writable log)"
 
 
 def entry() -> None:
