@@ -63,7 +63,23 @@ def save(store: Store, names: list[str], target) -> None:
             _add_bytes(tar, "repositories", json.dumps(repositories).encode())
 
 
+class ArchiveError(EngineError):
+    """What `docker load` prints from the daemon's stream, without the daemon prefix."""
+    prefix = ""
+
+
 def _safe_extract_archive(source, directory: Path) -> None:
+    try:
+        _extract_archive(source, directory)
+    except tarfile.ReadError as exc:
+        if "empty" in str(exc):  # dockerd finds no manifest.json, then no legacy repositories
+            raise ArchiveError(f"open {directory}/repositories: no such file or directory") from None
+        raise ArchiveError("Error processing tar file(exit status 1): unexpected EOF") from None
+    except tarfile.TarError:
+        raise ArchiveError("Error processing tar file(exit status 1): unexpected EOF") from None
+
+
+def _extract_archive(source, directory: Path) -> None:
     with tarfile.open(fileobj=source, mode="r|*") as tar:
         for member in tar:
             name = member.name.lstrip("./")

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from reference_impl.errors import InvalidInput
+from reference_impl.errors import EngineError, InvalidInput
 from reference_impl.ownership import staging_prefix
 
 WHITEOUT_PREFIX = ".wh."
@@ -127,7 +127,15 @@ def _escapes(base_rel: str, target: str) -> bool:
 
 def extract(tar_path: Path, root: Path, apply_whiteouts: bool = False) -> None:
     """Unpack a layer tar into an (empty) overlay layer directory; with apply_whiteouts,
-    onto a flat filesystem instead (whiteouts delete what lower layers put there)."""
+    onto a flat filesystem instead (whiteouts delete what lower layers put there).
+    Something that is not a tar is refused in dockerd's words."""
+    try:
+        _extract(tar_path, root, apply_whiteouts)
+    except tarfile.TarError:
+        raise EngineError("Error processing tar file(exit status 1): unexpected EOF") from None
+
+
+def _extract(tar_path: Path, root: Path, apply_whiteouts: bool) -> None:
     dir_times: list[tuple[Path, int]] = []
     with tarfile.open(tar_path, "r:") as tar:
         for member in tar:

@@ -10,6 +10,7 @@ A name is a symlink names/<name> -> <id>: creating it is atomic, so two `run
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -78,6 +79,14 @@ def _in_own_pid_namespace(pid: int) -> bool:
         return False
 
 
+def name_entry(name: str) -> str:
+    """The entry of names/ for a container name: the name itself, or for one too long to be
+    a file name (Docker takes any length) a digest of it."""
+    if len(name.encode()) <= 200:
+        return name
+    return "~" + hashlib.sha256(name.encode()).hexdigest()
+
+
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -113,7 +122,7 @@ class ContainerStore:
                                             "StartedAt": "", "FinishedAt": "",
                                             "StartingPid": starting_pid}, durable=False)
         write_json(staging / "config.json", config)
-        link = self.names / name
+        link = self.names / name_entry(name)
         if os.path.islink(link):
             owner = os.readlink(link)
             if (self.dir / owner / "config.json").exists():
@@ -121,7 +130,7 @@ class ContainerStore:
                 raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
                                f'"{owner}". You have to remove (or rename) that container to be able to '
                                f"reuse that name.")
-        claim = self.names / f".{name}.{cid[:12]}"
+        claim = self.names / f".{name_entry(name)}.{cid[:12]}"
         os.symlink(cid, claim)
         os.replace(claim, link)
         os.rename(staging, self.dir / cid)
@@ -165,9 +174,9 @@ class ContainerStore:
 
     def resolve(self, text: str) -> Container:
         """A name, full id or unique id prefix (Docker's order: full id, name, prefix)."""
-        if (self.dir / text / "config.json").exists():
+        if len(text) == 64 and text.isalnum() and (self.dir / text / "config.json").exists():
             return self.get(text)
-        link = self.names / text.lstrip("/")
+        link = self.names / name_entry(text.lstrip("/"))
         if "/" not in text.lstrip("/") and not text.startswith(".") and os.path.islink(link) \
                 and (self.dir / os.readlink(link) / "config.json").exists():
             return self.get(os.readlink(link))
@@ -191,7 +200,7 @@ class ContainerStore:
             pass
 
     def remove(self, container: Container) -> None:
-        link = self.names / container.name
+        link = self.names / name_entry(container.name)
         if os.path.islink(link) and os.readlink(link) == container.id:
             os.unlink(link)
         trash = self.dir / f".gone-{container.id}-{time.monotonic_ns()}"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_impl.fsutil import read_json
+from reference_impl.store.containers import name_entry
 from reference_impl.ownership import owner_alive, owner_of, owner_token, staging_prefix
 
 
@@ -141,7 +142,7 @@ def _remove_container(root: Path, container_id: str) -> None:
         except ProcessLookupError:
             pass
     name = config.get("Name")
-    link = root / "names" / name if name else None
+    link = root / "names" / name_entry(name) if name else None
     if link is not None and os.path.islink(link) and os.readlink(link) == container_id:
         link.unlink()
     _remove(directory)
