@@ -1,5 +1,6 @@
 """Manifest endpoints: PUT/GET/HEAD/DELETE by tag or by digest."""
 import hashlib
+import json
 
 from aiohttp import web
 
@@ -93,10 +94,15 @@ async def put(registry, request: web.Request, name: str, reference: str) -> web.
         if storage.manifest_media_type(name, child) is None:
             raise RegistryError("MANIFEST_BLOB_UNKNOWN", child)
     storage.put_manifest(name, digest, manifest.media_type, data)
+    headers = {"Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest}
+    if manifest.subject:
+        # the subject need not exist (yet), nor in this repository: it is listed
+        # among the referrers of this repository only
+        storage.add_referrer(name, manifest.subject, digest, manifest.descriptor(digest, len(data)))
+        headers["OCI-Subject"] = manifest.subject
     if not by_digest:
         storage.set_tag(name, reference, digest)
-    return web.Response(status=201, headers={
-        "Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest})
+    return web.Response(status=201, headers=headers)
 
 
 async def delete(registry, request: web.Request, name: str, reference: str) -> web.Response:
@@ -104,8 +110,27 @@ async def delete(registry, request: web.Request, name: str, reference: str) -> w
     if names.is_digest_like(reference):
         if not names.valid_digest(reference):
             raise RegistryError("DIGEST_INVALID", {"digest": reference[:200]})
-        if not storage.delete_manifest(name, reference):
+        media_type = storage.manifest_media_type(name, reference)
+        if media_type is None or not storage.delete_manifest(name, reference):
             raise RegistryError("MANIFEST_UNKNOWN", {"Digest": reference})
+        subject = manifests.parse(storage.read_blob(reference), media_type).subject
+        if subject:
+            storage.remove_referrer(name, subject, reference)
     elif not names.valid_tag(reference) or not storage.delete_tag(name, reference):
         raise RegistryError("MANIFEST_UNKNOWN", {"Tag": reference[:200]})
     return web.Response(status=202)
+
+
+async def referrers(registry, request: web.Request, name: str, digest: str) -> web.Response:
+    """OCI 1.1 referrers: an image index of the manifests whose subject is `digest`
+    (empty for an unknown digest), filtered by `artifactType` when asked."""
+    if not names.valid_digest(digest):
+        raise RegistryError("DIGEST_INVALID", {"digest": digest[:200]})
+    found = registry.storage.referrers(name, digest)
+    headers = {"Content-Type": manifests.OCI_INDEX}
+    wanted = request.query.get("artifactType")
+    if wanted is not None:
+        found = [d for d in found if d.get("artifactType") == wanted]
+        headers["OCI-Filters-Applied"] = "artifactType"
+    body = {"schemaVersion": 2, "mediaType": manifests.OCI_INDEX, "manifests": found}
+    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(), headers=headers)

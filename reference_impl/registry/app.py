@@ -19,6 +19,7 @@ _REPO_ROUTE = re.compile(
     r"/v2/(?P<name>.+?)/(?:"
     r"(?P<tags>tags/list)"
     r"|manifests/(?P<reference>[^/]+)"
+    r"|referrers/(?P<subject>[^/]+)"
     r"|blobs/uploads/(?P<upload>[^/]*)"
     r"|(?P<blobs>blobs)/(?P<digest>[^/]+))")
 
@@ -53,6 +54,8 @@ def _route(path: str):
         h = api_manifests
         return ({"GET": h.get, "HEAD": h.get, "PUT": h.put, "DELETE": h.delete},
                 {"name": name, "reference": m["reference"]}, name)
+    if m["subject"] is not None:
+        return {"GET": api_manifests.referrers}, {"name": name, "digest": m["subject"]}, name
     if m["upload"] is not None:
         h = api_blobs
         if m["upload"] == "":

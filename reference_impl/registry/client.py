@@ -327,6 +327,17 @@ class RegistryClient:
     def delete_manifest(self, name: str, reference: str) -> None:
         self.request("DELETE", f"/v2/{name}/manifests/{reference}", expect=(202,))
 
+    def referrers(self, name: str, digest: str, artifact_type: str | None = None):
+        """OCI 1.1: (descriptors of the manifests whose subject is `digest`, the filters
+        the registry applied). Unfiltered answers are filtered here, as the spec asks."""
+        params = {"artifactType": artifact_type} if artifact_type else None
+        resp = self.request("GET", f"/v2/{name}/referrers/{digest}", params=params)
+        found = resp.json().get("manifests") or []
+        applied = [f.strip() for f in resp.headers.get("OCI-Filters-Applied", "").split(",") if f.strip()]
+        if artifact_type and "artifactType" not in applied:
+            found = [d for d in found if d.get("artifactType") == artifact_type]
+        return found, applied
+
     # -- listings --------------------------------------------------------------------
     def _pages(self, path: str, key: str, n: int | None, last: str | None, follow: bool) -> list:
         params = {k: v for k, v in (("n", n), ("last", last)) if v is not None}
