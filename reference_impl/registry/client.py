@@ -68,12 +68,21 @@ def parse_challenge(header: str) -> tuple[str, dict]:
     return scheme.lower(), params
 
 
-def _scope(path: str, method: str) -> str | None:
-    m = re.match(r"/v2/(.+?)/(?:manifests|blobs|tags)/", path)
+def _scope(path: str, method: str, params=None) -> str | None:
+    m = re.match(r"/v2/(.+?)/(?:manifests|blobs|tags|referrers)/", path)
     if not m:
         return "registry:catalog:*" if path.startswith("/v2/_catalog") else None
-    actions = "pull" if method in ("GET", "HEAD") else "pull,push"
-    return f"repository:{m[1]}:{actions}"
+    if method in ("GET", "HEAD"):
+        actions = "pull"
+    elif method == "DELETE" and "/blobs/uploads/" not in path:
+        actions = "delete"
+    else:
+        actions = "pull,push"
+    scope = f"repository:{m[1]}:{actions}"
+    source = (params or {}).get("from") if isinstance(params, dict) else None
+    if source and (params or {}).get("mount"):
+        scope += f" repository:{source}:pull"    # a mount reads its source
+    return scope
 
 
 def _default_scheme(host: str) -> str:
@@ -159,7 +168,7 @@ class RegistryClient:
     def request(self, method: str, path: str, *, expect=(200,), **kwargs) -> requests.Response:
         """One call; answers one 401 challenge, then raises unless status is expected."""
         url = self._url(path)
-        scope = _scope(urlsplit(url).path, method)
+        scope = _scope(urlsplit(url).path, method, kwargs.get("params"))
         headers = dict(kwargs.pop("headers", {}) or {})
         kwargs.setdefault("timeout", self.timeout)
         data = kwargs.get("data")
