@@ -41,7 +41,18 @@ class RegistryAPIError(Exception):
 
 
 class AuthenticationError(RegistryAPIError):
-    """401: no or wrong credentials."""
+    """401: no or wrong credentials. `scheme` is the registry's challenge ("basic",
+    "bearer"), `token_service` True when the token service refused the credentials."""
+    scheme: str | None = None
+    token_service: bool = False
+
+    @property
+    def reason(self) -> str:
+        """As Docker words it: `no basic auth credentials` for a basic challenge, else the
+        error as distribution's client reads it (`denied: requested access ...`)."""
+        if self.scheme == "basic" and not self.token_service:
+            return "no basic auth credentials"
+        return f"{(self.code or 'UNAUTHORIZED').lower()}: {self.message}"
 
 
 class NotFoundError(RegistryAPIError):
@@ -58,7 +69,20 @@ def _raise_for(resp: requests.Response) -> None:
         pass
     cls = {401: AuthenticationError, 404: NotFoundError}.get(resp.status_code, RegistryAPIError)
     text = "" if resp.request.method == "HEAD" else resp.text[:500]
-    raise cls(resp.status_code, resp.request.method, resp.url, errors, text)
+    challenge = resp.headers.get("WWW-Authenticate")
+    scheme, params = parse_challenge(challenge) if challenge else (None, {})
+    if cls is AuthenticationError and scheme == "bearer" and params.get("error") in _OAUTH_ERRORS:
+        # RFC 6750's error in the challenge says more than the body (as distribution reads it)
+        code = _OAUTH_ERRORS[params["error"]]
+        errors = [{"code": code[0], "message": params.get("error_description") or code[1]}]
+    err = cls(resp.status_code, resp.request.method, resp.url, errors, text)
+    if isinstance(err, AuthenticationError):
+        err.scheme = scheme
+    raise err
+
+
+_OAUTH_ERRORS = {"invalid_token": ("UNAUTHORIZED", "authentication required"),
+                 "insufficient_scope": ("DENIED", "requested access to the resource is denied")}
 
 
 def parse_challenge(header: str) -> tuple[str, dict]:
@@ -156,7 +180,11 @@ class RegistryClient:
                                        ("scope", scope or params.get("scope"))) if v}
             resp = self.session.get(params["realm"], params=query, auth=self.auth,
                                     timeout=self.timeout)
-            _raise_for(resp)
+            try:
+                _raise_for(resp)
+            except AuthenticationError as err:
+                err.token_service = True
+                raise
             body = resp.json()
             token = body.get("token") or body.get("access_token")
             if not token:
