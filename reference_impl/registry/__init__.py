@@ -14,7 +14,8 @@ Modules, one job each:
   token_service  the token service (GET /token) beside the registry
   app        the aiohttp application: routing and middlewares
   api_*      request handlers per endpoint family
-  serve      `serve` command line: main(argv)
+  collect    garbage collection: mark from every manifest, sweep the rest
+  serve      `serve` and `garbage-collect` command lines: main(argv)
   client     RegistryClient, used by the engine's pull/push/login/search
 Nothing here has side effects at import time.
 """

@@ -1,10 +1,12 @@
 """Manifest endpoints: PUT/GET/HEAD/DELETE by tag or by digest."""
+import asyncio
 import hashlib
 import json
 
 from aiohttp import web
 
 from . import manifests, names
+from .collect import gc_lock
 from .errors import RegistryError
 
 
@@ -87,22 +89,32 @@ async def put(registry, request: web.Request, name: str, reference: str) -> web.
     if by_digest and digest != reference:
         raise RegistryError("DIGEST_INVALID", {"digest": reference})
     manifest = manifests.parse(data, request.headers.get("Content-Type"))
-    for blob in manifest.blobs:
-        if not storage.has_layer(name, blob):
-            raise RegistryError("MANIFEST_BLOB_UNKNOWN", blob)
-    for child in manifest.manifests:
-        if storage.manifest_media_type(name, child) is None:
-            raise RegistryError("MANIFEST_BLOB_UNKNOWN", child)
-    storage.put_manifest(name, digest, manifest.media_type, data)
+    await asyncio.to_thread(_store, storage, name, None if by_digest else reference,
+                            digest, manifest, data)
     headers = {"Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest}
     if manifest.subject:
-        # the subject need not exist (yet), nor in this repository: it is listed
-        # among the referrers of this repository only
-        storage.add_referrer(name, manifest.subject, digest, manifest.descriptor(digest, len(data)))
         headers["OCI-Subject"] = manifest.subject
-    if not by_digest:
-        storage.set_tag(name, reference, digest)
     return web.Response(status=201, headers=headers)
+
+
+def _store(storage, name: str, tag: str | None, digest: str, manifest, data: bytes) -> None:
+    """Check that what the manifest refers to is there, then link it (and tag it), under
+    the shared gc lock: a garbage collection sees all of it or runs before the check."""
+    with gc_lock(storage.root, exclusive=False):
+        for blob in manifest.blobs:
+            if not storage.has_layer(name, blob):
+                raise RegistryError("MANIFEST_BLOB_UNKNOWN", blob)
+        for child in manifest.manifests:
+            if storage.manifest_media_type(name, child) is None:
+                raise RegistryError("MANIFEST_BLOB_UNKNOWN", child)
+        storage.put_manifest(name, digest, manifest.media_type, data)
+        if manifest.subject:
+            # the subject need not exist (yet), nor in this repository: it is listed
+            # among the referrers of this repository only
+            storage.add_referrer(name, manifest.subject, digest,
+                                 manifest.descriptor(digest, len(data)))
+        if tag:
+            storage.set_tag(name, tag, digest)
 
 
 async def delete(registry, request: web.Request, name: str, reference: str) -> web.Response:

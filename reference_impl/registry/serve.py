@@ -1,8 +1,10 @@
 """`serve` command: run the registry on an address (port 0 allowed) and print
-`listening on HOST:PORT` once ready. main(argv) is what `strata registry` calls."""
+`listening on HOST:PORT` once ready; `garbage-collect` command: collect.py.
+main(argv) is what `strata registry` calls."""
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
@@ -10,6 +12,7 @@ import sys
 from aiohttp import web
 
 from .app import Registry, make_app
+from .collect import DEFAULT_GRACE_SECONDS, collect
 
 STALE_UPLOAD_SECONDS = 7 * 24 * 3600
 
@@ -40,6 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the service (token audience) the registry is (default strata-registry)")
     serve.add_argument("--token-issuer", default="strata-token-service", help="the tokens' issuer")
     serve.add_argument("--token-ttl", type=int, default=300, help="token lifetime in seconds (default 300)")
+    gc = sub.add_parser("garbage-collect",
+                        help="delete the blobs no manifest refers to (safe beside a running registry)")
+    gc.add_argument("--root", required=True, help="storage directory")
+    gc.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
+    gc.add_argument("--grace", type=float, default=DEFAULT_GRACE_SECONDS, metavar="SECONDS",
+                    help="keep unreferenced blobs written or used this recently: a push in "
+                         f"progress has not put its manifest yet (default {DEFAULT_GRACE_SECONDS})")
     serve.add_argument("--log-level", default="warning",
                        choices=["debug", "info", "warning", "error"],
                        help="stderr log level; info logs every request")
@@ -73,6 +83,8 @@ async def _serve(registry: Registry, host: str, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "garbage-collect":
+        return _garbage_collect(args)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.log_level != "debug":   # malformed HTTP is answered with 400; no tracebacks for it
@@ -99,4 +111,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"strata registry: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _garbage_collect(args) -> int:
+    if args.grace < 0:
+        print("strata registry: --grace must not be negative", file=sys.stderr)
+        return 2
+    if not os.path.isdir(os.path.join(args.root, "repositories")):
+        print(f"strata registry: {args.root}: not a registry root", file=sys.stderr)
+        return 1
+    collect(args.root, dry_run=args.dry_run, grace_seconds=args.grace,
+            out=lambda line: print(line, flush=True))
     return 0

@@ -9,6 +9,8 @@
                                                  digest; holds its descriptor (JSON)
     uploads/<uuid>/data, uploads/<uuid>/repo     blob uploads in progress
     tmp/                                         staging for atomic writes
+    gc.lock                                      garbage collection vs manifest PUT (collect.py)
+    token/signing-key.pem                        token auth's RS256 key (tokens.py)
 
 Every visible file appears through os.replace() of a complete file from tmp/ or
 uploads/ (same file system), so readers in this or any other process see either
@@ -109,11 +111,20 @@ class Storage:
     # -- layer links ----------------------------------------------------------
     def link_layer(self, name: str, digest: str) -> None:
         path = self._link(name, "_layers", digest)
-        if not os.path.exists(path):
+        if os.path.exists(path):
+            self.touch_layer(name, digest)
+        else:
             self.write_atomic(path, b"")
 
     def has_layer(self, name: str, digest: str) -> bool:
         return os.path.isfile(self._link(name, "_layers", digest)) and self.has_blob(digest)
+
+    def touch_layer(self, name: str, digest: str) -> None:
+        """Mark the link as just used (its mtime), which garbage collection reads."""
+        try:
+            os.utime(self._link(name, "_layers", digest))
+        except FileNotFoundError:
+            pass
 
     def unlink_layer(self, name: str, digest: str) -> bool:
         try:
