@@ -6,7 +6,9 @@ as Docker's clients call it: basic credentials (checked against the htpasswd fil
 Who gets what: a user with valid credentials gets the pull, push and delete actions
 asked for on any repository and the catalog; an anonymous request gets a token
 that grants nothing (as Docker Hub and Harbor hand out), so the registry answers
-it with `insufficient_scope`. Wrong credentials are refused with 401."""
+it with `insufficient_scope`. Wrong credentials are refused with 401. Refresh tokens
+are not issued: Docker's `offline_token=true`/`client_id` ask for one, and a client
+that gets none asks again with the password (as distribution's spec allows)."""
 import asyncio
 import json
 
