@@ -89,14 +89,14 @@ def test_sweeps_what_no_manifest_refers_to(registry):
 
 def test_index_children_and_recent_blobs_are_kept(registry):
     client = RegistryClient(registry.address)
-    child, _, _ = push_image(client, "gc/multi", child_ref := "child", {"c": b"child\n"})
+    child, _, _ = push_image(client, "gc/multi", "child", {"c": b"child\n"})
     child_manifest = client.get_manifest("gc/multi", child)[0]
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
              "manifests": [{"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
                             "digest": child, "size": len(child_manifest),
                             "platform": {"os": "linux", "architecture": "amd64"}}]}
     client.put_manifest("gc/multi", "multi", json.dumps(index).encode())
-    registry.call("DELETE", f"/v2/gc/multi/manifests/{child_ref}")   # untag the child
+    assert registry.call("DELETE", "/v2/gc/multi/manifests/child").status_code == 202   # untag it
     age_everything(registry.root)
     fresh = client.upload_blob("gc/multi", b"a push in progress uploaded this")
     out = gc(registry.root).stdout

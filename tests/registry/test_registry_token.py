@@ -3,9 +3,13 @@ exact Bearer challenges, scope checks per request, and every kind of bad token
 refused. Tokens are fetched over HTTP as Docker fetches them; the forged ones are
 signed here, with the registry's own key where the point is another defect."""
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 
 import jwt
@@ -13,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import PASSWORD, USER, start_strata
+from conftest import PASSWORD, USER, start_strata, write_htpasswd
 from reference_impl.registry.client import AuthenticationError, RegistryClient
 from registry_helpers import expect_error, push_image, sha
 
@@ -185,8 +189,6 @@ def test_bad_tokens_are_invalid(token_registry, defect):
         head = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()).rstrip(b"=")
         payload = jwt.decode(forged(key), options={"verify_signature": False})
         body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=")
-        import hashlib
-        import hmac
         sig = base64.urlsafe_b64encode(hmac.new(pem, head + b"." + body, hashlib.sha256).digest()).rstrip(b"=")
         token = (head + b"." + body + b"." + sig).decode()
     elif defect == "no expiry":
@@ -210,7 +212,6 @@ def test_bad_tokens_are_invalid(token_registry, defect):
 
 
 def test_key_is_made_once_and_survives_a_restart(tmp_path):
-    from conftest import write_htpasswd
     htpasswd = write_htpasswd(str(tmp_path / "htpasswd"))
     root = str(tmp_path / "root")
     first = start_strata(root, str(tmp_path), htpasswd=htpasswd, auth="token")
@@ -253,8 +254,6 @@ def test_strata_client_through_tokens(token_registry, tmp_path):
 
 
 def test_auth_options_are_checked(tmp_path):
-    import subprocess
-    import sys
     base = [sys.executable, "-m", "reference_impl.registry", "serve", "--root", str(tmp_path / "r"),
             "--addr", "127.0.0.1:0"]
     for extra, words in ((["--auth", "token"], "--auth token needs --htpasswd"),
