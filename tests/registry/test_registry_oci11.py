@@ -165,3 +165,28 @@ def test_client_lists_referrers(shared_registry, unique):
     found, applied = client.referrers(unique, subject[0], artifact_type=SIGNATURE)
     assert [d["digest"] for d in found] == [sha(sig)] and applied == ["artifactType"]
     assert client.referrers(unique, subject[0], artifact_type=SBOM) == ([], ["artifactType"])
+
+
+def test_oras_pushes_an_artifact_with_a_subject(registry, tmp_path):
+    """oras-py (an OCI 1.1 client of its own) attaches a file to an image with `subject`:
+    the registry answers OCI-Subject and lists it; oras pulls the file back."""
+    import oras.client
+    import oras.oci
+    client = oras.client.OrasClient(hostname=registry.address, insecure=True)
+    (tmp_path / "payload.txt").write_text("the image\n")
+    (tmp_path / "sig.txt").write_text("its signature\n")
+    target = f"{registry.address}/oras/app"
+    r = client.push(target=f"{target}:v1", files=[str(tmp_path / "payload.txt")],
+                    disable_path_validation=True, quiet=True)
+    assert r.status_code == 201 and "OCI-Subject" not in r.headers
+    subject = oras.oci.Subject.from_manifest(client.get_manifest(f"{target}:v1"))
+    assert subject.digest == r.headers["Docker-Content-Digest"]
+    r = client.push(target=f"{target}:sig", files=[f"{tmp_path / 'sig.txt'}:{SIGNATURE}"],
+                    subject=subject, manifest_annotations={"org.example.kind": "signature"},
+                    disable_path_validation=True, quiet=True)
+    assert r.status_code == 201 and r.headers["OCI-Subject"] == subject.digest
+    found, _ = referrers(registry, "oras/app", subject.digest)
+    assert [(d["digest"], d["annotations"]) for d in found] == [
+        (r.headers["Docker-Content-Digest"], {"org.example.kind": "signature"})]
+    pulled = client.pull(target=f"{target}:sig", outdir=str(tmp_path / "out"))
+    assert [open(p).read() for p in pulled] == ["its signature\n"]
