@@ -202,3 +202,45 @@ def test_refuses_a_directory_that_is_no_registry(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "reference_impl.registry", "garbage-collect",
                            "--root", str(tmp_path)], capture_output=True, text=True, cwd=REPO_ROOT)
     assert proc.returncode == 1 and "not a registry root" in proc.stderr
+
+
+def test_docker_push_while_collecting(registry, tmp_path, unique):
+    """The real docker daemon pushes (then pulls back) while collections run back to back."""
+    from test_registry_interop_docker import Docker, _docker_works
+    assert _docker_works(), "no usable docker daemon"
+    (tmp_path / "docker-config").mkdir()
+    docker = Docker(str(tmp_path / "docker-config"))
+    client = RegistryClient(registry.address)
+    _, _, old_layer = push_image(client, f"{unique}/old", "v1", {"f": b"old\n"})
+    client.delete_manifest(f"{unique}/old", client.manifest_digest(f"{unique}/old", "v1"))
+    age_everything(registry.root)
+    refs = [f"{registry.address}/{unique}/img{i}:1" for i in range(3)]
+    try:
+        for i, ref in enumerate(refs):
+            docker.import_image(ref, tmp_path, os.urandom(1 << 20) + f"{unique} {i}".encode())
+        stop = threading.Event()
+        runs = []
+
+        def collector():
+            while not stop.is_set():
+                gc(registry.root)
+                runs.append(1)
+
+        thread = threading.Thread(target=collector)
+        thread.start()
+        try:
+            ids = {ref: docker.image_id(ref) for ref in refs}
+            for ref in refs:
+                docker("push", ref)
+        finally:
+            stop.set()
+            thread.join(120)
+        assert runs, "no collection ran"
+        consistent(registry.root)
+        for ref in refs:
+            docker("rmi", ref)
+            docker("pull", ref)
+            assert docker.image_id(ref) == ids[ref]
+        assert client.blob_exists(f"{unique}/old", sha(old_layer)) is None
+    finally:
+        docker.cleanup()
