@@ -49,8 +49,11 @@ def overlay_options(layers_dir: Path, diff_ids: list[str], init: Path, upper: Pa
     return f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
 
 
-def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False) -> Path:
-    """In the container's mount namespace: mount its root and enter it (pivot_root)."""
+def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False,
+                 privileged: bool = False, cgroups: list[Path] = ()) -> Path:
+    """In the container's mount namespace: mount its root and enter it (pivot_root).
+    Privileged: every device of the host in /dev, and /sys read-write. `cgroups`: the
+    container's own groups, shown at /sys/fs/cgroup."""
     sc.mount("none", "/", None, sc.MS_REC | sc.MS_PRIVATE)
     merged = container_dir / "merged"
     merged.mkdir(exist_ok=True)
@@ -66,6 +69,8 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
     for name, (major, minor) in DEVICES.items():
         os.mknod(f"{root}/dev/{name}", stat.S_IFCHR | 0o666, os.makedev(major, minor))
         os.chmod(f"{root}/dev/{name}", 0o666)
+    if privileged:
+        _copy_host_devices(f"{root}/dev")
     for d in ("pts", "shm", "mqueue"):
         os.mkdir(f"{root}/dev/{d}")
     if tty:  # the terminal the shim allocated lives on the host's devpts: show that one,
@@ -78,9 +83,22 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                          ("ptmx", "pts/ptmx")):
         os.symlink(target, f"{root}/dev/{link}")
-    sc.mount("sysfs", f"{root}/sys", "sysfs", sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    sc.mount("sysfs", f"{root}/sys", "sysfs",
+             (0 if privileged else sc.MS_RDONLY) | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    if cgroups:
+        from reference_impl.confinement.cgroups import mount_view
+        mount_view(root, list(cgroups))
     os.chdir(root)
     sc.pivot_root(".", ".")
     sc.umount2(".", sc.MNT_DETACH)
     os.chdir("/")
     return merged
+
+
+def _copy_host_devices(dev: str) -> None:
+    for entry in os.scandir("/dev"):
+        info = entry.stat(follow_symlinks=False)
+        if entry.name == "ptmx" or os.path.lexists(f"{dev}/{entry.name}"):
+            continue  # /dev/ptmx is the devpts instance's, a link made below
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+            os.mknod(f"{dev}/{entry.name}", info.st_mode, info.st_rdev)
