@@ -28,4 +28,7 @@ def make_readonly(paths: list[str]) -> None:
 
 
 def readonly_root() -> None:
+    """The root and the files the engine binds into it (/etc/hosts …), as Docker does."""
     sc.mount("/", "/", None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
+    for name in ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf"):
+        sc.mount(name, name, None, sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY)
