@@ -29,7 +29,7 @@ NOT_IMPLEMENTED = ["CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRun
                    "KernelMemory", "KernelMemoryTCP", "OomKillDisable", "OomScoreAdj", "Devices",
                    "DeviceCgroupRules", "DeviceRequests", "CgroupParent", "Sysctls", "GroupAdd",
                    "UsernsMode", "CgroupnsMode"]
-_ZERO_OK = {"CgroupnsMode": ("", "host"), "UsernsMode": ("", "host")}
+_ZERO_OK = {"CgroupnsMode": ("", "host"), "UsernsMode": ("", "host"), "MemorySwappiness": (-1,)}
 
 
 class SettingsError(ValueError):
