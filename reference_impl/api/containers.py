@@ -71,7 +71,7 @@ def _bindings(raw) -> dict:
     return bindings
 
 
-def _create(store, name: str | None, body: dict) -> Container:
+def _create(store, name: str | None, body: dict) -> tuple[Container, list[str]]:
     image = body.get("Image")
     if not image or not isinstance(image, str):
         raise ApiError(400, "config cannot be empty in order to create a container")
@@ -94,14 +94,15 @@ def _create(store, name: str | None, body: dict) -> Container:
                           labels=body.get("Labels") or {},
                           exposed=[network.port_key(p) for p in (body.get("ExposedPorts") or {})],
                           port_bindings=_bindings(host.get("PortBindings")),
-                          publish_all=bool(host.get("PublishAllPorts")), confinement=confinement)
+                          publish_all=bool(host.get("PublishAllPorts")),
+                          confinement=confinement), confinement.warnings
 
 
 async def create(request: web.Request) -> web.Response:
     body = await common.json_body(request, {})
-    container = await common.blocking(request, _create, common.store(request),
-                                      request.query.get("name"), body)
-    return common.json_response({"Id": container.id, "Warnings": []}, status=201)
+    container, warnings = await common.blocking(request, _create, common.store(request),
+                                                request.query.get("name"), body)
+    return common.json_response({"Id": container.id, "Warnings": warnings}, status=201)
 
 
 # --- list / inspect --------------------------------------------------------------------------

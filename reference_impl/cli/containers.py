@@ -195,9 +195,12 @@ def _confinement(args) -> Confinement:
     except flags.FlagError as exc:
         raise InvalidInput(str(exc)) from None
     try:
-        return Confinement.from_host_config(host)
+        settings = Confinement.from_host_config(host)
     except SettingsError as exc:
         raise EngineError(str(exc)) from None
+    for warning in settings.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return settings
 
 
 def _create(store: Store, args, pulled: bool = False) -> Container:

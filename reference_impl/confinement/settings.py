@@ -124,6 +124,10 @@ class Confinement:
             raise SettingsError("You should always set the Memory limit when using Memoryswap limit, see usage")
         if self.memory_swap > 0 and self.memory_swap < self.memory:
             raise SettingsError("Minimum memoryswap limit should be larger than memory limit, see usage")
+        if self.memory and self.memory_swap != -1 and not _swap_limit_supported():
+            self.warnings.append("Your kernel does not support swap limit capabilities or the cgroup is "
+                                 "not mounted. Memory limited without swap.")
+            self.memory_swap = -1
         if self.memory and not self.memory_swap:
             self.memory_swap = 2 * self.memory  # dockerd's default: as much swap as memory
         if self.nano_cpus:
@@ -165,6 +169,12 @@ class Confinement:
                                     f"with AppArmor or SELinux")
             else:
                 raise SettingsError(f'invalid --security-opt 2: "{opt}"')
+
+
+def _swap_limit_supported() -> bool:
+    """cgroup v1 with swap accounting (memory.memsw.*), or v2 (memory.swap.max)."""
+    root = "/sys/fs/cgroup"
+    return os.path.exists(f"{root}/cgroup.controllers") or os.path.exists(f"{root}/memory/memory.memsw.limit_in_bytes")
 
 
 def _split_opt(opt: str) -> tuple[str | None, str]:
