@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from reference_impl import humanize, images, network, rootfs, shim
 from reference_impl import syscalls as sc
@@ -113,6 +114,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     settings = settings_of(container)
     spec["confinement"] = settings
     spec["cgroups"] = _make_cgroups(container, settings)
+    spec["seccomp_cache"] = seccomp_cache(container.dir)
     try:
         spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
     except BaseException:
@@ -172,6 +174,11 @@ def settings_of(container: Container) -> Confinement:
         return Confinement.from_host_config(container.config["HostConfig"])
     except SettingsError as exc:
         raise InvalidInput(str(exc)) from None
+
+
+def seccomp_cache(container_dir: Path) -> Path:
+    """Compiled seccomp filters, beside the store's containers."""
+    return Path(container_dir).parents[1] / "seccomp"
 
 
 def _make_cgroups(container: Container, settings: Confinement) -> list:
@@ -350,7 +357,7 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
         try:
             os.close(report_r)
             cgroups.join(groups_of_container)  # while the host's files are in view
-            locks = prepare(settings)  # (libseccomp too)
+            locks = prepare(settings, seccomp_cache(container.dir))
             for fd in ns_fds:
                 sc.setns(fd)
             grandchild = os.fork()

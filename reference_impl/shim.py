@@ -18,6 +18,7 @@ import signal
 import struct
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from reference_impl import humanize, rootfs
 from reference_impl import syscalls as sc
@@ -116,7 +117,7 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         config = spec["config"]
         settings: Confinement = spec["confinement"]
         cgroups.join(spec["cgroups"])
-        locks = prepare(settings)
+        locks = prepare(settings, Path(spec["seccomp_cache"]))
         rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty,
                             privileged=settings.privileged, cgroups=spec["cgroups"])
         sc.sethostname(config.get("Hostname", ""))

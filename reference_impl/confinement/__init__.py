@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import resource
 from dataclasses import dataclass
+from pathlib import Path
 
 from reference_impl import syscalls as sc
 from reference_impl.confinement import capabilities, paths, seccomp
@@ -36,16 +37,17 @@ def confine_filesystem(settings: Confinement) -> None:
 class Prepared:
     """What lock_down needs, made while the host's files (libseccomp) are still in reach."""
     capabilities: int
-    seccomp_filter: object | None
+    seccomp_program: bytes | None
     no_new_privileges: bool
     rlimits: list[tuple[int, int, int]]
 
 
-def prepare(settings: Confinement) -> Prepared:
+def prepare(settings: Confinement, cache_dir: Path) -> Prepared:
+    """`cache_dir`: where compiled seccomp filters are kept (the store's)."""
     names = settings.capabilities()
     profile = settings.seccomp_profile()
-    return Prepared(capabilities=capabilities.mask(names),
-                    seccomp_filter=seccomp.build_filter(profile, names) if profile is not None else None,
+    program = seccomp.compiled(profile, names, cache_dir) if profile is not None else None
+    return Prepared(capabilities=capabilities.mask(names), seccomp_program=program,
                     no_new_privileges=settings.no_new_privileges(), rlimits=settings.rlimits())
 
 
@@ -62,8 +64,8 @@ def lock_down(prepared: Prepared, uid: int, gid: int, groups: list[int]) -> None
         raise CapsError(f"unable to apply caps: {os.strerror(exc.errno).lower()}") from None
     if prepared.no_new_privileges:
         sc.prctl(_PR_SET_NO_NEW_PRIVS, 1)
-    if prepared.seccomp_filter is not None:
-        prepared.seccomp_filter.load()
+    if prepared.seccomp_program is not None:
+        seccomp.load(prepared.seccomp_program)
     capabilities.keep_across_setuid()
     os.setgroups(groups)
     os.setgid(gid)

@@ -2,9 +2,16 @@
 one Debian's containers-common ships), compiled and loaded through libseccomp."""
 from __future__ import annotations
 
+import ctypes
 import errno
+import hashlib
 import json
+import os
 import platform
+import tempfile
+from pathlib import Path
+
+from reference_impl import syscalls as sc
 
 DEFAULT_PROFILE_PATH = "/usr/share/containers/seccomp.json"
 UNCONFINED = "unconfined"
@@ -148,5 +155,40 @@ def build_filter(profile: dict, caps: list[str]):
     return filt
 
 
-def load(profile: dict, caps: list[str]) -> None:
-    build_filter(profile, caps).load()
+def compiled(profile: dict, caps: list[str], cache_dir: Path) -> bytes:
+    """The filter as libseccomp compiles it (classic BPF), cached by profile and capabilities:
+    a container start then needs neither libseccomp's Python binding nor a compile."""
+    key = hashlib.sha256(json.dumps([profile, sorted(caps), platform.machine()],
+                                    sort_keys=True).encode()).hexdigest()
+    path = cache_dir / f"{key}.bpf"
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=cache_dir, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            build_filter(profile, caps).export_bpf(out)
+            out.seek(0)
+            program = out.read()
+        os.rename(partial, path)
+    except BaseException:
+        os.unlink(partial)
+        raise
+    return program
+
+
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def load(program: bytes) -> None:
+    """Install a compiled filter on the calling thread (needs CAP_SYS_ADMIN or no_new_privs)."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))  # 8 bytes per sock_filter
+    sc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog))
