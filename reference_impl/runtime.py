@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from reference_impl import humanize, images, network, rootfs, shim
+from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
@@ -30,7 +31,7 @@ def _random_name(container_id: str) -> str:
 def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            entrypoint: list[str] | None, env: list[str], workdir: str | None, user: str | None,
            tty: bool, stdin_open: bool, auto_remove: bool, labels: dict[str, str],
-           exposed: list[str] | None = None, port_bindings: dict | None = None,
+           exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
            publish_all: bool = False, confinement: Confinement | None = None) -> Container:
     if name is not None and not refs_valid_name(name):
@@ -82,7 +83,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             "Path": argv[0],
             "Args": argv[1:],
             "Config": config,
-            "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_bindings or {},
+            "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_map_to_json(port_bindings or {}),
                            "PublishAllPorts": publish_all,
                            **(confinement or Confinement()).host_config()},
         }

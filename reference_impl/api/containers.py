@@ -8,7 +8,9 @@ import subprocess
 
 from aiohttp import web
 
-from reference_impl import layers, network, refs, runtime
+from reference_impl import layers, refs, runtime
+from reference_impl.network.ports import PortBinding, PortMap, port_key, split_port_key
+from reference_impl.network.settings import network_settings, published_ports
 from reference_impl.api import attach, common, hijack, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.cli import containers as views
@@ -58,17 +60,13 @@ def _words(value, what: str) -> list[str] | None:
     raise ApiError(400, f"invalid {what}: expected a list of strings")
 
 
-def _bindings(raw) -> dict:
+def _bindings(raw) -> PortMap:
     if not raw:
         return {}
     if not isinstance(raw, dict):
         raise ApiError(400, "invalid PortBindings")
-    bindings = {}
-    for key, frontends in raw.items():
-        bindings[network.port_key(key)] = [{"HostIp": (f or {}).get("HostIp") or "",
-                                            "HostPort": str((f or {}).get("HostPort") or "")}
-                                           for f in (frontends or [{}])]
-    return bindings
+    return {port_key(key): [PortBinding.from_json(f) for f in (frontends or [{}])]
+            for key, frontends in raw.items()}
 
 
 def _create(store, name: str | None, body: dict) -> tuple[Container, list[str]]:
@@ -92,7 +90,7 @@ def _create(store, name: str | None, body: dict) -> tuple[Container, list[str]]:
                           workdir=body.get("WorkingDir") or None, user=user, tty=bool(body.get("Tty")),
                           stdin_open=bool(body.get("OpenStdin")), auto_remove=bool(host.get("AutoRemove")),
                           labels=body.get("Labels") or {},
-                          exposed=[network.port_key(p) for p in (body.get("ExposedPorts") or {})],
+                          exposed=[port_key(p) for p in (body.get("ExposedPorts") or {})],
                           port_bindings=_bindings(host.get("PortBindings")),
                           publish_all=bool(host.get("PublishAllPorts")),
                           confinement=confinement), confinement.warnings
@@ -109,18 +107,18 @@ async def create(request: web.Request) -> web.Response:
 
 def _ports(container: Container) -> list[dict]:
     found = []
-    for key, frontends in network.published_ports(container).items():
-        number, _, proto = key.partition("/")
+    for key, frontends in published_ports(container).items():
+        number, proto = split_port_key(key)
         if not frontends:
-            found.append({"PrivatePort": int(number), "Type": proto})
-        for f in frontends or []:
-            found.append({"IP": f["HostIp"], "PrivatePort": int(number),
-                          "PublicPort": int(f["HostPort"] or 0), "Type": proto})
+            found.append({"PrivatePort": number, "Type": proto})
+        for b in frontends or []:
+            found.append({"IP": b.host_ip, "PrivatePort": number,
+                          "PublicPort": int(b.host_port or 0), "Type": proto})
     return found
 
 
 def ps_json(container: Container) -> dict:
-    settings = network.network_settings(container)
+    settings = network_settings(container)
     return {"Id": container.id, "Names": ["/" + container.name],
             "Image": container.config.get("ImageName", ""), "ImageID": container.config.get("Image", ""),
             "Command": views._command_text(container), "Created": common.unix_time(container.config.get("Created", "")),

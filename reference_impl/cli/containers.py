@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 
-from reference_impl import humanize, images, layers, network, refs, runtime
+from reference_impl import humanize, images, layers, refs, runtime
+from reference_impl.cli import ports
+from reference_impl.network.settings import network_settings, published_ports
 from reference_impl.cli import output
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
@@ -204,8 +206,8 @@ def _confinement(args) -> Confinement:
 
 
 def _create(store: Store, args, pulled: bool = False) -> Container:
-    exposed, port_bindings = network.parse_publish(args.publish)
-    exposed += [p for p in network.parse_expose(args.expose) if p not in exposed]
+    exposed, port_bindings = ports.parse_publish(args.publish)
+    exposed += [p for p in ports.parse_expose(args.expose) if p not in exposed]
     entrypoint = None
     if args.entrypoint is not None:
         entrypoint = [args.entrypoint] if args.entrypoint else []
@@ -338,7 +340,7 @@ def ps_record(container: Container, no_trunc: bool) -> dict:
         "Command": json.dumps(command, ensure_ascii=False),
         "CreatedAt": container.config.get("Created", ""),
         "RunningFor": humanize.ago(container.config.get("Created", "")),
-        "Ports": network.displayable_ports(network.published_ports(container)),
+        "Ports": ports.displayable_ports(published_ports(container)),
         "State": "running" if container.running else container.status,
         "Status": _status_text(container),
         "Names": container.name,
@@ -454,7 +456,7 @@ def container_inspect(store: Store, container: Container) -> dict:
                                  "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
         "Mounts": [],
         "Config": config["Config"],
-        "NetworkSettings": network.network_settings(container),
+        "NetworkSettings": network_settings(container),
     }
 
 
@@ -563,7 +565,7 @@ def cmd_exec(store: Store, args) -> int:
 
 def cmd_port(store: Store, args) -> int:
     container = store.containers.resolve(args.container)
-    for line in network.port_lines(network.published_ports(container), args.port, args.container):
+    for line in ports.port_lines(published_ports(container), args.port, args.container):
         print(line)
     return 0
 
