@@ -97,8 +97,11 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
 
 def _copy_host_devices(dev: str) -> None:
     for entry in os.scandir("/dev"):
-        info = entry.stat(follow_symlinks=False)
         if entry.name == "ptmx" or os.path.lexists(f"{dev}/{entry.name}"):
             continue  # /dev/ptmx is the devpts instance's, a link made below
-        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
-            os.mknod(f"{dev}/{entry.name}", info.st_mode, info.st_rdev)
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+                os.mknod(f"{dev}/{entry.name}", info.st_mode, info.st_rdev)
+        except FileNotFoundError:  # a device that went away meanwhile (a VM's tap, a loop device)
+            continue
