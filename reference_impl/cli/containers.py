@@ -248,7 +248,10 @@ def cmd_run(store: Store, args) -> int:
         code = runtime.start(store, container, attach=True, stdin=args.interactive)
     except EngineError:
         if args.rm:
-            runtime.remove(store, store.containers.get(container.id), force=True)
+            try:
+                runtime.remove(store, store.containers.get(container.id), force=True)
+            except NotFound:  # the shim removed it already (--rm after a failed start)
+                pass
         raise
     if args.rm:
         runtime.wait(store, container)
