@@ -154,3 +154,23 @@ def test_settings_refused_in_dockers_words(host, message):
     with pytest.raises(SettingsError) as info:
         Confinement.from_host_config(host)
     assert str(info.value) == message
+
+
+def test_cgroup_v2_files(tmp_path, monkeypatch):
+    """The unified hierarchy's code path, on a directory laid out as /sys/fs/cgroup is there
+    (this host is v1): which files get which values."""
+    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (tmp_path / "cgroup.subtree_control").write_text("")
+    monkeypatch.setattr(cgroups, "ROOT", tmp_path)
+    settings = Confinement.from_host_config({"Memory": 64 << 20, "MemorySwap": 96 << 20,
+                                             "NanoCpus": 1_500_000_000, "CpuShares": 512,
+                                             "CpusetCpus": "0", "PidsLimit": 50})
+    (tmp_path / "strata" / "abc").mkdir(parents=True)
+    (tmp_path / "strata" / "abc" / "memory.swap.max").write_text("max\n")
+    assert cgroups.unified() and cgroups.create("abc", settings) == [tmp_path / "strata" / "abc"]
+    group = tmp_path / "strata" / "abc"
+    assert {name: (group / name).read_text() for name in
+            ("memory.max", "memory.swap.max", "cpu.max", "cpu.weight", "cpuset.cpus", "pids.max")} == {
+        "memory.max": str(64 << 20), "memory.swap.max": str(32 << 20), "cpu.max": "150000 100000",
+        "cpu.weight": "20", "cpuset.cpus": "0", "pids.max": "50"}
+    assert (tmp_path / "strata" / "cgroup.subtree_control").read_text() == "+memory +cpu +cpuset +pids"
