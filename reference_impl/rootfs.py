@@ -50,25 +50,36 @@ def overlay_options(layers_dir: Path, diff_ids: list[str], init: Path, upper: Pa
 
 
 def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False,
-                 privileged: bool = False, cgroups: list[Path] = ()) -> Path:
+                 privileged: bool = False, cgroups: list[Path] = (), nodev: bool = False) -> Path:
     """In the container's mount namespace: mount its root and enter it (pivot_root).
     Privileged: every device of the host in /dev, and /sys read-write. `cgroups`: the
-    container's own groups, shown at /sys/fs/cgroup."""
+    container's own groups, shown at /sys/fs/cgroup. `nodev`: no device node the
+    container makes can be opened (where no devices cgroup refuses them: cgroup v2);
+    the root and /dev are nodev, /dev's devices are bound in from a mount that is not."""
     sc.mount("none", "/", None, sc.MS_REC | sc.MS_PRIVATE)
     merged = container_dir / "merged"
     merged.mkdir(exist_ok=True)
     os.chdir(layers_dir)
-    sc.mount("overlay", str(merged), "overlay", 0,
+    no_devices = sc.MS_NODEV if nodev else 0
+    sc.mount("overlay", str(merged), "overlay", no_devices,
              overlay_options(layers_dir, diff_ids, container_dir / "init",
                              container_dir / "upper", container_dir / "work"))
     root = str(merged)
     for name in ("hostname", "hosts", "resolv.conf"):
         sc.mount(str(container_dir / name), f"{root}/etc/{name}", None, sc.MS_BIND)
     sc.mount("proc", f"{root}/proc", "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
-    sc.mount("tmpfs", f"{root}/dev", "tmpfs", sc.MS_NOSUID, "mode=755,size=65536k")
+    sc.mount("tmpfs", f"{root}/dev", "tmpfs", sc.MS_NOSUID | no_devices, "mode=755,size=65536k")
+    nodes = f"{root}/dev"
+    if nodev:  # made on a mount of their own (left behind with the old root), bound in
+        nodes = str(container_dir / "devices")
+        os.makedirs(nodes, exist_ok=True)
+        sc.mount("tmpfs", nodes, "tmpfs", sc.MS_NOSUID, "mode=755,size=64k")
     for name, (major, minor) in DEVICES.items():
-        os.mknod(f"{root}/dev/{name}", stat.S_IFCHR | 0o666, os.makedev(major, minor))
-        os.chmod(f"{root}/dev/{name}", 0o666)
+        os.mknod(f"{nodes}/{name}", stat.S_IFCHR | 0o666, os.makedev(major, minor))
+        os.chmod(f"{nodes}/{name}", 0o666)
+        if nodev:
+            open(f"{root}/dev/{name}", "w").close()
+            sc.mount(f"{nodes}/{name}", f"{root}/dev/{name}", None, sc.MS_BIND)
     if privileged:
         _copy_host_devices(f"{root}/dev")
     for d in ("pts", "shm", "mqueue"):

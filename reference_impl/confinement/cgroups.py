@@ -31,6 +31,12 @@ def unified() -> bool:
     return (ROOT / "cgroup.controllers").exists()
 
 
+def enforces_devices() -> bool:
+    """Whether the container's group refuses devices (v1's devices controller; v2 would
+    need an eBPF program, which this engine does not load: the shim mounts nodev there)."""
+    return not unified() and (ROOT / "devices").is_dir()
+
+
 def paths(container_id: str) -> list[Path]:
     if unified():
         return [ROOT / PARENT / container_id]

@@ -11,6 +11,8 @@ devices cgroup), which an unconfined container does not give.
 """
 import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,30 @@ def test_cgroup_v2_files(tmp_path, monkeypatch):
         "memory.max": str(64 << 20), "memory.swap.max": str(32 << 20), "cpu.max": "150000 100000",
         "cpu.weight": "20", "cpuset.cpus": "0", "pids.max": "50"}
     assert (tmp_path / "strata" / "cgroup.subtree_control").read_text() == "+memory +cpu +cpuset +pids"
+
+
+UNIFIED = Path("/sys/fs/cgroup/unified")  # a hybrid host's cgroup2 mount (no controllers)
+
+
+@pytest.mark.skipif(not (UNIFIED / "cgroup.controllers").exists(),
+                    reason="needs a hybrid host's cgroup2 mount at /sys/fs/cgroup/unified")
+def test_cgroup_v2_path_runs_a_container_whose_device_nodes_cannot_be_opened(strata):
+    """The whole v2 path, run for real against the hybrid host's cgroup2 mount: the group
+    is made, joined and removed; with no devices cgroup the root and /dev are nodev, so a
+    block device the container makes cannot be opened while /dev/null and /dev/zero work."""
+    script = ("grep ^0:: /proc/self/cgroup; echo x > /dev/null && head -c 3 /dev/zero | wc -c; "
+              "set -- $(awk 'NR > 2 {print $1, $2; exit}' /proc/partitions); "
+              "mknod /disk b $1 $2 && echo made && head -c 1 /disk > /dev/null && echo read")
+    program = ("import sys; from pathlib import Path; import reference_impl.confinement.cgroups as cg; "
+               f"cg.ROOT = Path({str(UNIFIED)!r}); from reference_impl.cli import main; "
+               f"sys.exit(main(['run', '--name', sys.argv[1], 'base:latest', 'sh', '-c', {script!r}]))")
+    name = f"v2-{secrets.token_hex(4)}"
+    result = subprocess.run([sys.executable, "-c", program, name], env=strata.env, capture_output=True,
+                            text=True, timeout=120)
+    cid = strata("inspect", "-f", "{{.Id}}", name).stdout.strip()
+    strata("rm", name)
+    lines = result.stdout.split()
+    assert lines[0] == f"0::/strata/{cid}", result
+    assert lines[1:] == ["3", "made"], result
+    assert "Permission denied" in result.stderr
+    assert not (UNIFIED / "strata" / cid).exists()
