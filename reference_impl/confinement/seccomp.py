@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import hashlib
 import json
 import os
-import platform
-import tempfile
 from pathlib import Path
 
 from reference_impl import syscalls as sc
@@ -77,7 +74,7 @@ def parse(text: str) -> dict:
 def _kernel_at_least(version: str) -> bool:
     def numbers(text: str) -> tuple[int, ...]:
         return tuple(int(p) for p in text.split("-")[0].split(".")[:2] if p.isdigit())
-    return numbers(platform.release()) >= numbers(version)
+    return numbers(os.uname().release) >= numbers(version)
 
 
 def _applies(rule: dict, caps: set[str], arch: str) -> bool:
@@ -127,7 +124,7 @@ def build_filter(profile: dict, caps: list[str]):
     """A libseccomp filter for `profile` as it applies to a process with `caps`."""
     import pyseccomp as lib  # loads libseccomp: only where a filter is built
 
-    arch = _GOARCH.get(platform.machine(), platform.machine())
+    arch = _GOARCH.get(os.uname().machine, os.uname().machine)
     default_errno = profile.get("defaultErrnoRet", errno.EPERM)
     filt = lib.SyscallFilter(_action(lib, profile["defaultAction"], profile.get("defaultErrnoRet"),
                                      errno.EPERM))
@@ -158,7 +155,9 @@ def build_filter(profile: dict, caps: list[str]):
 def compiled(profile: dict, caps: list[str], cache_dir: Path) -> bytes:
     """The filter as libseccomp compiles it (classic BPF), cached by profile and capabilities:
     a container start then needs neither libseccomp's Python binding nor a compile."""
-    key = hashlib.sha256(json.dumps([profile, sorted(caps), platform.machine()],
+    import hashlib
+    import tempfile
+    key = hashlib.sha256(json.dumps([profile, sorted(caps), os.uname().machine],
                                     sort_keys=True).encode()).hexdigest()
     path = cache_dir / f"{key}.bpf"
     try:
