@@ -35,7 +35,8 @@ def confine_filesystem(settings: Confinement) -> None:
 
 @dataclass
 class Prepared:
-    """What lock_down needs, made while the host's files (libseccomp) are still in reach."""
+    """What lock_down needs, made while the host's files (the store's compiled filters,
+    libseccomp) are still in reach."""
     capabilities: int
     seccomp_program: bytes | None
     no_new_privileges: bool

@@ -58,8 +58,7 @@ def _read(path: Path) -> str:
 
 def create(container_id: str, settings: Confinement) -> list[Path]:
     """Make the container's cgroup(s) and write its limits; returns their paths."""
-    made = _create_v2(container_id, settings) if unified() else _create_v1(container_id, settings)
-    return made
+    return _create_v2(container_id, settings) if unified() else _create_v1(container_id, settings)
 
 
 def _create_v1(container_id: str, s: Confinement) -> list[Path]:
