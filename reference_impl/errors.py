@@ -29,6 +29,11 @@ class InvalidInput(EngineError):
     prefix = ""
 
 
+class BadParameter(EngineError):
+    """A request the daemon refuses as invalid (dockerd's errdefs.InvalidParameter: 400),
+    printed as a daemon error."""
+
+
 class ContainerStartError(EngineError):
     """`run` could not start the command: 125 engine, 126 cannot invoke, 127 not found."""
 
@@ -51,6 +56,6 @@ def http_status(exc: BaseException) -> int:
         return 404
     if isinstance(exc, Conflict):
         return 409
-    if isinstance(exc, InvalidInput):
+    if isinstance(exc, (InvalidInput, BadParameter)):
         return 400
     return 500

@@ -13,7 +13,7 @@ from reference_impl import humanize, images, network, rootfs, shim
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
-from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
+from reference_impl.errors import BadParameter, Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store, staging
 
 _NAME_ADJ = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
@@ -73,7 +73,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             config["ExposedPorts"] = ports
         argv = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
         if not argv:
-            raise EngineError("No command specified")
+            raise BadParameter("No command specified")
         record = {
             "Id": cid,
             "Name": name or _random_name(cid),

@@ -114,3 +114,45 @@ def test_cli_arguments_never_end_in_a_traceback(store, argv):
     assert isinstance(code, int), (argv, code)
     assert "Traceback" not in out.getvalue() + err.getvalue(), argv
     assert "unexpected error" not in err.getvalue(), (argv, err.getvalue())
+
+
+# --- Engine API bodies -----------------------------------------------------------------------
+
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(), WORDS),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(WORDS, inner, max_size=3),
+                           max_leaves=8)
+FIELDS = ["Image", "User", "Tty", "Env", "Cmd", "Entrypoint", "Labels", "ExposedPorts", "WorkingDir",
+          "HostConfig", "StopSignal", "OpenStdin", "Volumes", "Healthcheck"]
+HOST_FIELDS = ["PortBindings", "Memory", "AutoRemove", "CapAdd", "Privileged", "Binds", "RestartPolicy",
+               "PublishAllPorts", "SecurityOpt", "Ulimits"]
+PORT_BINDINGS = st.dictionaries(st.sampled_from(["80/tcp", "80", "x/udp", "65536/tcp"]),
+                                st.lists(st.fixed_dictionaries({}, optional={"HostIp": JSON_VALUES,
+                                                                             "HostPort": JSON_VALUES}), max_size=2),
+                                max_size=2)
+HOST_CONFIGS = st.dictionaries(st.sampled_from(HOST_FIELDS), JSON_VALUES, max_size=3).flatmap(
+    lambda host: st.just(host) | PORT_BINDINGS.map(lambda ports: {**host, "PortBindings": ports}))
+BODIES = st.one_of(
+    JSON_VALUES,
+    st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=5).flatmap(
+        lambda body: st.fixed_dictionaries({"Image": st.sampled_from(["base", "nope", ""]),
+                                            "HostConfig": HOST_CONFIGS}).map(lambda rest: {**body, **rest}))
+    | st.dictionaries(st.sampled_from(FIELDS), JSON_VALUES, max_size=5))
+
+
+@EXAMPLES
+@given(BODIES)
+def test_container_create_bodies_are_refused_in_api_words_never_a_500(store, body):
+    """What POST /containers/create does with a body, in-process: validated against the
+    API's types, then created (never started): refused only with a 4xx ApiError or an
+    engine error the API maps to 4xx."""
+    from reference_impl.api.common import ApiError, status_of
+    from reference_impl.api.containers import _create
+    from reference_impl.api.validation import check
+    from reference_impl.store import Store
+
+    body = {} if body is None else body  # (an empty request body)
+    try:
+        check("container_create", body)
+        _create(Store(store), None, body)
+    except (ApiError, EngineError) as exc:
+        assert status_of(exc) < 500, (body, status_of(exc), exc)

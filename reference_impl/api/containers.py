@@ -11,7 +11,7 @@ from aiohttp import web
 from reference_impl import layers, refs, runtime
 from reference_impl.network.ports import PortBinding, PortMap, port_key, split_port_key
 from reference_impl.network.settings import network_settings, published_ports
-from reference_impl.api import attach, common, hijack, workers
+from reference_impl.api import attach, common, hijack, validation, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.cli import containers as views
 from reference_impl.confinement import Confinement, SettingsError
@@ -97,7 +97,9 @@ def _create(store, name: str | None, body: dict) -> tuple[Container, list[str]]:
 
 
 async def create(request: web.Request) -> web.Response:
-    body = await common.json_body(request, {})
+    body = await common.json_body(request)
+    body = {} if body is None else body
+    validation.check("container_create", body)
     container, warnings = await common.blocking(request, _create, common.store(request),
                                                 request.query.get("name"), body)
     return common.json_response({"Id": container.id, "Warnings": warnings}, status=201)

@@ -197,11 +197,14 @@ def _load(store, path: Path) -> list[str]:
 async def load(request: web.Request) -> web.StreamResponse:
     store = common.store(request)
     path = await spool_body(request, store.images.tmp_dir, ".load-")
+    stream = common.JsonStream(request)
     try:
         lines = await common.blocking(request, _load, store, path)
+    except archive.ArchiveError as exc:  # as dockerd: 200, the error in the stream
+        await stream.error(exc.message)
+        return await stream.finish()
     finally:
         path.unlink(missing_ok=True)
-    stream = common.JsonStream(request)
     for line in lines:
         await stream.send({"stream": line + "\n"})
     return await stream.finish()

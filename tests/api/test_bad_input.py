@@ -144,3 +144,40 @@ def test_an_image_removed_while_a_build_uses_it(service):
     assert _serving(service)
     _consistent(service)
     service.strata("rmi", "-f", "on-base2:1")
+
+
+# words as dockerd 20.10 gives them (it answers 500; later versions, and strata, 400)
+WRONG_TYPES = [
+    ({"User": 5}, "json: cannot unmarshal number into Go struct field ContainerConfigWrapper.User of type string"),
+    ({"Tty": "yes"}, "json: cannot unmarshal string into Go struct field ContainerConfigWrapper.Tty of type bool"),
+    ({"Env": "A=1"}, "json: cannot unmarshal string into Go struct field ContainerConfigWrapper.Env of type []string"),
+    ({"Cmd": [1]}, "json: cannot unmarshal array into Go struct field ContainerConfigWrapper.Cmd of type string"),
+    ({"Labels": {"a": 1}},
+     "json: cannot unmarshal number into Go struct field ContainerConfigWrapper.Labels of type string"),
+    ({"HostConfig": {"Memory": "x"}},
+     "json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Memory of type int64"),
+    ({"HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": 5}]}}},
+     "json: cannot unmarshal number into Go struct field PortBinding.HostConfig.PortBindings.HostPort of type string"),
+    ({"HostConfig": {"PortBindings": {"80/tcp": [{"HostPort": "99999"}]}}}, 'invalid port specification: "99999"'),
+]
+
+
+def test_a_body_of_the_wrong_type_is_refused_in_dockerds_words_and_nothing_is_stored(service):
+    before = service.strata("ps", "-aq").stdout.split()
+    for extra, words in WRONG_TYPES:
+        body = json.dumps({"Image": "bb", **extra}).encode()
+        status, answer = _request(service, "POST", "/v1.41/containers/create", body,
+                                  {"Content-Type": "application/json"})
+        assert (status, json.loads(answer)["message"]) == (400, words), extra
+    assert service.strata("ps", "-aq").stdout.split() == before
+    assert _serving(service)
+
+
+def test_loading_something_that_is_not_a_tar_is_refused_not_a_500(service):
+    for body in (b"", b"garbage, not a tar at all" * 40):
+        status, answer = _request(service, "POST", "/v1.41/images/load?quiet=1", body,
+                                  {"Content-Type": "application/x-tar"})
+        assert status < 500, (status, answer)
+        assert b"Traceback" not in answer
+        assert b"Error processing tar file" in answer or b"no such file or directory" in answer, answer
+    assert _serving(service)
