@@ -15,7 +15,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from reference_impl import refs
+from reference_impl import layers, refs
 from reference_impl.ownership import staging_prefix
 from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store, hex_of
@@ -74,9 +74,9 @@ def _safe_extract_archive(source, directory: Path) -> None:
     except tarfile.ReadError as exc:
         if "empty" in str(exc):  # dockerd finds no manifest.json, then no legacy repositories
             raise ArchiveError(f"open {directory}/repositories: no such file or directory") from None
-        raise ArchiveError("Error processing tar file(exit status 1): unexpected EOF") from None
-    except tarfile.TarError:
-        raise ArchiveError("Error processing tar file(exit status 1): unexpected EOF") from None
+        raise ArchiveError(layers.not_a_tar(exc)) from None
+    except tarfile.TarError as exc:
+        raise ArchiveError(layers.not_a_tar(exc)) from None
 
 
 def _extract_archive(source, directory: Path) -> None:

@@ -131,8 +131,15 @@ def extract(tar_path: Path, root: Path, apply_whiteouts: bool = False) -> None:
     Something that is not a tar is refused in dockerd's words."""
     try:
         _extract(tar_path, root, apply_whiteouts)
-    except tarfile.TarError:
-        raise EngineError("Error processing tar file(exit status 1): unexpected EOF") from None
+    except tarfile.TarError as exc:
+        raise EngineError(not_a_tar(exc)) from None
+
+
+def not_a_tar(exc: tarfile.TarError) -> str:
+    """dockerd's words for a stream that is not a tar (Go's archive/tar, read by a helper)."""
+    truncated = any(word in str(exc) for word in ("truncated", "unexpected end", "empty"))
+    reason = "unexpected EOF" if truncated else "archive/tar: invalid tar header"
+    return f"Error processing tar file(exit status 1): {reason}"
 
 
 def _extract(tar_path: Path, root: Path, apply_whiteouts: bool) -> None:

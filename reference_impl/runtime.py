@@ -36,6 +36,8 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            publish_all: bool = False, confinement: Confinement | None = None,
            intermediate: bool = False) -> Container:
     """intermediate: a build step's container, removed by the next store lock if its builder dies."""
+    if workdir and not workdir.startswith("/"):
+        raise BadParameter(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
     if name is not None and not refs_valid_name(name):
         raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
     with store.lock():
