@@ -106,7 +106,8 @@ class ImageIndex:
     files and a few images, never one file per image.
 
     Writers (under the store lock) append the id of each image they add, change or remove
-    to the journal; every COMPACT_AFTER entries one of them writes a new snapshot, then
+    to the journal, before and after the change; every COMPACT_AFTER changes one of them
+    writes a new snapshot, then
     starts an empty journal (a rename: readers holding the old one still see it). Readers
     read the journal before the snapshot and re-read each image it names from its own
     files, so a snapshot newer than the journal only means a few images read twice."""
@@ -120,19 +121,28 @@ class ImageIndex:
         self.journal_path = directory / "journal"
         self._memo: tuple[tuple, dict[str, Image]] | None = None
 
-    def changed(self, image_id: str) -> None:
-        """(Under the store lock.) Record that image_id was added, changed or removed."""
+    @contextlib.contextmanager
+    def changing(self, image_id: str):
+        """(Under the store lock.) Around a change to image_id's files: its id goes in the
+        journal before the change — a writer killed halfway leaves it named, so readers
+        look at its files, never trusting an older snapshot about it — and again after,
+        so that a reader that remembers the index sees that something changed."""
         self.directory.mkdir(exist_ok=True)
         if not self.snapshot_path.exists():
+            yield
             self._write_snapshot(self._from_files())
             return
-        with open(self.journal_path, "a") as journal:
-            journal.write(hex_of(image_id) + "\n")
-            length = journal.tell()
-        if length > self.COMPACT_AFTER * 65:
+        self._append(image_id)
+        yield
+        if self._append(image_id) >= self.COMPACT_AFTER * 2 * 65:
             self._write_snapshot(self._current())
             atomic_write(self.journal_path, b"", durable=False, staging=self.store.tmp_dir,
                          staging_prefix=staging.prefix("write-"))
+
+    def _append(self, image_id: str) -> int:
+        with open(self.journal_path, "a") as journal:
+            journal.write(hex_of(image_id) + "\n")
+            return journal.tell()
 
     def images(self) -> list[Image]:
         return list(self._current().values())
@@ -266,16 +276,16 @@ class ImageStore:
             if not self.has_layer(diff_id):
                 raise InvalidInput(f"layer {diff_id} is not in the store")
         directory = self.images_dir / hex_of(image_id)
-        directory.mkdir(exist_ok=True)
-        if not (directory / "config.json").exists():
-            atomic_write(directory / "config.json", raw, staging=self.tmp_dir,
-                         staging_prefix=staging.prefix("write-"))
-        meta = read_json(directory / "meta.json", {})
-        if parent and not meta.get("parent"):
-            meta["parent"] = parent
-        meta.setdefault("added", time.time())
-        self._write(directory / "meta.json", meta)
-        self.index.changed(image_id)
+        with self.index.changing(image_id):
+            directory.mkdir(exist_ok=True)
+            if not (directory / "config.json").exists():
+                atomic_write(directory / "config.json", raw, staging=self.tmp_dir,
+                             staging_prefix=staging.prefix("write-"))
+            meta = read_json(directory / "meta.json", {})
+            if parent and not meta.get("parent"):
+                meta["parent"] = parent
+            meta.setdefault("added", time.time())
+            self._write(directory / "meta.json", meta)
         return image_id
 
     def get(self, image_id: str) -> Image:
@@ -291,8 +301,8 @@ class ImageStore:
         path = self.images_dir / hex_of(image_id) / "meta.json"
         meta = read_json(path, {})
         meta.update(values)
-        self._write(path, meta)
-        self.index.changed(image_id)
+        with self.index.changing(image_id):
+            self._write(path, meta)
 
     def ids(self) -> list[str]:
         found = []
@@ -318,8 +328,8 @@ class ImageStore:
         return [img.id for img in self.all() if img.parent == image_id]
 
     def delete_image(self, image_id: str) -> None:
-        shutil.rmtree(self.images_dir / hex_of(image_id), ignore_errors=True)
-        self.index.changed(image_id)
+        with self.index.changing(image_id):
+            shutil.rmtree(self.images_dir / hex_of(image_id), ignore_errors=True)
 
     # --- tags ----------------------------------------------------------------------
     def tags(self) -> dict[str, str]:

@@ -88,3 +88,25 @@ def test_listing_and_a_cache_lookup_do_not_read_every_image(tmp_path, monkeypatc
     assert len(listed) == 2001
     assert reads["images"] <= fresh.images.index.COMPACT_AFTER, reads
     assert reads["tags"] <= 1, reads
+
+
+def test_a_writer_killed_halfway_leaves_its_image_named_in_the_journal(tmp_path, monkeypatch):
+    """Killed after an image's config is written but before its change is recorded: the
+    journal already names it, so readers (and a prune, which must never take its layers)
+    see it from its own files."""
+    store = Store(tmp_path)
+    with store.lock():
+        store.images.put_image(_config(0))
+        store.images.put_image(_config(1))  # the index has a snapshot now
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # SIGKILL's stand-in: nothing after this line runs
+
+    monkeypatch.setattr(store.images, "_write", killed)
+    with store.lock():
+        try:
+            store.images.put_image(_config(2))
+        except KeyboardInterrupt:
+            pass
+    _agrees(Store(tmp_path))
+    assert len(Store(tmp_path).images.all()) == 3
