@@ -80,6 +80,7 @@ __all__ = [
     "go_json",
     "NO_VALUE",
     "Row",
+    "Struct",
 ]
 
 
@@ -119,6 +120,16 @@ class Row(dict):
     sorts the keys and HTML-escapes ``<``, ``>`` and ``&`` (``"<none>"`` is
     written ``"\u003cnone\u003e"``), unlike the ``json`` of any other
     value.  Otherwise a Row behaves as a plain dict."""
+
+
+class Struct(Row):
+    """A row that stands for the Go struct docker formats it from (``ps``'s
+    ``*formatter.ContainerContext``): a template naming a field it does not have fails
+    as Go's does, instead of printing ``<no value>`` as for a map."""
+
+    def __init__(self, fields: dict, go_type: str):
+        super().__init__(fields)
+        self.go_type = go_type
 
 
 class _Missing:
@@ -2467,6 +2478,8 @@ class _State:
                 self.errorf("%s is not a method but has arguments" % name)
             if name in receiver:
                 return receiver[name]
+            if isinstance(receiver, Struct):  # a Go struct has no field it does not declare
+                self.errorf("can't evaluate field %s in type %s" % (name, receiver.go_type))
             if self.missingkey == "error":
                 self.errorf("map has no entry for key %s" % _go_quote(name))
             if self.missingkey == "zero":
