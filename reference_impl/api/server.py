@@ -119,7 +119,8 @@ def _claim_socket(path: Path) -> None:
 
 async def _serve(root: Path, path: Path, idle: float, ready=None) -> None:
     app = make_app(root)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # a request line as long as dockerd takes (a container name of 10 000 characters)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, max_line_size=1 << 16)
     await runner.setup()
     _claim_socket(path)
     site = web.UnixSite(runner, str(path))
