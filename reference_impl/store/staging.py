@@ -18,6 +18,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,18 +132,38 @@ def _remove(path: Path) -> None:
 
 
 def _remove_container(root: Path, container_id: str) -> None:
-    """A killed build's container: its process (a RUN still going) killed, its record gone."""
+    """A killed build's container: its process (a RUN still going) killed, its shim given a
+    moment to record that and end (it writes into the directory), then its record gone."""
     directory = root / "containers" / container_id
     config = read_json(directory / "config.json") or {}
     state = read_json(directory / "state.json") or {}
-    pid = state.get("Pid", 0)
+    pid, shim = state.get("Pid", 0), state.get("ShimPid", 0)
     if pid and state.get("Status") == "running":
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    deadline = time.monotonic() + SHIM_GRACE
+    while shim and _running(shim) and time.monotonic() < deadline:
+        time.sleep(0.02)
     name = config.get("Name")
     link = root / "names" / name_entry(name) if name else None
     if link is not None and os.path.islink(link) and os.readlink(link) == container_id:
         link.unlink()
-    _remove(directory)
+    trash = root / "containers" / f".gone-{container_id}-reclaimed"
+    try:
+        os.rename(directory, trash)
+    except FileNotFoundError:
+        return
+    _remove(trash)
+
+
+SHIM_GRACE = 2.0  # seconds a killed build's shim gets to finish writing its container's state
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
