@@ -1,6 +1,8 @@
 """Manifest media types, validation at PUT, and the choice of what GET returns."""
 import json
 
+from reference_impl.store.digest import Digest
+
 from . import names
 from .errors import RegistryError
 
@@ -30,7 +32,7 @@ def _invalid(detail) -> RegistryError:
     return RegistryError("MANIFEST_INVALID", detail)
 
 
-def _descriptor_digest(desc) -> str:
+def _descriptor_digest(desc) -> Digest:
     if not isinstance(desc, dict):
         raise _invalid("descriptor is not an object")
     digest = desc.get("digest")
@@ -38,7 +40,7 @@ def _descriptor_digest(desc) -> str:
         raise _invalid({"digest": str(digest)[:200]})
     if not isinstance(desc.get("size", 0), int):
         raise _invalid("descriptor size is not an integer")
-    return digest
+    return Digest(digest)
 
 
 def parse(data: bytes, content_type: str | None) -> Manifest:

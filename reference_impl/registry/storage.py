@@ -17,6 +17,8 @@ no name escapes the root.
 import os
 import uuid
 
+from reference_impl.store.digest import Digest
+
 from . import names
 
 
@@ -53,8 +55,8 @@ class Storage:
 
     # -- blobs ----------------------------------------------------------------
     def blob_path(self, digest: str) -> str:
-        alg, hexpart = digest.split(":", 1)
-        return os.path.join(self.root, "blobs", alg, hexpart[:2], hexpart)
+        digest = Digest(digest)
+        return os.path.join(self.root, "blobs", digest.algorithm, digest.hex[:2], digest.hex)
 
     def has_blob(self, digest: str) -> bool:
         return os.path.isfile(self.blob_path(digest))
@@ -86,8 +88,8 @@ class Storage:
         return os.path.join(self._repos, *name.split("/"))
 
     def _link(self, name: str, kind: str, digest: str) -> str:
-        alg, hexpart = digest.split(":", 1)
-        return os.path.join(self.repo_dir(name), kind, alg, hexpart)
+        digest = Digest(digest)
+        return os.path.join(self.repo_dir(name), kind, digest.algorithm, digest.hex)
 
     def repo_exists(self, name: str) -> bool:
         d = self.repo_dir(name)
@@ -147,9 +149,9 @@ class Storage:
     def set_tag(self, name: str, tag: str, digest: str) -> None:
         self.write_atomic(self._tag_path(name, tag), digest.encode())
 
-    def tag_digest(self, name: str, tag: str) -> str | None:
+    def tag_digest(self, name: str, tag: str) -> Digest | None:
         value = self._read(self._tag_path(name, tag))
-        return value if value and names.valid_digest(value) else None
+        return Digest(value) if value and names.valid_digest(value) else None
 
     def delete_tag(self, name: str, tag: str) -> bool:
         try:
