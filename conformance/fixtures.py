@@ -31,6 +31,7 @@ BUSYBOX = Path("/bin/busybox")
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\n"
 TRANSCRIPT = pytest.StashKey[Transcript]()
+PREFIX = pytest.StashKey[str]()  # the names prefix of a check: what it made carries it
 
 
 def run_uid(config) -> str:
@@ -111,8 +112,10 @@ def run_name(request) -> str:
 
 
 @pytest.fixture
-def names(run_name, worker_id) -> Names:
-    return Names(run_name, worker_id)
+def names(request, run_name, worker_id) -> Names:
+    made = Names(run_name, worker_id)
+    request.node.stash[PREFIX] = made.prefix
+    return made
 
 
 _hosts: dict[str, object] = {}
@@ -133,52 +136,91 @@ def storage_lock(impl, busybox_rootfs: Path):
     return FileLock(str(busybox_rootfs) + f".{impl.name}.import.lock")
 
 
-def remove_check_objects(cli: Cli, check: str, lock) -> None:
+# Pauses between cleanup attempts: an engine busy with other checks' work may refuse a
+# removal or a listing for a moment (podman's storage under parallel load).
+CLEANUP_PAUSES = (0, 0, 0.2, 0.5, 1, 2, 3, 5)
+
+
+def _listed(cli: Cli, *args) -> tuple[list[str] | None, str]:
+    """A listing's lines, or None with the engine's words when it could not list: a failed
+    listing is not an empty one (podman 4.3 fails `images` when a concurrent removal takes a
+    layer from under it; reading that as "nothing left" is how a base image once leaked)."""
+    result = cli.run(*args)
+    if result.rc != 0:
+        return None, result.describe()
+    return list(dict.fromkeys(result.lines)), ""
+
+
+def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = ()) -> None:
     """Remove every container and image labelled with this check (children first);
     images are removed holding `lock` (storage_lock).
 
-    An engine busy with other checks' work may refuse a removal for a moment (podman's
-    storage under parallel load): retried with growing pauses; what still stands after
-    that is a harness error naming the engine's last words, not a silent leak."""
+    Done only when the label listings succeed empty AND a full listing of the engine's
+    images shows none of `known_images` (the ids the check's fixtures made, its base).
+    Until then retried with growing pauses; what still stands after that is a harness
+    error naming the objects and the engine's words, not a silent leak."""
     quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env)
     label = f"label={LABEL_CHECK}={check}"
-    for pause in (0, 0, 0.2, 0.5, 1, 2, 3, 5):
+    words: list[str] = []
+    left: list[str] = []
+    for pause in CLEANUP_PAUSES:
         time.sleep(pause)
-        removals = []
-        containers = quiet.run("ps", "-a", "-q", "--no-trunc", "--filter", label).lines
+        containers, refused = _listed(quiet, "ps", "-a", "-q", "--no-trunc", "--filter", label)
+        words.append(refused)
         if containers:
-            removals.append(quiet.run("rm", "-f", *containers))
-        images = list(dict.fromkeys(quiet.run("images", "-a", "-q", "--no-trunc", "--filter", label).lines))
-        if not images and not containers:
+            words.append(_refusal(quiet.run("rm", "-f", *containers)))
+        images, refused = _listed(quiet, "images", "-a", "-q", "--no-trunc", "--filter", label)
+        words.append(refused)
+        everything, refused = _listed(quiet, "images", "-a", "-q", "--no-trunc")
+        words.append(refused)
+        standing = [i for i in known_images if everything is None or _listed_id(i, everything)]
+        left = [*(containers or []), *dict.fromkeys([*(images or []), *standing])]
+        if containers == [] and images == [] and everything is not None and not left:
             return
-        if images:
+        if images or standing:
             with lock:
-                removals.append(quiet.run("rmi", "-f", *images))
-    left = [*containers, *images]
-    words = "\n".join(r.describe() for r in removals if r.rc != 0) or "(the removals exited 0)"
-    raise HarnessError(f"cleanup of check {check} left {len(left)} object(s) behind: "
-                       f"{' '.join(x[:12] for x in left)}\n{words}")
+                words.append(_refusal(quiet.run("rmi", "-f", *dict.fromkeys([*(images or []), *standing]))))
+    said = "\n".join(w for w in words[-12:] if w) or "(every command exited 0)"
+    raise HarnessError(f"cleanup of check {check} left {len(left) or 'unknown'} object(s) behind: "
+                       f"{' '.join(x.removeprefix('sha256:')[:12] for x in left)}\n{said}")
+
+
+def _refusal(result) -> str:
+    return result.describe() if result.rc != 0 else ""
+
+
+def _listed_id(image_id: str, listing: list[str]) -> bool:
+    return image_id.removeprefix("sha256:") in {line.removeprefix("sha256:") for line in listing}
 
 
 @pytest.fixture
-def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs) -> Cli:
+def made_images() -> list[str]:
+    """Ids of the images this check's fixtures made (its base): the cleanup verifies each
+    is gone from the engine's full image list, not only from the label listing."""
+    return []
+
+
+@pytest.fixture
+def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs, made_images) -> Cli:
     """The implementation's CLI, with a client config directory of this check's own."""
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
     engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)})
     yield engine
-    remove_check_objects(engine, names.prefix, storage_lock(impl, busybox_rootfs))
+    remove_check_objects(engine, names.prefix, storage_lock(impl, busybox_rootfs), made_images)
 
 
 @pytest.fixture
-def base(cli, busybox_rootfs, names) -> Image:
+def base(cli, busybox_rootfs, names, made_images) -> Image:
     """A busybox base image of this check's own: no other check builds on it, so no
     other check's build cache or containers can touch it."""
     # an engine whose storage races on the shared layer imports one base at a time
     # (storage_lock); checks still run in parallel
     with storage_lock(cli.impl, busybox_rootfs):
-        return import_base(cli, busybox_rootfs, names)
+        image = import_base(cli, busybox_rootfs, names)
+    made_images.append(image.id)
+    return image
 
 
 @pytest.fixture
