@@ -25,6 +25,7 @@ from filelock import FileLock
 from conformance import messages as message_data
 from conformance import remote
 from conformance.cli import Cli, HarnessError, Transcript
+from conformance.locks import NoLock, StorageLock, storage_lock_at
 from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
 
 BUSYBOX = Path("/bin/busybox")
@@ -127,13 +128,13 @@ def host_for(impl):
     return _hosts[impl.host_url]
 
 
-def storage_lock(impl, busybox_rootfs: Path):
-    """Held around imports of the shared base layer and removals of images built on it,
-    where the engine needs that (podman 4.3: an import that reuses the layer fails with
-    'layer not known' when a concurrent rmi removes it meanwhile)."""
+def storage_lock(impl, busybox_rootfs: Path) -> StorageLock | NoLock:
+    """Shared by every command of a check, held alone around imports of the shared base
+    layer and removals of images built on it, where the engine needs that (podman 4.3:
+    conformance/locks.py)."""
     if not impl.has("serial-import"):
-        return contextlib.nullcontext()
-    return FileLock(str(busybox_rootfs) + f".{impl.name}.import.lock")
+        return NoLock()
+    return storage_lock_at(Path(str(busybox_rootfs) + f".{impl.name}.storage.lock"))
 
 
 # Pauses between cleanup attempts: an engine busy with other checks' work may refuse a
@@ -159,7 +160,7 @@ def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = (
     images shows none of `known_images` (the ids the check's fixtures made, its base).
     Until then retried with growing pauses; what still stands after that is a harness
     error naming the objects and the engine's words, not a silent leak."""
-    quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env)
+    quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env, storage=cli.storage)
     label = f"label={LABEL_CHECK}={check}"
     words: list[str] = []
     left: list[str] = []
@@ -206,9 +207,10 @@ def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs, mad
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
-    engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)})
+    lock = storage_lock(impl, busybox_rootfs)
+    engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)}, storage=lock)
     yield engine
-    remove_check_objects(engine, names.prefix, storage_lock(impl, busybox_rootfs), made_images)
+    remove_check_objects(engine, names.prefix, lock, made_images)
 
 
 @pytest.fixture

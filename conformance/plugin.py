@@ -74,11 +74,15 @@ def pytest_configure(config):
         candidates = sorted({*(chosen if chosen is not None else targets.known_names()),
                              *config.getoption("--require-impl")})
         run = run_tag(run_uid(config))
-        records = {name: targets.prepare(targets.load(name), run)
-                   for name in candidates if targets.is_known(name)}
+        records, missing = {}, {}
+        for name in candidates:
+            if targets.is_known(name):
+                # asked at once: a later record's set-up (a VM's, minutes) must not outlast
+                # what this one started (strata-api's service exits when idle)
+                records[name] = targets.prepare(targets.load(name), run)
+                missing[name] = records[name].missing_reason()
     except KeyError as exc:
         raise pytest.UsageError(str(exc)) from None
-    missing = {name: record.missing_reason() for name, record in records.items()}
     config.stash[_RECORDS] = records
     config.stash[_MISSING] = missing
     config.stash[_STARTED] = now()

@@ -42,10 +42,11 @@ class StressResult:
 
 def _cycle(impl, rootfs: Path, names: Names, context: Path, result: StressResult, lock) -> None:
     transcript = Transcript()
-    cli = Cli(impl, host_for(impl), transcript)
+    storage = storage_lock(impl, rootfs)
+    cli = Cli(impl, host_for(impl), transcript, storage=storage)
     made: list[str] = []
     try:
-        with storage_lock(impl, rootfs):
+        with storage:
             base = import_base(cli, rootfs, names)
         made.append(base.id)
         cli.run("run", "--name", names("ctr"), base.ref, "true")
@@ -56,7 +57,7 @@ def _cycle(impl, rootfs: Path, names: Names, context: Path, result: StressResult
         with lock:
             result.refusal_words.append(str(exc)[:300])
     try:
-        remove_check_objects(cli, names.prefix, storage_lock(impl, rootfs), made)
+        remove_check_objects(cli, names.prefix, storage, made)
     except HarnessError as exc:
         with lock:
             result.cleanup_errors.append(str(exc))
