@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import signal
 import subprocess
@@ -23,7 +24,7 @@ import testinfra
 from filelock import FileLock
 
 from conformance import messages as message_data
-from conformance import remote
+from conformance import remote, targets
 from conformance.cli import Cli, HarnessError, Transcript
 from conformance.locks import NoLock, StorageLock, storage_lock_at
 from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
@@ -207,6 +208,7 @@ def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs, mad
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
+    targets.ready(impl)
     lock = storage_lock(impl, busybox_rootfs)
     engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)}, storage=lock)
     yield engine
@@ -332,17 +334,60 @@ def host_port_allocator(tmp_path_factory, run_name):
 REGISTRY_USER, REGISTRY_PASSWORD = "strata", "s3cret-pass"
 
 
+class TokenAuth(requests.auth.AuthBase):
+    """requests auth for a registry with token auth: a 401 Bearer challenge is answered
+    by fetching a token from its realm (with the user and password) for its scope."""
+
+    def __init__(self, user: str, password: str):
+        self.user, self.password = user, password
+
+    def __call__(self, request):
+        request.register_hook("response", self._answer_challenge)
+        return request
+
+    def _answer_challenge(self, response, **kwargs):
+        scheme, _, rest = response.headers.get("WWW-Authenticate", "").partition(" ")
+        if response.status_code != 401 or scheme.lower() != "bearer" or \
+                "Authorization" in response.request.headers:
+            return response
+        params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+        assert params.get("realm", "").startswith("http://127."), params   # loopback only
+        query = {k: params[k] for k in ("service", "scope") if k in params}
+        token = requests.get(params["realm"], params=query, auth=(self.user, self.password),
+                             timeout=10)
+        token.raise_for_status()
+        retry = response.request.copy()
+        retry.headers["Authorization"] = f"Bearer {token.json()['token']}"
+        response.content   # release the connection
+        again = response.connection.send(retry, **kwargs)
+        again.history.append(response)
+        return again
+
+
 @dataclass
 class Registry:
-    kind: str     # which server: "docker-registry" or "strata-registry"
+    kind: str     # which server: "docker-registry", "strata-registry", "strata-token-registry"
     address: str  # host:port
     root: Path
     process: subprocess.Popen
     auth: tuple[str, str] | None = None
     v1_search: bool = False  # answers the v1 search endpoint `docker search` calls
+    token_auth: bool = False  # answers 401 with Bearer challenges: clients fetch tokens
 
     def url(self, path: str) -> str:
         return f"http://{self.address}{path}"
+
+    @property
+    def http_auth(self):
+        """What `requests` needs to reach the API with the registry's credentials."""
+        if self.auth and self.token_auth:
+            return TokenAuth(*self.auth)
+        return self.auth
+
+    def message_key(self, key: str) -> str:
+        """A client's words for an auth refusal depend on the challenge: with token auth
+        they are those of Docker Hub (`registry.token_<key>`), else `registry.<key>`."""
+        return f"registry.token_{key}" if self.token_auth else f"registry.{key}"
 
     def stop(self) -> None:
         remote.withdraw(int(self.address.rsplit(":", 1)[1]))
@@ -394,22 +439,33 @@ def start_docker_registry(label: str, auth: bool) -> Registry:
                     (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=False)
 
 
-def start_strata_registry(label: str, auth: bool) -> Registry:
+def start_strata_registry(label: str, auth: bool, token: bool = False) -> Registry:
     """strata's registry server, run as a program (`strata registry serve`), like any peer."""
     from conformance.targets import strata_cli
     root = Path(tempfile.mkdtemp(prefix=f"{label}-registry-", dir="/tmp"))
     args = [strata_cli(), "registry", "serve", "--root", str(root / "data"), "--addr", "127.0.0.1:0"]
     if auth:
-        args += ["--htpasswd", str(_htpasswd(root)), "--realm", "basic-realm"]
+        args += ["--htpasswd", str(_htpasswd(root)), "--realm", "basic-realm",
+                 "--auth", "token" if token else "basic"]
     log_path = root / "registry.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     address = _wait_for_address(proc, log_path, "listening on ")
-    return Registry("strata-registry", address, root, proc,
-                    (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=True)
+    return Registry("strata-token-registry" if token else "strata-registry", address, root, proc,
+                    (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=True,
+                    token_auth=token and auth)
 
 
-REGISTRY_KINDS = {"docker-registry": start_docker_registry, "strata-registry": start_strata_registry}
+def start_strata_token_registry(label: str, auth: bool) -> Registry:
+    """strata's registry with token auth (`serve --auth token`): Bearer challenges and a
+    token service at /token, as Docker Hub and Harbor have them."""
+    return start_strata_registry(label, auth, token=True)
+
+
+REGISTRY_KINDS = {"docker-registry": start_docker_registry, "strata-registry": start_strata_registry,
+                  "strata-token-registry": start_strata_token_registry}
+# the plain registry checks run on the first two; the login and auth'd checks on all three
+PLAIN_REGISTRY_KINDS = ("docker-registry", "strata-registry")
 
 
 def _registry(request, run_name: str, worker_id: str, auth: bool):
@@ -421,7 +477,7 @@ def _registry(request, run_name: str, worker_id: str, auth: bool):
     return reg
 
 
-@pytest.fixture(scope="session", params=sorted(REGISTRY_KINDS))
+@pytest.fixture(scope="session", params=PLAIN_REGISTRY_KINDS)
 def registry(request, run_name, worker_id):
     """A plain-HTTP registry on 127.0.0.1, one per worker and kind: every registry check
     runs against Debian's docker-registry and against strata's registry."""
@@ -432,7 +488,8 @@ def registry(request, run_name, worker_id):
 
 @pytest.fixture(scope="session", params=sorted(REGISTRY_KINDS))
 def auth_registry(request, run_name, worker_id):
-    """A registry that wants htpasswd (bcrypt) basic auth, one per worker and kind."""
+    """A registry that wants credentials, one per worker and kind: htpasswd (bcrypt) basic
+    auth (docker-registry, strata-registry) or token auth (strata-token-registry)."""
     reg = _registry(request, run_name, worker_id, auth=True)
     yield reg
     reg.stop()

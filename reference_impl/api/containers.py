@@ -14,6 +14,7 @@ from reference_impl.network.settings import network_settings, published_ports
 from reference_impl.api import attach, common, hijack, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.cli import containers as views
+from reference_impl.confinement import Confinement, SettingsError
 from reference_impl.errors import NotFound
 from reference_impl.store import Container
 
@@ -68,7 +69,7 @@ def _bindings(raw) -> PortMap:
             for key, frontends in raw.items()}
 
 
-def _create(store, name: str | None, body: dict) -> Container:
+def _create(store, name: str | None, body: dict) -> tuple[Container, list[str]]:
     image = body.get("Image")
     if not image or not isinstance(image, str):
         raise ApiError(400, "config cannot be empty in order to create a container")
@@ -80,6 +81,10 @@ def _create(store, name: str | None, body: dict) -> Container:
     if entrypoint is not None and entrypoint in ([], [""]):
         entrypoint = []
     user = body.get("User") or None
+    try:
+        confinement = Confinement.from_host_config(host)
+    except SettingsError as exc:
+        raise ApiError(400, str(exc)) from None
     return runtime.create(store, image, name=name or None, cmd=_words(body.get("Cmd"), "Cmd") or [],
                           entrypoint=entrypoint, env=_words(body.get("Env"), "Env") or [],
                           workdir=body.get("WorkingDir") or None, user=user, tty=bool(body.get("Tty")),
@@ -87,14 +92,15 @@ def _create(store, name: str | None, body: dict) -> Container:
                           labels=body.get("Labels") or {},
                           exposed=[port_key(p) for p in (body.get("ExposedPorts") or {})],
                           port_bindings=_bindings(host.get("PortBindings")),
-                          publish_all=bool(host.get("PublishAllPorts")))
+                          publish_all=bool(host.get("PublishAllPorts")),
+                          confinement=confinement), confinement.warnings
 
 
 async def create(request: web.Request) -> web.Response:
     body = await common.json_body(request, {})
-    container = await common.blocking(request, _create, common.store(request),
-                                      request.query.get("name"), body)
-    return common.json_response({"Id": container.id, "Warnings": []}, status=201)
+    container, warnings = await common.blocking(request, _create, common.store(request),
+                                                request.query.get("name"), body)
+    return common.json_response({"Id": container.id, "Warnings": warnings}, status=201)
 
 
 # --- list / inspect --------------------------------------------------------------------------
@@ -141,7 +147,7 @@ async def list_containers(request: web.Request) -> web.Response:
 
 
 _HOST_DEFAULTS = {"LogConfig": {"Type": "json-file", "Config": {}}, "RestartPolicy": {"Name": "no",
-                  "MaximumRetryCount": 0}, "Binds": None, "Privileged": False, "Dns": [], "Links": None}
+                  "MaximumRetryCount": 0}, "Binds": None, "Dns": [], "Links": None}
 
 
 def container_json(store, container: Container) -> dict:

@@ -13,6 +13,7 @@ from reference_impl.cli import ports
 from reference_impl.network.settings import network_settings, published_ports
 from reference_impl.cli import output
 from reference_impl.cli.filters import parse_filters
+from reference_impl.confinement import Confinement, SettingsError, flags
 from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store
 
@@ -34,6 +35,7 @@ def register(verbs, management: bool = False) -> None:
         p.add_argument("-p", "--publish", action="append", default=[])
         p.add_argument("-P", "--publish-all", action="store_true")
         p.add_argument("--expose", action="append", default=[])
+        _confinement_flags(p)
         p.add_argument("image")
         p.add_argument("command", nargs=argparse.REMAINDER)
         p.set_defaults(handler=cmd_run if verb == "run" else cmd_create)
@@ -166,6 +168,43 @@ def _labels(specs: list[str]) -> dict[str, str]:
     return labels
 
 
+def _confinement_flags(p) -> None:
+    p.add_argument("--privileged", action="store_true")
+    p.add_argument("--read-only", action="store_true")
+    p.add_argument("--cap-add", action="append", default=[])
+    p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument("--security-opt", action="append", default=[])
+    p.add_argument("-m", "--memory")
+    p.add_argument("--memory-swap")
+    p.add_argument("--cpus")
+    p.add_argument("-c", "--cpu-shares", type=int, default=0)
+    p.add_argument("--cpuset-cpus", default="")
+    p.add_argument("--pids-limit", type=int)
+    p.add_argument("--ulimit", action="append", default=[])
+
+
+def _confinement(args) -> Confinement:
+    """The flags as the docker CLI sends them (HostConfig fields), checked as dockerd checks them."""
+    try:
+        cap_add, cap_drop = flags.capabilities(args.cap_add, args.cap_drop)
+        host = {"Privileged": args.privileged, "ReadonlyRootfs": args.read_only, "CapAdd": cap_add,
+                "CapDrop": cap_drop, "SecurityOpt": flags.security_opts(args.security_opt),
+                "Memory": flags.ram_in_bytes(args.memory, "-m, --memory") if args.memory else 0,
+                "MemorySwap": flags.memory_swap(args.memory_swap) if args.memory_swap else 0,
+                "NanoCpus": flags.nano_cpus(args.cpus) if args.cpus else 0, "CpuShares": args.cpu_shares,
+                "CpusetCpus": args.cpuset_cpus, "PidsLimit": args.pids_limit,
+                "Ulimits": [flags.ulimit(u) for u in args.ulimit]}
+    except flags.FlagError as exc:
+        raise InvalidInput(str(exc)) from None
+    try:
+        settings = Confinement.from_host_config(host)
+    except SettingsError as exc:
+        raise EngineError(str(exc)) from None
+    for warning in settings.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return settings
+
+
 def _create(store: Store, args, pulled: bool = False) -> Container:
     exposed, port_bindings = ports.parse_publish(args.publish)
     exposed += [p for p in ports.parse_expose(args.expose) if p not in exposed]
@@ -176,13 +215,15 @@ def _create(store: Store, args, pulled: bool = False) -> Container:
         refs.parse(args.image) if not refs.ID_PREFIX.match(args.image) else None
     except InvalidInput:
         raise InvalidInput(f"invalid reference format") from None
+    confinement = _confinement(args)
     try:
         return runtime.create(store, args.image, name=args.name, cmd=args.command,
                               starting=getattr(args, "detach", None) is not None,
                               entrypoint=entrypoint, env=args.env, workdir=args.workdir, user=args.user,
                               tty=args.tty, stdin_open=args.interactive, auto_remove=args.rm,
                               labels=_labels(args.label), exposed=exposed,
-                              port_bindings=port_bindings, publish_all=args.publish_all)
+                              port_bindings=port_bindings, publish_all=args.publish_all,
+                              confinement=confinement)
     except NotFound as exc:
         if pulled or not exc.message.startswith("No such image"):
             raise
@@ -207,7 +248,10 @@ def cmd_run(store: Store, args) -> int:
         code = runtime.start(store, container, attach=True, stdin=args.interactive)
     except EngineError:
         if args.rm:
-            runtime.remove(store, store.containers.get(container.id), force=True)
+            try:
+                runtime.remove(store, store.containers.get(container.id), force=True)
+            except NotFound:  # the shim removed it already (--rm after a failed start)
+                pass
         raise
     if args.rm:
         runtime.wait(store, container)
@@ -393,7 +437,7 @@ def container_inspect(store: Store, container: Container) -> dict:
         "Path": config["Path"],
         "Args": config["Args"],
         "State": {"Status": status, "Running": running, "Paused": False, "Restarting": False,
-                  "OOMKilled": False, "Dead": False, "Pid": state.get("Pid", 0) if running else 0,
+                  "OOMKilled": bool(state.get("OOMKilled")), "Dead": False, "Pid": state.get("Pid", 0) if running else 0,
                   "ExitCode": state.get("ExitCode", 0), "Error": state.get("Error", ""),
                   "StartedAt": state.get("StartedAt") or "0001-01-01T00:00:00Z",
                   "FinishedAt": state.get("FinishedAt") or "0001-01-01T00:00:00Z"},
@@ -409,7 +453,8 @@ def container_inspect(store: Store, container: Container) -> dict:
         "HostConfig": {"AutoRemove": config["HostConfig"].get("AutoRemove", False),
                        "PortBindings": config["HostConfig"].get("PortBindings") or {},
                        "PublishAllPorts": config["HostConfig"].get("PublishAllPorts", False),
-                       "NetworkMode": "default"},
+                       "NetworkMode": "default",
+                       **runtime.settings_of(container).host_config()},
         "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
                                  "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
         "Mounts": [],

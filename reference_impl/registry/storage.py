@@ -4,8 +4,13 @@
     repositories/<name>/_layers/<alg>/<hex>      empty file: blob linked into <name>
     repositories/<name>/_manifests/<alg>/<hex>   manifest linked into <name>; holds its media type
     repositories/<name>/_tags/<tag>              holds the digest the tag points at
+    repositories/<name>/_referrers/<alg>/<hex>/<alg>/<hex>
+                                                 a manifest of <name> whose subject is the first
+                                                 digest; holds its descriptor (JSON)
     uploads/<uuid>/data, uploads/<uuid>/repo     blob uploads in progress
     tmp/                                         staging for atomic writes
+    gc.lock                                      garbage collection vs manifest PUT (collect.py)
+    token/signing-key.pem                        token auth's RS256 key (tokens.py)
 
 Every visible file appears through os.replace() of a complete file from tmp/ or
 uploads/ (same file system), so readers in this or any other process see either
@@ -14,10 +19,11 @@ and a manifest before any tag that names it. Name components cannot start with
 "_" or ".", so "_layers" and friends never clash with a nested repository, and
 no name escapes the root.
 """
+import json
 import os
 import uuid
 
-from reference_impl.store.digest import Digest
+from reference_impl.store.digest import Digest, InvalidDigest
 
 from . import names
 
@@ -54,17 +60,19 @@ class Storage:
             return None
 
     # -- blobs ----------------------------------------------------------------
+    # Paths come from a Digest, so a malformed one is refused (InvalidDigest) before any
+    # path is made; the questions (has_blob, read_blob, has_layer…) answer "not there".
     def blob_path(self, digest: str) -> str:
         digest = Digest(digest)
         return os.path.join(self.root, "blobs", digest.algorithm, digest.hex[:2], digest.hex)
 
     def has_blob(self, digest: str) -> bool:
-        return os.path.isfile(self.blob_path(digest))
+        return Digest.valid(digest) and os.path.isfile(self.blob_path(digest))
 
     def blob_size(self, digest: str) -> int | None:
         try:
             return os.stat(self.blob_path(digest)).st_size
-        except FileNotFoundError:
+        except (FileNotFoundError, InvalidDigest):
             return None
 
     def put_blob_file(self, src: str, digest: str) -> None:
@@ -79,7 +87,7 @@ class Storage:
         try:
             with open(self.blob_path(digest), "rb") as f:
                 return f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, InvalidDigest):
             return None
 
     # -- repositories -------------------------------------------------------
@@ -107,11 +115,20 @@ class Storage:
     # -- layer links ----------------------------------------------------------
     def link_layer(self, name: str, digest: str) -> None:
         path = self._link(name, "_layers", digest)
-        if not os.path.exists(path):
+        if os.path.exists(path):
+            self.touch_layer(name, digest)
+        else:
             self.write_atomic(path, b"")
 
     def has_layer(self, name: str, digest: str) -> bool:
-        return os.path.isfile(self._link(name, "_layers", digest)) and self.has_blob(digest)
+        return self.has_blob(digest) and os.path.isfile(self._link(name, "_layers", digest))
+
+    def touch_layer(self, name: str, digest: str) -> None:
+        """Mark the link as just used (its mtime), which garbage collection reads."""
+        try:
+            os.utime(self._link(name, "_layers", digest))
+        except FileNotFoundError:
+            pass
 
     def unlink_layer(self, name: str, digest: str) -> bool:
         try:
@@ -126,10 +143,9 @@ class Storage:
         self.write_atomic(self._link(name, "_manifests", digest), media_type.encode())
 
     def manifest_media_type(self, name: str, digest: str) -> str | None:
-        media_type = self._read(self._link(name, "_manifests", digest))
-        if media_type is None or not self.has_blob(digest):
+        if not self.has_blob(digest):
             return None
-        return media_type
+        return self._read(self._link(name, "_manifests", digest))
 
     def delete_manifest(self, name: str, digest: str) -> bool:
         try:
@@ -166,3 +182,40 @@ class Storage:
             return sorted(os.listdir(os.path.join(self.repo_dir(name), "_tags")))
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    # -- referrers (OCI 1.1) ----------------------------------------------------
+    def _referrers_dir(self, name: str, subject: str) -> str:
+        subject = Digest(subject)
+        return os.path.join(self.repo_dir(name), "_referrers", subject.algorithm, subject.hex)
+
+    def _referrer_path(self, name: str, subject: str, digest: str) -> str:
+        digest = Digest(digest)
+        return os.path.join(self._referrers_dir(name, subject), digest.algorithm, digest.hex)
+
+    def add_referrer(self, name: str, subject: str, digest: str, descriptor: dict) -> None:
+        self.write_atomic(self._referrer_path(name, subject, digest),
+                          json.dumps(descriptor, sort_keys=True).encode())
+
+    def remove_referrer(self, name: str, subject: str, digest: str) -> None:
+        try:
+            os.unlink(self._referrer_path(name, subject, digest))
+        except FileNotFoundError:
+            pass
+
+    def referrers(self, name: str, subject: str) -> list[dict]:
+        """Descriptors of the manifests of `name` whose subject is `subject`, by digest."""
+        found = []
+        base = self._referrers_dir(name, subject)
+        for alg in sorted(_listdir(base)):
+            for hexpart in sorted(_listdir(os.path.join(base, alg))):
+                text = self._read(os.path.join(base, alg, hexpart))
+                if text and self.manifest_media_type(name, f"{alg}:{hexpart}"):
+                    found.append(json.loads(text))
+        return found
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
