@@ -10,7 +10,6 @@ refused with moby's words.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import stat
@@ -21,6 +20,7 @@ from typing import BinaryIO, Iterator
 
 from reference_impl.errors import EngineError, InvalidInput
 from reference_impl.ownership import staging_prefix
+from reference_impl.store.digest import Digest, Hasher
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -28,21 +28,17 @@ OPAQUE_XATTR = "trusted.overlay.opaque"
 CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
+def sha256_file(path: Path) -> Digest:
+    return Digest.of_file(path)
 
 
-def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, str]:
+def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, Digest]:
     """Copy a (possibly gzipped) tar stream to a file, uncompressed; return it and its diff id."""
     head = source.read(2)
     rest = _Prefixed(head, source)
     stream = gzip.GzipFile(fileobj=rest) if head == b"\x1f\x8b" else rest
     fd, name = tempfile.mkstemp(dir=directory, prefix=staging_prefix("layer-"), suffix=".tar")
-    h = hashlib.sha256()
+    h = Hasher()
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
@@ -51,7 +47,7 @@ def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, str]:
     except BaseException:  # a full disk, a broken stream: never leave the partial file
         os.unlink(name)
         raise
-    return Path(name), "sha256:" + h.hexdigest()
+    return Path(name), h.digest()
 
 
 class _Prefixed:
@@ -268,7 +264,7 @@ def changes(upper: Path, lowers: list[Path]) -> list[tuple[str, str]]:
     return sorted(result, key=lambda kv: kv[1])
 
 
-def write_diff_tar(upper: Path, out_path: Path) -> str:
+def write_diff_tar(upper: Path, out_path: Path) -> Digest:
     """Tar an upper directory as a layer (OCI whiteouts); returns the diff id."""
     try:
         return _write_diff_tar(upper, out_path)
@@ -277,7 +273,7 @@ def write_diff_tar(upper: Path, out_path: Path) -> str:
         raise
 
 
-def _write_diff_tar(upper: Path, out_path: Path) -> str:
+def _write_diff_tar(upper: Path, out_path: Path) -> Digest:
     entries = sorted(walk(upper), key=lambda e: e[0])
     hardlinks: dict[tuple[int, int], str] = {}
     with open(out_path, "wb") as raw:
@@ -309,15 +305,15 @@ def _write_diff_tar(upper: Path, out_path: Path) -> str:
                     marker = tarfile.TarInfo(f"{rel}/{OPAQUE_MARKER}")
                     marker.mtime, marker.mode = int(st.st_mtime), 0o644
                     tar.addfile(marker)
-    return "sha256:" + hashing.digest.hexdigest()
+    return hashing.hasher.digest()
 
 
 class _HashingWriter:
     def __init__(self, raw):
-        self.raw, self.digest = raw, hashlib.sha256()
+        self.raw, self.hasher = raw, Hasher()
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
+        self.hasher.update(data)
         return self.raw.write(data)
 
     def tell(self) -> int:
