@@ -23,6 +23,10 @@ class Conflict(EngineError):
     pass
 
 
+class InvalidArgument(EngineError):
+    """The daemon refuses a parameter (an unknown filter, a bad value): a 400 on the API."""
+
+
 class InvalidInput(EngineError):
     """Bad input caught before anything is done (a malformed reference, a hostile tar)."""
 
@@ -35,14 +39,3 @@ class ContainerStartError(EngineError):
     def __init__(self, message: str, exit_code: int = 125):
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def http_status(exc: BaseException) -> int:
-    """The status dockerd answers an API call with for this error."""
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, InvalidInput):
-        return 400
-    return 500

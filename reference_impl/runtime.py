@@ -208,7 +208,7 @@ def wait(store: Store, container: Container, timeout: float | None = None) -> in
             current = store.containers.get(container.id)
         except NotFound:
             return container.state.get("ExitCode", 0)
-        if not current.running and _shim_gone(current):
+        if not current.running and shim_gone(current):
             return current.state.get("ExitCode", 0)
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError
@@ -216,7 +216,7 @@ def wait(store: Store, container: Container, timeout: float | None = None) -> in
         delay = min(delay * 2, 0.05)
 
 
-def _shim_gone(container: Container) -> bool:
+def shim_gone(container: Container) -> bool:
     """Whether the container's shim has finished (it writes the final state, then exits)."""
     pid = container.state.get("ShimPid", 0)
     if not pid:
@@ -241,7 +241,7 @@ def kill(container: Container, sig: int = signal.SIGKILL) -> None:
 def stop(store: Store, container: Container, timeout: float = 10) -> None:
     if not container.running:
         return
-    stop_signal = _signal_number(container.config["Config"].get("StopSignal") or "SIGTERM")
+    stop_signal = signal_number(container.config["Config"].get("StopSignal") or "SIGTERM")
     try:
         os.kill(container.state["Pid"], stop_signal)
         wait(store, container, timeout)
@@ -255,7 +255,7 @@ def stop(store: Store, container: Container, timeout: float = 10) -> None:
         wait(store, container)
 
 
-def _signal_number(name: str) -> int:
+def signal_number(name: str) -> int:
     text = name.upper()
     if text.isdigit():
         return int(text)
@@ -340,7 +340,7 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
             os.setgroups(groups)
             os.setgid(gid)
             os.setuid(uid)
-            program = shim._find_program(argv[0], full_env)
+            program = shim.find_program(argv[0], full_env)
             os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
         except BaseException as exc:
             code = 126 if isinstance(exc, PermissionError) else 127 if isinstance(exc, FileNotFoundError) else 126
@@ -351,7 +351,7 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
     for fd in ns_fds + [root_fd]:
         os.close(fd)
     _, status = os.waitpid(child, 0)
-    failure = shim._read_all(report_r)
+    failure = shim.read_all(report_r)
     os.close(report_r)
     code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
     if failure:
