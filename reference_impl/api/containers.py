@@ -13,8 +13,9 @@ from reference_impl.api import attach, common, hijack, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
 from reference_impl.engine.images import ImageService
-from reference_impl.engine.records import (CommitOptions, ContainerListOptions, ContainerSummary, CreateOptions,
-                                           HostConfig)
+from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
+                                                      HostConfig)
+from reference_impl.engine.records.images import CommitOptions
 from reference_impl.errors import NotFound
 from reference_impl.store import Container
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from reference_impl.api import common
 from reference_impl.api.common import ApiError
 from reference_impl.engine.images import ImageService
-from reference_impl.engine.records import ImageListOptions, ImagePruneOptions, ImageSummary
+from reference_impl.engine.records.images import ImageListOptions, ImagePruneOptions, ImageSummary
 
 
 def routes():

@@ -59,7 +59,7 @@ def op_start(spec: dict, report: Report) -> int:
 
 def op_exec(spec: dict, report: Report) -> int:
     from reference_impl.engine.containers import ContainerService
-    from reference_impl.engine.records import ExecOptions
+    from reference_impl.engine.records.containers import ExecOptions
     from reference_impl.store import Store
     code = ContainerService(Store(spec["root"])).exec(ExecOptions(
         container=spec["id"], argv=spec["argv"], env=spec.get("env") or [], workdir=spec.get("workdir"),

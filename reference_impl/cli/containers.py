@@ -10,9 +10,8 @@ from reference_impl import humanize, network
 from reference_impl.cli import output
 from reference_impl.cli.filters import parse_filters
 from reference_impl.engine.containers import ContainerService
-from reference_impl.engine.images import ImageService
-from reference_impl.engine.records import (CommitOptions, ContainerListOptions, ContainerSummary, CreateOptions,
-                                           ExecOptions, HostConfig)
+from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
+                                                      ExecOptions, HostConfig)
 from reference_impl.errors import EngineError
 from reference_impl.store import Store
 
@@ -322,6 +321,8 @@ def cmd_diff(store: Store, args) -> int:
 
 
 def cmd_commit(store: Store, args) -> int:
+    from reference_impl.engine.images import ImageService
+    from reference_impl.engine.records.images import CommitOptions
     print(ImageService(store).commit(CommitOptions(container=args.container, reference=args.reference,
                                                    author=args.author, message=args.message,
                                                    changes=args.change, pause=args.pause)))

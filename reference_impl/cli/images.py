@@ -8,7 +8,7 @@ from reference_impl.cli import output
 from reference_impl.cli.filters import parse_filters
 from reference_impl.engine.containers import ContainerService
 from reference_impl.engine.images import ImageService
-from reference_impl.engine.records import ImageListOptions, ImagePruneOptions, ImportOptions
+from reference_impl.engine.records.images import ImageListOptions, ImagePruneOptions, ImportOptions
 from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store
 

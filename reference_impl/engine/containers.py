@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 
-from reference_impl import humanize, layers, network, refs, runtime
+from reference_impl import humanize, network, refs, runtime
 from reference_impl.engine import filters as flt
-from reference_impl.engine.ps_filters import Matcher
-from reference_impl.engine.records import (Change, ContainerListOptions, ContainerSummary, CreateOptions,
-                                           ExecOptions, LogRecord, PortMapping, PruneReport, TopResult)
+from reference_impl.engine.records import PruneReport
+from reference_impl.engine.records.containers import (Change, ContainerListOptions, ContainerSummary,
+                                                      CreateOptions, ExecOptions, LogRecord, PortMapping,
+                                                      TopResult)
 from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store
 
@@ -122,6 +122,7 @@ class ContainerService:
 
     def list(self, options: ContainerListOptions) -> list[ContainerSummary]:
         """Newest first; running ones only, unless `all`, a limit or a status filter."""
+        from reference_impl.engine.ps_filters import Matcher
         matcher = Matcher(self.store, options.filters)
         show_stopped = options.all or options.limit > 0 or matcher.shows_stopped
         found = []
@@ -232,6 +233,7 @@ class ContainerService:
                 time.sleep(poll)
 
     def top(self, name: str, ps_args: list[str] | None = None) -> TopResult:
+        import subprocess
         container = self.get(name)
         if not container.running:
             raise Conflict(f"Container {container.id} is not running")
@@ -248,6 +250,7 @@ class ContainerService:
         return TopResult(titles=header, processes=rows)
 
     def diff(self, name: str) -> list[Change]:
+        from reference_impl import layers
         container = self.get(name)
         lowers = [self.store.images.layer_diff_dir(d) for d in reversed(container.config["Layers"])]
         return [Change(kind, path) for kind, path in layers.changes(container.upper, lowers)]

@@ -6,8 +6,9 @@ import tarfile
 from reference_impl import archive, humanize, refs
 from reference_impl import images as model
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records import (CommitOptions, DeleteItem, HistoryItem, ImageListOptions,
-                                           ImagePruneOptions, ImageSummary, ImportOptions, PruneReport)
+from reference_impl.engine.records import PruneReport
+from reference_impl.engine.records.images import (CommitOptions, DeleteItem, HistoryItem, ImageListOptions,
+                                                  ImagePruneOptions, ImageSummary, ImportOptions)
 from reference_impl.errors import EngineError, NotFound
 from reference_impl.store import Image, Store
 

@@ -3,11 +3,14 @@ every documented key is applied, a bad value is refused in dockerd's words."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records import ContainerSummary
 from reference_impl.errors import EngineError, InvalidArgument, NotFound
 from reference_impl.store import Container, Store
+
+if TYPE_CHECKING:
+    from reference_impl.engine.records.containers import ContainerSummary
 
 KEYS = frozenset({"id", "name", "label", "exited", "status", "ancestor", "before", "since", "volume",
                   "network", "publish", "expose", "health", "isolation", "is-task"})

@@ -6,7 +6,7 @@ import platform
 
 from reference_impl import check
 from reference_impl import images as model
-from reference_impl.engine.records import CheckReport, DiskUsage
+from reference_impl.engine.records.system import CheckReport, DiskUsage
 from reference_impl.store import Store
 
 VERSION = "0.1.0"

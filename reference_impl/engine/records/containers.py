@@ -1,81 +1,10 @@
-"""What the services take (options) and give (records): plain dataclasses, no wire format.
-
-Times are Unix seconds (float) or RFC 3339 text where Docker keeps the text; ids are full
-(`sha256:…` for images, 64 hex for containers); the faces shorten and format them.
-"""
+"""Records of the ContainerService."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from reference_impl.engine.filters import Filters
 
-
-# --- images ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ImageListOptions:
-    all: bool = False
-    filters: Filters = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ImageSummary:
-    id: str
-    parent_id: str
-    repo_tags: list[str]        # after the reference filter; [] for a dangling image
-    repo_digests: list[str]
-    created: float
-    created_at: str             # RFC 3339, as the config says
-    size: int
-    labels: dict[str, str]
-
-
-@dataclass(frozen=True)
-class HistoryItem:
-    id: str                     # the image made at that step, or "<missing>"
-    created_at: str
-    created_by: str
-    size: int
-    comment: str
-    tags: list[str]
-
-
-@dataclass(frozen=True)
-class DeleteItem:
-    kind: str                   # "Untagged" or "Deleted"
-    value: str
-
-
-@dataclass(frozen=True)
-class ImagePruneOptions:
-    all: bool = False           # -a / dangling=false: every image no container uses
-    filters: Filters = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PruneReport:
-    deleted: list               # DeleteItem for images, container ids for containers
-    space_reclaimed: int
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    reference: str | None = None
-    changes: list[str] = field(default_factory=list)
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class CommitOptions:
-    container: str
-    reference: str | None = None
-    author: str = ""
-    message: str = ""
-    changes: list[str] = field(default_factory=list)
-    pause: bool = True
-
-
-# --- containers -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class HostConfig:
@@ -89,6 +18,7 @@ class HostConfig:
 
 @dataclass(frozen=True)
 class CreateOptions:
+    """What `run`/`create` and POST /containers/create ask for."""
     image: str
     name: str | None = None
     cmd: list[str] = field(default_factory=list)
@@ -107,6 +37,7 @@ class CreateOptions:
 
 @dataclass(frozen=True)
 class ContainerListOptions:
+    """`ps` and GET /containers/json."""
     all: bool = False
     limit: int = -1             # -n / --last; -l is limit 1
     filters: Filters = field(default_factory=dict)
@@ -114,6 +45,7 @@ class ContainerListOptions:
 
 @dataclass(frozen=True)
 class PortMapping:
+    """One port of a container, as ps shows it."""
     private_port: int
     type: str                   # "tcp" / "udp"
     ip: str = ""
@@ -122,6 +54,7 @@ class PortMapping:
 
 @dataclass(frozen=True)
 class ContainerSummary:
+    """One row of `ps` / GET /containers/json."""
     id: str
     names: list[str]            # without the leading "/"
     image: str                  # as the user named it
@@ -139,18 +72,21 @@ class ContainerSummary:
 
 @dataclass(frozen=True)
 class TopResult:
+    """The processes of a running container, as `ps` prints them."""
     titles: list[str]
     processes: list[list[str]]
 
 
 @dataclass(frozen=True)
 class Change:
+    """One change of a container's filesystem against its image."""
     kind: str                   # "A", "C", "D"
     path: str
 
 
 @dataclass(frozen=True)
 class ExecOptions:
+    """`exec` and POST /containers/{id}/exec."""
     container: str
     argv: list[str]
     env: list[str] = field(default_factory=list)
@@ -162,22 +98,7 @@ class ExecOptions:
 
 @dataclass(frozen=True)
 class LogRecord:
+    """One line of a container's log."""
     stream: str                 # "stdout" / "stderr"
     time: str
     text: str
-
-
-# --- system ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DiskUsage:
-    images: int
-    images_size: int
-    containers: int
-    layers_size: int
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    removed_leftovers: int
-    problems: list[str]
