@@ -6,6 +6,7 @@ whole transcript.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import time
@@ -64,11 +65,14 @@ class Transcript:
 class Cli:
     """One implementation's CLI as seen from one check."""
 
-    def __init__(self, impl, host, transcript: Transcript, env: dict[str, str] | None = None):
+    def __init__(self, impl, host, transcript: Transcript, env: dict[str, str] | None = None,
+                 storage=None):
         self.impl = impl
         self.host = host
         self.transcript = transcript
         self.env = {**impl.env, **(env or {})}
+        # held shared around every command where the engine's storage races (conformance/locks.py)
+        self.storage = storage
 
     # -- the one primitive -------------------------------------------------
     def _execute(self, shown: str, command: str, timeout: float) -> Result:
@@ -79,7 +83,8 @@ class Cli:
         bridge = remote.bridge(self.host)
         if bridge is not None:  # a host over SSH: the files and services the command names
             bridge.stage(wrapped)
-        out = self.host.run(wrapped)
+        with self.storage.shared() if self.storage is not None else contextlib.nullcontext():
+            out = self.host.run(wrapped)
         result = Result(shown, out.rc, out.stdout, out.stderr, time.monotonic() - start)
         self.transcript.add(result)
         if out.rc == 124:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import signal
 import subprocess
@@ -25,12 +26,14 @@ from filelock import FileLock
 from conformance import messages as message_data
 from conformance import remote
 from conformance.cli import Cli, HarnessError, Transcript
+from conformance.locks import NoLock, StorageLock, storage_lock_at
 from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
 
 BUSYBOX = Path("/bin/busybox")
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\n"
 TRANSCRIPT = pytest.StashKey[Transcript]()
+PREFIX = pytest.StashKey[str]()  # the names prefix of a check: what it made carries it
 
 
 def run_uid(config) -> str:
@@ -111,8 +114,10 @@ def run_name(request) -> str:
 
 
 @pytest.fixture
-def names(run_name, worker_id) -> Names:
-    return Names(run_name, worker_id)
+def names(request, run_name, worker_id) -> Names:
+    made = Names(run_name, worker_id)
+    request.node.stash[PREFIX] = made.prefix
+    return made
 
 
 _hosts: dict[str, object] = {}
@@ -129,61 +134,101 @@ def host_for(impl):
     return _hosts[impl.host_url]
 
 
-def storage_lock(impl, busybox_rootfs: Path):
-    """Held around imports of the shared base layer and removals of images built on it,
-    where the engine needs that (podman 4.3: an import that reuses the layer fails with
-    'layer not known' when a concurrent rmi removes it meanwhile)."""
+def storage_lock(impl, busybox_rootfs: Path) -> StorageLock | NoLock:
+    """Shared by every command of a check, held alone around imports of the shared base
+    layer and removals of images built on it, where the engine needs that (podman 4.3:
+    conformance/locks.py)."""
     if not impl.has("serial-import"):
-        return contextlib.nullcontext()
-    return FileLock(str(busybox_rootfs) + f".{impl.name}.import.lock")
+        return NoLock()
+    return storage_lock_at(Path(str(busybox_rootfs) + f".{impl.name}.storage.lock"))
 
 
-def remove_check_objects(cli: Cli, check: str, lock) -> None:
+# Pauses between cleanup attempts: an engine busy with other checks' work may refuse a
+# removal or a listing for a moment (podman's storage under parallel load).
+CLEANUP_PAUSES = (0, 0, 0.2, 0.5, 1, 2, 3, 5)
+
+
+def _listed(cli: Cli, *args) -> tuple[list[str] | None, str]:
+    """A listing's lines, or None with the engine's words when it could not list: a failed
+    listing is not an empty one (podman 4.3 fails `images` when a concurrent removal takes a
+    layer from under it; reading that as "nothing left" is how a base image once leaked)."""
+    result = cli.run(*args)
+    if result.rc != 0:
+        return None, result.describe()
+    return list(dict.fromkeys(result.lines)), ""
+
+
+def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = ()) -> None:
     """Remove every container and image labelled with this check (children first);
     images are removed holding `lock` (storage_lock).
 
-    An engine busy with other checks' work may refuse a removal for a moment (podman's
-    storage under parallel load): retried with growing pauses; what still stands after
-    that is a harness error naming the engine's last words, not a silent leak."""
-    quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env)
+    Done only when the label listings succeed empty AND a full listing of the engine's
+    images shows none of `known_images` (the ids the check's fixtures made, its base).
+    Until then retried with growing pauses; what still stands after that is a harness
+    error naming the objects and the engine's words, not a silent leak."""
+    quiet = Cli(cli.impl.for_cleanup(), cli.host, Transcript(), env=cli.env, storage=cli.storage)
     label = f"label={LABEL_CHECK}={check}"
-    for pause in (0, 0, 0.2, 0.5, 1, 2, 3, 5):
+    words: list[str] = []
+    left: list[str] = []
+    for pause in CLEANUP_PAUSES:
         time.sleep(pause)
-        removals = []
-        containers = quiet.run("ps", "-a", "-q", "--no-trunc", "--filter", label).lines
+        containers, refused = _listed(quiet, "ps", "-a", "-q", "--no-trunc", "--filter", label)
+        words.append(refused)
         if containers:
-            removals.append(quiet.run("rm", "-f", *containers))
-        images = list(dict.fromkeys(quiet.run("images", "-a", "-q", "--no-trunc", "--filter", label).lines))
-        if not images and not containers:
+            words.append(_refusal(quiet.run("rm", "-f", *containers)))
+        images, refused = _listed(quiet, "images", "-a", "-q", "--no-trunc", "--filter", label)
+        words.append(refused)
+        everything, refused = _listed(quiet, "images", "-a", "-q", "--no-trunc")
+        words.append(refused)
+        standing = [i for i in known_images if everything is None or _listed_id(i, everything)]
+        left = [*(containers or []), *dict.fromkeys([*(images or []), *standing])]
+        if containers == [] and images == [] and everything is not None and not left:
             return
-        if images:
+        if images or standing:
             with lock:
-                removals.append(quiet.run("rmi", "-f", *images))
-    left = [*containers, *images]
-    words = "\n".join(r.describe() for r in removals if r.rc != 0) or "(the removals exited 0)"
-    raise HarnessError(f"cleanup of check {check} left {len(left)} object(s) behind: "
-                       f"{' '.join(x[:12] for x in left)}\n{words}")
+                words.append(_refusal(quiet.run("rmi", "-f", *dict.fromkeys([*(images or []), *standing]))))
+    said = "\n".join(w for w in words[-12:] if w) or "(every command exited 0)"
+    raise HarnessError(f"cleanup of check {check} left {len(left) or 'unknown'} object(s) behind: "
+                       f"{' '.join(x.removeprefix('sha256:')[:12] for x in left)}\n{said}")
+
+
+def _refusal(result) -> str:
+    return result.describe() if result.rc != 0 else ""
+
+
+def _listed_id(image_id: str, listing: list[str]) -> bool:
+    return image_id.removeprefix("sha256:") in {line.removeprefix("sha256:") for line in listing}
 
 
 @pytest.fixture
-def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs) -> Cli:
+def made_images() -> list[str]:
+    """Ids of the images this check's fixtures made (its base): the cleanup verifies each
+    is gone from the engine's full image list, not only from the label listing."""
+    return []
+
+
+@pytest.fixture
+def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs, made_images) -> Cli:
     """The implementation's CLI, with a client config directory of this check's own."""
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
-    engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)})
+    lock = storage_lock(impl, busybox_rootfs)
+    engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)}, storage=lock)
     yield engine
-    remove_check_objects(engine, names.prefix, storage_lock(impl, busybox_rootfs))
+    remove_check_objects(engine, names.prefix, lock, made_images)
 
 
 @pytest.fixture
-def base(cli, busybox_rootfs, names) -> Image:
+def base(cli, busybox_rootfs, names, made_images) -> Image:
     """A busybox base image of this check's own: no other check builds on it, so no
     other check's build cache or containers can touch it."""
     # an engine whose storage races on the shared layer imports one base at a time
     # (storage_lock); checks still run in parallel
     with storage_lock(cli.impl, busybox_rootfs):
-        return import_base(cli, busybox_rootfs, names)
+        image = import_base(cli, busybox_rootfs, names)
+    made_images.append(image.id)
+    return image
 
 
 @pytest.fixture
@@ -293,17 +338,60 @@ def host_port_allocator(tmp_path_factory, run_name):
 REGISTRY_USER, REGISTRY_PASSWORD = "strata", "s3cret-pass"
 
 
+class TokenAuth(requests.auth.AuthBase):
+    """requests auth for a registry with token auth: a 401 Bearer challenge is answered
+    by fetching a token from its realm (with the user and password) for its scope."""
+
+    def __init__(self, user: str, password: str):
+        self.user, self.password = user, password
+
+    def __call__(self, request):
+        request.register_hook("response", self._answer_challenge)
+        return request
+
+    def _answer_challenge(self, response, **kwargs):
+        scheme, _, rest = response.headers.get("WWW-Authenticate", "").partition(" ")
+        if response.status_code != 401 or scheme.lower() != "bearer" or \
+                "Authorization" in response.request.headers:
+            return response
+        params = dict(re.findall(r'(\w+)="([^"]*)"', rest))
+        assert params.get("realm", "").startswith("http://127."), params   # loopback only
+        query = {k: params[k] for k in ("service", "scope") if k in params}
+        token = requests.get(params["realm"], params=query, auth=(self.user, self.password),
+                             timeout=10)
+        token.raise_for_status()
+        retry = response.request.copy()
+        retry.headers["Authorization"] = f"Bearer {token.json()['token']}"
+        response.content   # release the connection
+        again = response.connection.send(retry, **kwargs)
+        again.history.append(response)
+        return again
+
+
 @dataclass
 class Registry:
-    kind: str     # which server: "docker-registry" or "strata-registry"
+    kind: str     # which server: "docker-registry", "strata-registry", "strata-token-registry"
     address: str  # host:port
     root: Path
     process: subprocess.Popen
     auth: tuple[str, str] | None = None
     v1_search: bool = False  # answers the v1 search endpoint `docker search` calls
+    token_auth: bool = False  # answers 401 with Bearer challenges: clients fetch tokens
 
     def url(self, path: str) -> str:
         return f"http://{self.address}{path}"
+
+    @property
+    def http_auth(self):
+        """What `requests` needs to reach the API with the registry's credentials."""
+        if self.auth and self.token_auth:
+            return TokenAuth(*self.auth)
+        return self.auth
+
+    def message_key(self, key: str) -> str:
+        """A client's words for an auth refusal depend on the challenge: with token auth
+        they are those of Docker Hub (`registry.token_<key>`), else `registry.<key>`."""
+        return f"registry.token_{key}" if self.token_auth else f"registry.{key}"
 
     def stop(self) -> None:
         remote.withdraw(int(self.address.rsplit(":", 1)[1]))
@@ -355,22 +443,33 @@ def start_docker_registry(label: str, auth: bool) -> Registry:
                     (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=False)
 
 
-def start_strata_registry(label: str, auth: bool) -> Registry:
+def start_strata_registry(label: str, auth: bool, token: bool = False) -> Registry:
     """strata's registry server, run as a program (`strata registry serve`), like any peer."""
     from conformance.targets import strata_cli
     root = Path(tempfile.mkdtemp(prefix=f"{label}-registry-", dir="/tmp"))
     args = [strata_cli(), "registry", "serve", "--root", str(root / "data"), "--addr", "127.0.0.1:0"]
     if auth:
-        args += ["--htpasswd", str(_htpasswd(root)), "--realm", "basic-realm"]
+        args += ["--htpasswd", str(_htpasswd(root)), "--realm", "basic-realm",
+                 "--auth", "token" if token else "basic"]
     log_path = root / "registry.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     address = _wait_for_address(proc, log_path, "listening on ")
-    return Registry("strata-registry", address, root, proc,
-                    (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=True)
+    return Registry("strata-token-registry" if token else "strata-registry", address, root, proc,
+                    (REGISTRY_USER, REGISTRY_PASSWORD) if auth else None, v1_search=True,
+                    token_auth=token and auth)
 
 
-REGISTRY_KINDS = {"docker-registry": start_docker_registry, "strata-registry": start_strata_registry}
+def start_strata_token_registry(label: str, auth: bool) -> Registry:
+    """strata's registry with token auth (`serve --auth token`): Bearer challenges and a
+    token service at /token, as Docker Hub and Harbor have them."""
+    return start_strata_registry(label, auth, token=True)
+
+
+REGISTRY_KINDS = {"docker-registry": start_docker_registry, "strata-registry": start_strata_registry,
+                  "strata-token-registry": start_strata_token_registry}
+# the plain registry checks run on the first two; the login and auth'd checks on all three
+PLAIN_REGISTRY_KINDS = ("docker-registry", "strata-registry")
 
 
 def _registry(request, run_name: str, worker_id: str, auth: bool):
@@ -382,7 +481,7 @@ def _registry(request, run_name: str, worker_id: str, auth: bool):
     return reg
 
 
-@pytest.fixture(scope="session", params=sorted(REGISTRY_KINDS))
+@pytest.fixture(scope="session", params=PLAIN_REGISTRY_KINDS)
 def registry(request, run_name, worker_id):
     """A plain-HTTP registry on 127.0.0.1, one per worker and kind: every registry check
     runs against Debian's docker-registry and against strata's registry."""
@@ -393,7 +492,8 @@ def registry(request, run_name, worker_id):
 
 @pytest.fixture(scope="session", params=sorted(REGISTRY_KINDS))
 def auth_registry(request, run_name, worker_id):
-    """A registry that wants htpasswd (bcrypt) basic auth, one per worker and kind."""
+    """A registry that wants credentials, one per worker and kind: htpasswd (bcrypt) basic
+    auth (docker-registry, strata-registry) or token auth (strata-token-registry)."""
     reg = _registry(request, run_name, worker_id, auth=True)
     yield reg
     reg.stop()

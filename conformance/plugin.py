@@ -13,7 +13,7 @@ import pytest
 
 from conformance import leaks, targets
 from conformance.cli import HarnessError
-from conformance.fixtures import TRANSCRIPT, host_for, run_uid
+from conformance.fixtures import PREFIX, TRANSCRIPT, host_for, run_uid
 from conformance.naming import run_tag
 from conformance.results import TRANSCRIPT_SECTION, Outcome, ResultLog, expected_difference, host_environment, now
 
@@ -74,11 +74,15 @@ def pytest_configure(config):
         candidates = sorted({*(chosen if chosen is not None else targets.known_names()),
                              *config.getoption("--require-impl")})
         run = run_tag(run_uid(config))
-        records = {name: targets.prepare(targets.load(name), run)
-                   for name in candidates if targets.is_known(name)}
+        records, missing = {}, {}
+        for name in candidates:
+            if targets.is_known(name):
+                # asked at once: a later record's set-up (a VM's, minutes) must not outlast
+                # what this one started (strata-api's service exits when idle)
+                records[name] = targets.prepare(targets.load(name), run)
+                missing[name] = records[name].missing_reason()
     except KeyError as exc:
         raise pytest.UsageError(str(exc)) from None
-    missing = {name: record.missing_reason() for name, record in records.items()}
     config.stash[_RECORDS] = records
     config.stash[_MISSING] = missing
     config.stash[_STARTED] = now()
@@ -120,6 +124,8 @@ def pytest_runtest_makereport(item, call):
     impl_name = callspec.params["impl"] if callspec and "impl" in callspec.params else None
     if impl_name:
         report.user_properties.append(("strata_impl", impl_name))
+    if PREFIX in item.stash:
+        report.user_properties.append(("strata_prefix", item.stash[PREFIX]))
     if report.failed:
         transcript = item.stash.get(TRANSCRIPT, None)
         if transcript is not None and transcript.results:
@@ -178,10 +184,11 @@ def pytest_sessionfinish(session, exitstatus):
             left += targets.finish(record)
         return list(dict.fromkeys(left))
 
-    found: list[str] = []
+    found: list[leaks.Leak] = []
     if not config.getoption("--no-leak-check"):
         available = [records[n] for n in config.stash[_IMPLS] if not config.stash[_MISSING].get(n)]
         found = leaks.check(available, host_for, run, before_host=take_down)
+        config.stash[_LOG].attribute(found)
         if found:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
     else:
@@ -204,6 +211,10 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     if _REPORT in config.stash:
         terminalreporter.line(f"strata report: {config.stash[_REPORT]}")
+    project = config.stash[_LOG].project_tests
+    if project:
+        terminalreporter.section("project tests (outside the suite)")
+        terminalreporter.line(", ".join(f"{n} {o}" for o, n in sorted(project.items())))
     counts = config.stash[_LOG].counts()
     if counts:
         terminalreporter.section("strata outcomes per implementation")
@@ -219,7 +230,7 @@ def pytest_terminal_summary(terminalreporter, config):
     found = config.stash.get(_LEAKS, [])
     if found:
         terminalreporter.section("strata leak check: FAILED", red=True)
-        for item in found:
-            terminalreporter.line(item)
+        for leak in found:
+            terminalreporter.line(leak.text())
     elif not config.getoption("--no-leak-check"):
         terminalreporter.line("strata leak check: nothing left behind")

@@ -114,8 +114,10 @@ def classify(report) -> Outcome | None:
     return None
 
 
-def implementation_of(report) -> str:
-    return dict(report.user_properties).get("strata_impl", "-")
+def implementation_of(report) -> str | None:
+    """The implementation a check ran on; None for a test that is not a check (the
+    project's own tests, run in the same session)."""
+    return dict(report.user_properties).get("strata_impl")
 
 
 class ResultLog:
@@ -126,6 +128,7 @@ class ResultLog:
     def __init__(self):
         self.records: dict[str, dict] = {}
         self._seconds: dict[str, float] = {}
+        self._project: dict[str, Outcome] = {}  # the project's own tests: node id -> outcome
 
     def add(self, report) -> None:
         outcome = classify(report)
@@ -133,12 +136,17 @@ class ResultLog:
         if outcome is None:
             return
         impl = implementation_of(report)
+        if impl is None:  # not a check: counted apart, never a row of the matrix
+            known = self._project.get(report.nodeid, Outcome.PASS)
+            self._project[report.nodeid] = max(known, outcome, key=ORDER.index)
+            return
         props = dict(report.user_properties)
         record = self.records.setdefault(report.nodeid, {
             "check": report.nodeid, "case": case_id(report.nodeid, impl), "implementation": impl,
             "area": Path(report.fspath).stem.removeprefix("test_"),
             "outcome": outcome.value, "seconds": 0.0, "details": "", "transcript": "",
-            "expected_reason": props.get("strata_expected"), "unexpected_pass": False})
+            "expected_reason": props.get("strata_expected"), "unexpected_pass": False,
+            "prefix": props.get("strata_prefix")})
         record["seconds"] = round(self._seconds[report.nodeid], 3)  # setup + call + teardown
         if ORDER.index(outcome) > ORDER.index(Outcome(record["outcome"])):
             record["outcome"] = outcome.value
@@ -154,6 +162,17 @@ class ResultLog:
             if name == TRANSCRIPT_SECTION and content not in record["transcript"]:
                 record["transcript"] += content
 
+    @property
+    def project_tests(self) -> Counter:
+        """Outcomes of the project's own tests (tests/) run in the same session."""
+        return Counter(outcome.value for outcome in self._project.values())
+
+    def attribute(self, leaks) -> None:
+        """Name, on each leftover, the check that made it (by its names prefix)."""
+        by_prefix = {r["prefix"]: r["check"] for r in self.records.values() if r.get("prefix")}
+        for leak in leaks:
+            leak.check = by_prefix.get(leak.prefix)
+
     def counts(self) -> dict[str, Counter]:
         by_impl: dict[str, Counter] = {}
         for record in self.records.values():
@@ -163,7 +182,7 @@ class ResultLog:
     def unexpected_passes(self) -> list[dict]:
         return sorted((r for r in self.records.values() if r["unexpected_pass"]), key=lambda r: r["check"])
 
-    def write(self, directory: Path, run: str, leaks: list[str], environment: dict | None = None,
+    def write(self, directory: Path, run: str, leaks: list, environment: dict | None = None,
               started: str | None = None) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         checks = sorted(self.records.values(), key=lambda r: r["check"])
@@ -173,7 +192,8 @@ class ResultLog:
             "started": started,
             "finished": now(),
             "environment": environment or host_environment(),
-            "leaks": leaks,
+            "leaks": [leak.record() for leak in leaks],
+            "project_tests": dict(self.project_tests),
             "checks": checks,
         }, indent=2))
         for impl in sorted({r["implementation"] for r in checks}):

@@ -1,6 +1,7 @@
 """login / logout and pushing to a registry that wants basic auth (seed §6 login, §7).
 
-The registry is Debian's docker-registry with an htpasswd (bcrypt) file, on
+The registry is Debian's docker-registry or strata's with an htpasswd (bcrypt) file, or strata's
+with token auth (Bearer challenges, its token service checking that file), on
 127.0.0.1, one per worker. Each check has a client config directory of its own
 (``cli.env[cli.impl.config_dir_env]``), so logins never leak between checks.
 """
@@ -37,7 +38,7 @@ def logged_in(cli, registry) -> None:
 
 def tags_of(registry, repo: str) -> requests.Response:
     assert registry.address.startswith("127."), registry.address
-    return requests.get(registry.url(f"/v2/{repo}/tags/list"), auth=registry.auth, timeout=10)
+    return requests.get(registry.url(f"/v2/{repo}/tags/list"), auth=registry.http_auth, timeout=10)
 
 
 def build_for(cli, base, context, ref: str) -> str:
@@ -48,7 +49,8 @@ def test_login_with_a_wrong_password_is_refused_and_stores_nothing(cli, auth_reg
     result = login(cli, auth_registry, "not-" + auth_registry.auth[1])
     assert result.rc == 1, result.describe()
     assert auth_registry.address not in stored_auths(cli)
-    expect_message(result.stderr, messages, "registry.login_unauthorized", address=auth_registry.address)
+    expect_message(result.stderr, messages, auth_registry.message_key("login_unauthorized"),
+                   address=auth_registry.address)
 
 
 def test_login_stores_base64_credentials_in_the_client_config(cli, auth_registry, messages):
@@ -71,7 +73,7 @@ def test_push_without_login_says_no_basic_auth_credentials(cli, base, context, a
     result = cli.run("push", ref)
     assert result.rc == 1, result.describe()
     assert tags_of(auth_registry, repo).status_code == 404
-    expect_message(result.output, messages, "registry.no_credentials")
+    expect_message(result.output, messages, auth_registry.message_key("no_credentials"))
 
 
 def test_push_after_login_reaches_the_registry(cli, base, context, auth_registry, names):
@@ -118,5 +120,5 @@ def test_pull_after_logout_is_refused(cli, base, context, auth_registry, names, 
     result = cli.run("pull", ref)
     assert result.rc == 1, result.describe()
     assert not cli.exists("image", image)
-    expect_message(result.stderr, messages, "registry.pull_no_credentials",
+    expect_message(result.stderr, messages, auth_registry.message_key("pull_no_credentials"),
                    address=auth_registry.address, repo=repo, tag="v1")

@@ -95,8 +95,8 @@ def push(store: Store, text: str, out, auth=STORED) -> None:
         digest = client.put_manifest(ref.path, ref.tag, body, manifests.DOCKER_MANIFEST)
     except Unreachable as exc:
         raise PlainError(exc.message) from None
-    except AuthenticationError:
-        raise PlainError("no basic auth credentials") from None
+    except AuthenticationError as exc:
+        raise PlainError(exc.reason) from None
     except RegistryAPIError as exc:
         raise PlainError(f"{exc.code or exc.status}: {exc.message}") from None
     with store.lock():
@@ -135,9 +135,12 @@ def pull(store: Store, text: str, out, auth=STORED) -> str:
         manifest, digest = _resolve_manifest(client, ref)
     except NotFoundError:
         raise EngineError(f"manifest for {ref} not found: manifest unknown: manifest unknown") from None
-    except AuthenticationError:
+    except AuthenticationError as exc:
+        if exc.code == "DENIED":
+            raise EngineError(f"pull access denied for {ref.name}, repository does not exist or may "
+                              f"require 'docker login': {exc.reason}") from None
         raise EngineError(f'Head "{client.base}/v2/{ref.path}/manifests/{ref.digest or ref.tag}": '
-                          "no basic auth credentials") from None
+                          f"{exc.reason}") from None
     except RegistryAPIError as exc:
         raise EngineError(f"{exc.code or exc.status}: {exc.message}") from None
     out(f"{label}: Pulling from {ref.path}")
@@ -165,8 +168,8 @@ def pull(store: Store, text: str, out, auth=STORED) -> str:
                 raise InvalidInput(f"layer {layer['digest']} does not match its diff id {diff_id}")
             pending.append((tar_path, diff_id))
             out(f"{_short(layer['digest'])}: Pull complete")
-    except AuthenticationError:
-        raise EngineError("no basic auth credentials") from None
+    except AuthenticationError as exc:
+        raise EngineError(exc.reason) from None
     except (RegistryAPIError, ValueError) as exc:
         raise EngineError(str(exc)) from None
     with store.lock():

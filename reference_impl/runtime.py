@@ -9,6 +9,7 @@ import sys
 import time
 
 from reference_impl import humanize, images, network, rootfs, shim
+from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store
@@ -28,7 +29,7 @@ def _random_name(container_id: str) -> str:
 def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            entrypoint: list[str] | None, env: list[str], workdir: str | None, user: str | None,
            tty: bool, stdin_open: bool, auto_remove: bool, labels: dict[str, str],
-           exposed: list[str] | None = None, port_bindings: dict | None = None,
+           exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
            publish_all: bool = False) -> Container:
     if name is not None and not refs_valid_name(name):
@@ -80,7 +81,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             "Path": argv[0],
             "Args": argv[1:],
             "Config": config,
-            "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_bindings or {},
+            "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_map_to_json(port_bindings or {}),
                            "PublishAllPorts": publish_all},
         }
         # starting: the caller starts it right away (run, a build's RUN); until its shim

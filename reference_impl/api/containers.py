@@ -8,7 +8,6 @@ import json
 
 from aiohttp import web
 
-from reference_impl import network
 from reference_impl.api import attach, common, hijack, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
@@ -17,6 +16,7 @@ from reference_impl.engine.records.containers import (ContainerListOptions, Cont
                                                       HostConfig)
 from reference_impl.engine.records.images import CommitOptions
 from reference_impl.errors import NotFound
+from reference_impl.network.ports import PortBinding, PortMap, port_key
 from reference_impl.store import Container
 
 
@@ -65,17 +65,13 @@ def _words(value, what: str) -> list[str] | None:
     raise ApiError(400, f"invalid {what}: expected a list of strings")
 
 
-def _bindings(raw) -> dict:
+def _bindings(raw) -> PortMap:
     if not raw:
         return {}
     if not isinstance(raw, dict):
         raise ApiError(400, "invalid PortBindings")
-    bindings = {}
-    for key, frontends in raw.items():
-        bindings[network.port_key(key)] = [{"HostIp": (f or {}).get("HostIp") or "",
-                                            "HostPort": str((f or {}).get("HostPort") or "")}
-                                           for f in (frontends or [{}])]
-    return bindings
+    return {port_key(key): [PortBinding.from_json(f) for f in (frontends or [{}])]
+            for key, frontends in raw.items()}
 
 
 def create_options(body: dict) -> CreateOptions:
@@ -92,7 +88,7 @@ def create_options(body: dict) -> CreateOptions:
                          workdir=body.get("WorkingDir") or None, user=body.get("User") or None,
                          tty=bool(body.get("Tty")), stdin_open=bool(body.get("OpenStdin")),
                          labels=body.get("Labels") or {},
-                         exposed=[network.port_key(p) for p in (body.get("ExposedPorts") or {})],
+                         exposed=[port_key(p) for p in (body.get("ExposedPorts") or {})],
                          host=HostConfig(auto_remove=bool(host.get("AutoRemove")),
                                          port_bindings=_bindings(host.get("PortBindings")),
                                          publish_all=bool(host.get("PublishAllPorts"))))

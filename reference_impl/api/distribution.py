@@ -161,7 +161,9 @@ def _login(server: str, username: str, password: str) -> None:
     client = RegistryClient(server, auth=(username, password))
     try:
         client.login()
-    except AuthenticationError:
+    except AuthenticationError as exc:
+        if exc.token_service:   # the token service refused them: Docker names the /v2/ call
+            raise ApiError(401, f'Get "{client.base}/v2/": {exc.reason}') from None
         raise ApiError(401, f"login attempt to {client.base}/v2/ failed with status: 401 Unauthorized") from None
     except RegistryAPIError as exc:
         raise ApiError(500, f"login attempt to {client.base}/v2/ failed with status: {exc.status}") from None

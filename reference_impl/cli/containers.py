@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from reference_impl import humanize, network
-from reference_impl.cli import output
+from reference_impl import humanize
+from reference_impl.cli import output, ports
 from reference_impl.cli.filters import parse_filters
 from reference_impl.engine.containers import ContainerService
 from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
@@ -163,8 +163,8 @@ def _labels(specs: list[str]) -> dict[str, str]:
 
 def create_options(args, starting: bool) -> CreateOptions:
     """run/create flags as the engine's options."""
-    exposed, port_bindings = network.parse_publish(args.publish)
-    exposed += [p for p in network.parse_expose(args.expose) if p not in exposed]
+    exposed, port_bindings = ports.parse_publish(args.publish)
+    exposed += [p for p in ports.parse_expose(args.expose) if p not in exposed]
     entrypoint = None
     if args.entrypoint is not None:
         entrypoint = [args.entrypoint] if args.entrypoint else []
@@ -271,7 +271,7 @@ def ps_record(summary: ContainerSummary, no_trunc: bool) -> dict:
         "Command": json.dumps(command, ensure_ascii=False),
         "CreatedAt": summary.created_at,
         "RunningFor": humanize.ago(summary.created_at),
-        "Ports": network.displayable_ports(summary.published),
+        "Ports": ports.displayable_ports(summary.published),
         "State": summary.state,
         "Status": summary.status,
         "Names": ",".join(summary.names),
@@ -336,7 +336,7 @@ def cmd_exec(store: Store, args) -> int:
 
 
 def cmd_port(store: Store, args) -> int:
-    ports = ContainerService(store).ports(args.container)
-    for line in network.port_lines(ports, args.port, args.container):
+    published = ContainerService(store).ports(args.container)
+    for line in ports.port_lines(published, args.port, args.container):
         print(line)
     return 0

@@ -40,7 +40,7 @@ def register(verbs, management: bool = False) -> None:
     p.set_defaults(handler=cmd_logout)
 
     p = verbs.add_parser("registry", help="run a registry (Registry HTTP API v2)")
-    p.add_argument("args", nargs="...", help="serve --root DIR [--addr 127.0.0.1:0] [--htpasswd F]")
+    p.add_argument("args", nargs="...", help="serve --root DIR [--addr 127.0.0.1:0] [--htpasswd F [--auth basic|token]] | garbage-collect --root DIR [--dry-run]")
     p.set_defaults(handler=cmd_registry)
 
 
@@ -101,7 +101,9 @@ def cmd_login(store: Store, args) -> int:
     client = RegistryClient(server, auth=(args.username, password))
     try:
         client.login()
-    except AuthenticationError:
+    except AuthenticationError as exc:
+        if exc.token_service:   # the token service refused them: Docker names the /v2/ call
+            raise EngineError(f'Get "{client.base}/v2/": {exc.reason}') from None
         raise EngineError(f"login attempt to {client.base}/v2/ failed with status: 401 Unauthorized") from None
     except RegistryAPIError as exc:
         raise EngineError(f"login attempt to {client.base}/v2/ failed with status: {exc.status}") from None

@@ -5,13 +5,15 @@ import json
 import signal
 import time
 
-from reference_impl import humanize, network, refs, runtime
+from reference_impl import humanize, refs, runtime
 from reference_impl.engine import filters as flt
 from reference_impl.engine.records import PruneReport
 from reference_impl.engine.records.containers import (Change, ContainerListOptions, ContainerSummary,
                                                       CreateOptions, ExecOptions, LogRecord, PortMapping,
                                                       TopResult)
 from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
+from reference_impl.network.ports import PortMap, split_port_key
+from reference_impl.network.settings import network_settings, published_ports
 from reference_impl.store import Container, Store
 
 PRUNE_FILTERS = frozenset({"label"})
@@ -135,8 +137,8 @@ class ContainerService:
         return found[:options.limit] if options.limit > 0 else found
 
     def summary(self, container: Container) -> ContainerSummary:
-        published = network.published_ports(container)
-        settings = network.network_settings(container)
+        published = published_ports(container)
+        settings = network_settings(container)
         config = container.config
         return ContainerSummary(
             id=container.id, names=[container.name], image=config.get("ImageName", ""),
@@ -182,13 +184,13 @@ class ContainerService:
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
             "Mounts": [],
             "Config": config["Config"],
-            "NetworkSettings": network.network_settings(container),
+            "NetworkSettings": network_settings(container),
             "ExecIDs": None,
         }
 
-    def ports(self, name: str) -> dict:
-        """The published ports: {"80/tcp": [{"HostIp", "HostPort"}], …}."""
-        return network.published_ports(self.get(name))
+    def ports(self, name: str) -> PortMap:
+        """The published ports: {"80/tcp": [PortBinding], …} (None: exposed only)."""
+        return published_ports(self.get(name))
 
     # --- logs / top / diff / exec -------------------------------------------------------
 
@@ -273,15 +275,15 @@ def _labels(container: Container) -> dict:
     return container.config["Config"].get("Labels") or {}
 
 
-def _port_mappings(published: dict) -> list[PortMapping]:
+def _port_mappings(published: PortMap) -> list[PortMapping]:
     found = []
     for key, frontends in published.items():
-        number, _, proto = key.partition("/")
+        number, proto = split_port_key(key)
         if not frontends:
-            found.append(PortMapping(private_port=int(number), type=proto))
-        for f in frontends or []:
-            found.append(PortMapping(private_port=int(number), type=proto, ip=f["HostIp"],
-                                     public_port=int(f["HostPort"] or 0)))
+            found.append(PortMapping(private_port=number, type=proto))
+        for b in frontends or []:
+            found.append(PortMapping(private_port=number, type=proto, ip=b.host_ip,
+                                     public_port=int(b.host_port or 0)))
     return found
 
 

@@ -50,6 +50,7 @@ async def get_blob(registry, request: web.Request, name: str, digest: str) -> we
     digest = _checked_digest(digest)
     if not registry.storage.has_layer(name, digest):
         raise RegistryError("BLOB_UNKNOWN", digest)
+    registry.storage.touch_layer(name, digest)   # in use: garbage collection spares it a while
     return web.FileResponse(registry.storage.blob_path(digest), headers={
         "Content-Type": "application/octet-stream", "Docker-Content-Digest": digest,
         "Cache-Control": "max-age=31536000", "Accept-Ranges": "bytes"})

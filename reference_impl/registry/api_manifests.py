@@ -1,9 +1,12 @@
 """Manifest endpoints: PUT/GET/HEAD/DELETE by tag or by digest."""
+import asyncio
 import hashlib
+import json
 
 from aiohttp import web
 
 from . import manifests, names
+from .collect import gc_lock
 from .errors import RegistryError
 
 
@@ -86,17 +89,32 @@ async def put(registry, request: web.Request, name: str, reference: str) -> web.
     if by_digest and digest != reference:
         raise RegistryError("DIGEST_INVALID", {"digest": reference})
     manifest = manifests.parse(data, request.headers.get("Content-Type"))
-    for blob in manifest.blobs:
-        if not storage.has_layer(name, blob):
-            raise RegistryError("MANIFEST_BLOB_UNKNOWN", blob)
-    for child in manifest.manifests:
-        if storage.manifest_media_type(name, child) is None:
-            raise RegistryError("MANIFEST_BLOB_UNKNOWN", child)
-    storage.put_manifest(name, digest, manifest.media_type, data)
-    if not by_digest:
-        storage.set_tag(name, reference, digest)
-    return web.Response(status=201, headers={
-        "Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest})
+    await asyncio.to_thread(_store, storage, name, None if by_digest else reference,
+                            digest, manifest, data)
+    headers = {"Location": f"/v2/{name}/manifests/{digest}", "Docker-Content-Digest": digest}
+    if manifest.subject:
+        headers["OCI-Subject"] = manifest.subject
+    return web.Response(status=201, headers=headers)
+
+
+def _store(storage, name: str, tag: str | None, digest: str, manifest, data: bytes) -> None:
+    """Check that what the manifest refers to is there, then link it (and tag it), under
+    the shared gc lock: a garbage collection sees all of it or runs before the check."""
+    with gc_lock(storage.root, exclusive=False):
+        for blob in manifest.blobs:
+            if not storage.has_layer(name, blob):
+                raise RegistryError("MANIFEST_BLOB_UNKNOWN", blob)
+        for child in manifest.manifests:
+            if storage.manifest_media_type(name, child) is None:
+                raise RegistryError("MANIFEST_BLOB_UNKNOWN", child)
+        storage.put_manifest(name, digest, manifest.media_type, data)
+        if manifest.subject:
+            # the subject need not exist (yet), nor in this repository: it is listed
+            # among the referrers of this repository only
+            storage.add_referrer(name, manifest.subject, digest,
+                                 manifest.descriptor(digest, len(data)))
+        if tag:
+            storage.set_tag(name, tag, digest)
 
 
 async def delete(registry, request: web.Request, name: str, reference: str) -> web.Response:
@@ -104,8 +122,27 @@ async def delete(registry, request: web.Request, name: str, reference: str) -> w
     if names.is_digest_like(reference):
         if not names.valid_digest(reference):
             raise RegistryError("DIGEST_INVALID", {"digest": reference[:200]})
-        if not storage.delete_manifest(name, reference):
+        media_type = storage.manifest_media_type(name, reference)
+        if media_type is None or not storage.delete_manifest(name, reference):
             raise RegistryError("MANIFEST_UNKNOWN", {"Digest": reference})
+        subject = manifests.parse(storage.read_blob(reference), media_type).subject
+        if subject:
+            storage.remove_referrer(name, subject, reference)
     elif not names.valid_tag(reference) or not storage.delete_tag(name, reference):
         raise RegistryError("MANIFEST_UNKNOWN", {"Tag": reference[:200]})
     return web.Response(status=202)
+
+
+async def referrers(registry, request: web.Request, name: str, digest: str) -> web.Response:
+    """OCI 1.1 referrers: an image index of the manifests whose subject is `digest`
+    (empty for an unknown digest), filtered by `artifactType` when asked."""
+    if not names.valid_digest(digest):
+        raise RegistryError("DIGEST_INVALID", {"digest": digest[:200]})
+    found = registry.storage.referrers(name, digest)
+    headers = {"Content-Type": manifests.OCI_INDEX}
+    wanted = request.query.get("artifactType")
+    if wanted is not None:
+        found = [d for d in found if d.get("artifactType") == wanted]
+        headers["OCI-Filters-Applied"] = "artifactType"
+    body = {"schemaVersion": 2, "mediaType": manifests.OCI_INDEX, "manifests": found}
+    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(), headers=headers)

@@ -7,10 +7,13 @@ import re
 
 from aiohttp import web
 
-from . import api_blobs, api_listing, api_manifests, names
-from .auth import Htpasswd, access_records, parse_basic
+from . import access, api_blobs, api_listing, api_manifests, names
+from .auth import BasicAuth, Htpasswd
+from .bearer import BearerAuth
 from .errors import API_VERSION_HEADER, RegistryError
 from .storage import Storage
+from .token_service import PATH as TOKEN_PATH, TokenService
+from .tokens import Tokens, load_or_create_key
 from .uploads import Uploads
 
 log = logging.getLogger("strata.registry")
@@ -19,18 +22,32 @@ _REPO_ROUTE = re.compile(
     r"/v2/(?P<name>.+?)/(?:"
     r"(?P<tags>tags/list)"
     r"|manifests/(?P<reference>[^/]+)"
+    r"|referrers/(?P<subject>[^/]+)"
     r"|blobs/uploads/(?P<upload>[^/]*)"
     r"|(?P<blobs>blobs)/(?P<digest>[^/]+))")
 
 
 class Registry:
-    """What every handler needs: the store, the upload sessions and the auth."""
+    """What every handler needs: the store, the upload sessions and the auth
+    (None, BasicAuth, or BearerAuth with the token service beside it)."""
 
     def __init__(self, root: str, htpasswd: str | None = None, realm: str = "strata-registry"):
         self.storage = Storage(root)
         self.uploads = Uploads(self.storage)
-        self.htpasswd = Htpasswd(htpasswd) if htpasswd else None
-        self.realm = realm
+        self.auth = BasicAuth(Htpasswd(htpasswd), realm) if htpasswd else None
+        self.token_service: TokenService | None = None
+
+    def use_tokens(self, htpasswd: str, realm: str, service: str, issuer: str, ttl: int,
+                   token_realm: str | None = None) -> None:
+        """Token auth: the registry wants bearer tokens that its token service issues."""
+        tokens = Tokens(load_or_create_key(self.storage.root), service, issuer, ttl)
+        self.auth = BearerAuth(tokens, token_realm)
+        self.token_service = TokenService(tokens, Htpasswd(htpasswd), realm)
+
+    def bound(self, base_url: str) -> None:
+        """The server listens at base_url: the default realm of its challenges follows."""
+        if isinstance(self.auth, BearerAuth) and self.auth.realm is None:
+            self.auth.realm = base_url + TOKEN_PATH
 
 
 def _route(path: str):
@@ -53,6 +70,8 @@ def _route(path: str):
         h = api_manifests
         return ({"GET": h.get, "HEAD": h.get, "PUT": h.put, "DELETE": h.delete},
                 {"name": name, "reference": m["reference"]}, name)
+    if m["subject"] is not None:
+        return {"GET": api_manifests.referrers}, {"name": name, "digest": m["subject"]}, name
     if m["upload"] is not None:
         h = api_blobs
         if m["upload"] == "":
@@ -64,13 +83,13 @@ def _route(path: str):
             {"name": name, "digest": m["digest"]}, name)
 
 
-async def _authorized(registry: Registry, request: web.Request) -> bool:
-    if registry.htpasswd is None or request.path.startswith("/v1/_ping"):
-        return True
-    creds = parse_basic(request.headers.get("Authorization"))
-    if creds is None:
-        return False
-    return await asyncio.to_thread(registry.htpasswd.check, *creds)
+def _required(path: str, request: web.Request, name: str | None) -> list:
+    if path.startswith(("/v2/_catalog", "/v1/search")):
+        return access.required(None, request.method, False, is_catalog=True)
+    valid = name if name and names.valid_name(name) else None
+    if name and not valid:
+        return []
+    return access.required(valid, request.method, "/blobs/uploads/" in path, request.query)
 
 
 def error_response(request: web.Request, err: RegistryError) -> web.Response:
@@ -81,17 +100,19 @@ def error_response(request: web.Request, err: RegistryError) -> web.Response:
 async def dispatch(request: web.Request) -> web.StreamResponse:
     registry: Registry = request.app["registry"]
     path = request.raw_path.split("?", 1)[0]
+    if registry.token_service is not None and path == TOKEN_PATH:
+        try:
+            return await registry.token_service.handle(request)
+        except RegistryError as err:
+            return error_response(request, err)
     route = _route(path)
     if route is None:
         return web.Response(status=404, text="404 page not found\n",
                             content_type="text/plain", charset="utf-8")
     handlers, kwargs, name = route
     try:
-        if not await _authorized(registry, request):
-            detail = access_records(name if name and names.valid_name(name) else None,
-                                    request.method, "uid" in kwargs)
-            raise RegistryError("UNAUTHORIZED", detail, headers={
-                "WWW-Authenticate": f'Basic realm="{registry.realm}"'})
+        if registry.auth is not None and not path.startswith("/v1/_ping"):
+            await registry.auth.check(request, _required(path, request, name))
         handler = handlers.get(request.method)
         if handler is None:
             raise RegistryError("UNSUPPORTED", {"method": request.method})

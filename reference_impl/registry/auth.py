@@ -5,6 +5,7 @@ bcrypt is slow on purpose and Docker sends credentials with every request, so a
 successful check is remembered (by a keyed hash of user and password, never the
 password itself) for as long as the htpasswd file is unchanged.
 """
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -13,6 +14,9 @@ import os
 import secrets
 
 import bcrypt
+
+from .access import Access, detail
+from .errors import RegistryError
 
 
 class Htpasswd:
@@ -73,14 +77,15 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def access_records(name: str | None, method: str, is_upload: bool) -> list | None:
-    """The `detail` distribution puts in its UNAUTHORIZED body: the access asked for."""
-    if name is None:
-        return None
-    if method == "DELETE" and not is_upload:
-        actions = ["delete"]
-    elif method in ("GET", "HEAD"):
-        actions = ["pull"]
-    else:
-        actions = ["pull", "push"]
-    return [{"Type": "repository", "Class": "", "Name": name, "Action": a} for a in actions]
+class BasicAuth:
+    """The registry's own basic auth: every request carries the user and password."""
+
+    def __init__(self, htpasswd: Htpasswd, realm: str):
+        self.htpasswd, self.realm = htpasswd, realm
+
+    async def check(self, request, access: list[Access]) -> None:
+        creds = parse_basic(request.headers.get("Authorization"))
+        if creds is not None and await asyncio.to_thread(self.htpasswd.check, *creds):
+            return
+        raise RegistryError("UNAUTHORIZED", detail(access), headers={
+            "WWW-Authenticate": f'Basic realm="{self.realm}"'})

@@ -41,7 +41,18 @@ class RegistryAPIError(Exception):
 
 
 class AuthenticationError(RegistryAPIError):
-    """401: no or wrong credentials."""
+    """401: no or wrong credentials. `scheme` is the registry's challenge ("basic",
+    "bearer"), `token_service` True when the token service refused the credentials."""
+    scheme: str | None = None
+    token_service: bool = False
+
+    @property
+    def reason(self) -> str:
+        """As Docker words it: `no basic auth credentials` for a basic challenge, else the
+        error as distribution's client reads it (`denied: requested access ...`)."""
+        if self.scheme == "basic" and not self.token_service:
+            return "no basic auth credentials"
+        return f"{(self.code or 'UNAUTHORIZED').lower()}: {self.message}"
 
 
 class NotFoundError(RegistryAPIError):
@@ -58,7 +69,20 @@ def _raise_for(resp: requests.Response) -> None:
         pass
     cls = {401: AuthenticationError, 404: NotFoundError}.get(resp.status_code, RegistryAPIError)
     text = "" if resp.request.method == "HEAD" else resp.text[:500]
-    raise cls(resp.status_code, resp.request.method, resp.url, errors, text)
+    challenge = resp.headers.get("WWW-Authenticate")
+    scheme, params = parse_challenge(challenge) if challenge else (None, {})
+    if cls is AuthenticationError and scheme == "bearer" and params.get("error") in _OAUTH_ERRORS:
+        # RFC 6750's error in the challenge says more than the body (as distribution reads it)
+        code = _OAUTH_ERRORS[params["error"]]
+        errors = [{"code": code[0], "message": params.get("error_description") or code[1]}]
+    err = cls(resp.status_code, resp.request.method, resp.url, errors, text)
+    if isinstance(err, AuthenticationError):
+        err.scheme = scheme
+    raise err
+
+
+_OAUTH_ERRORS = {"invalid_token": ("UNAUTHORIZED", "authentication required"),
+                 "insufficient_scope": ("DENIED", "requested access to the resource is denied")}
 
 
 def parse_challenge(header: str) -> tuple[str, dict]:
@@ -68,12 +92,21 @@ def parse_challenge(header: str) -> tuple[str, dict]:
     return scheme.lower(), params
 
 
-def _scope(path: str, method: str) -> str | None:
-    m = re.match(r"/v2/(.+?)/(?:manifests|blobs|tags)/", path)
+def _scope(path: str, method: str, params=None) -> str | None:
+    m = re.match(r"/v2/(.+?)/(?:manifests|blobs|tags|referrers)/", path)
     if not m:
         return "registry:catalog:*" if path.startswith("/v2/_catalog") else None
-    actions = "pull" if method in ("GET", "HEAD") else "pull,push"
-    return f"repository:{m[1]}:{actions}"
+    if method in ("GET", "HEAD"):
+        actions = "pull"
+    elif method == "DELETE" and "/blobs/uploads/" not in path:
+        actions = "delete"
+    else:
+        actions = "pull,push"
+    scope = f"repository:{m[1]}:{actions}"
+    source = (params or {}).get("from") if isinstance(params, dict) else None
+    if source and (params or {}).get("mount"):
+        scope += f" repository:{source}:pull"    # a mount reads its source
+    return scope
 
 
 def _default_scheme(host: str) -> str:
@@ -147,7 +180,11 @@ class RegistryClient:
                                        ("scope", scope or params.get("scope"))) if v}
             resp = self.session.get(params["realm"], params=query, auth=self.auth,
                                     timeout=self.timeout)
-            _raise_for(resp)
+            try:
+                _raise_for(resp)
+            except AuthenticationError as err:
+                err.token_service = True
+                raise
             body = resp.json()
             token = body.get("token") or body.get("access_token")
             if not token:
@@ -159,7 +196,7 @@ class RegistryClient:
     def request(self, method: str, path: str, *, expect=(200,), **kwargs) -> requests.Response:
         """One call; answers one 401 challenge, then raises unless status is expected."""
         url = self._url(path)
-        scope = _scope(urlsplit(url).path, method)
+        scope = _scope(urlsplit(url).path, method, kwargs.get("params"))
         headers = dict(kwargs.pop("headers", {}) or {})
         kwargs.setdefault("timeout", self.timeout)
         data = kwargs.get("data")
@@ -326,6 +363,17 @@ class RegistryClient:
 
     def delete_manifest(self, name: str, reference: str) -> None:
         self.request("DELETE", f"/v2/{name}/manifests/{reference}", expect=(202,))
+
+    def referrers(self, name: str, digest: str, artifact_type: str | None = None):
+        """OCI 1.1: (descriptors of the manifests whose subject is `digest`, the filters
+        the registry applied). Unfiltered answers are filtered here, as the spec asks."""
+        params = {"artifactType": artifact_type} if artifact_type else None
+        resp = self.request("GET", f"/v2/{name}/referrers/{digest}", params=params)
+        found = resp.json().get("manifests") or []
+        applied = [f.strip() for f in resp.headers.get("OCI-Filters-Applied", "").split(",") if f.strip()]
+        if artifact_type and "artifactType" not in applied:
+            found = [d for d in found if d.get("artifactType") == artifact_type]
+        return found, applied
 
     # -- listings --------------------------------------------------------------------
     def _pages(self, path: str, key: str, n: int | None, last: str | None, follow: bool) -> list:

@@ -1,5 +1,6 @@
 """Manifest media types, validation at PUT, and the choice of what GET returns."""
 import json
+import re
 
 from . import names
 from .errors import RegistryError
@@ -14,6 +15,8 @@ IMAGE_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
 INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
 SUPPORTED = IMAGE_TYPES + INDEX_TYPES
 MAX_BYTES = 4 * 1024 * 1024
+# RFC 6838 type/subtype, as artifactType and descriptor media types must be
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w!#$&^.+-]{0,126}/[A-Za-z0-9][\w!#$&^.+-]{0,126}")
 
 
 class Manifest:
@@ -24,6 +27,27 @@ class Manifest:
         self.blobs = blobs            # config and layers (must be linked in the repository)
         self.manifests = manifests    # children of an index (must be manifests of the repository)
         self.parsed = parsed
+
+    @property
+    def subject(self) -> str | None:
+        """The digest of the manifest this one refers to (OCI 1.1 `subject`), if any."""
+        subject = self.parsed.get("subject")
+        return subject["digest"] if subject else None
+
+    @property
+    def artifact_type(self) -> str | None:
+        """What the referrers API lists it as: `artifactType`, else the config's media type."""
+        config = self.parsed.get("config") or {}
+        return self.parsed.get("artifactType") or config.get("mediaType")
+
+    def descriptor(self, digest: str, size: int) -> dict:
+        """Its descriptor in a referrers index."""
+        desc = {"mediaType": self.media_type, "digest": digest, "size": size}
+        if self.artifact_type:
+            desc["artifactType"] = self.artifact_type
+        if self.parsed.get("annotations"):
+            desc["annotations"] = self.parsed["annotations"]
+        return desc
 
 
 def _invalid(detail) -> RegistryError:
@@ -39,6 +63,24 @@ def _descriptor_digest(desc) -> str:
     if not isinstance(desc.get("size", 0), int):
         raise _invalid("descriptor size is not an integer")
     return digest
+
+
+def _check_oci_fields(doc: dict) -> None:
+    """OCI 1.1: `subject` is a descriptor, `artifactType` a media type, `annotations` strings."""
+    if "subject" in doc:
+        _descriptor_digest(doc["subject"])
+        if not _valid_media_type(doc["subject"].get("mediaType")):
+            raise _invalid("subject mediaType is not a media type")
+    if "artifactType" in doc and not _valid_media_type(doc["artifactType"]):
+        raise _invalid(f"artifactType {str(doc['artifactType'])[:100]!r} is not a media type")
+    annotations = doc.get("annotations", {})
+    if not isinstance(annotations, dict) or \
+            not all(isinstance(v, str) for v in annotations.values()):
+        raise _invalid("annotations must map strings to strings")
+
+
+def _valid_media_type(value) -> bool:
+    return isinstance(value, str) and _MEDIA_TYPE.fullmatch(value) is not None
 
 
 def parse(data: bytes, content_type: str | None) -> Manifest:
@@ -62,6 +104,7 @@ def parse(data: bytes, content_type: str | None) -> Manifest:
         raise _invalid(f"unsupported manifest media type {media_type!r}")
     if doc.get("schemaVersion") != 2:
         raise _invalid("schemaVersion must be 2")
+    _check_oci_fields(doc)
     if media_type in INDEX_TYPES:
         children = doc.get("manifests")
         if not isinstance(children, list):

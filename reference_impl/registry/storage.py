@@ -4,8 +4,13 @@
     repositories/<name>/_layers/<alg>/<hex>      empty file: blob linked into <name>
     repositories/<name>/_manifests/<alg>/<hex>   manifest linked into <name>; holds its media type
     repositories/<name>/_tags/<tag>              holds the digest the tag points at
+    repositories/<name>/_referrers/<alg>/<hex>/<alg>/<hex>
+                                                 a manifest of <name> whose subject is the first
+                                                 digest; holds its descriptor (JSON)
     uploads/<uuid>/data, uploads/<uuid>/repo     blob uploads in progress
     tmp/                                         staging for atomic writes
+    gc.lock                                      garbage collection vs manifest PUT (collect.py)
+    token/signing-key.pem                        token auth's RS256 key (tokens.py)
 
 Every visible file appears through os.replace() of a complete file from tmp/ or
 uploads/ (same file system), so readers in this or any other process see either
@@ -14,6 +19,7 @@ and a manifest before any tag that names it. Name components cannot start with
 "_" or ".", so "_layers" and friends never clash with a nested repository, and
 no name escapes the root.
 """
+import json
 import os
 import uuid
 
@@ -105,11 +111,20 @@ class Storage:
     # -- layer links ----------------------------------------------------------
     def link_layer(self, name: str, digest: str) -> None:
         path = self._link(name, "_layers", digest)
-        if not os.path.exists(path):
+        if os.path.exists(path):
+            self.touch_layer(name, digest)
+        else:
             self.write_atomic(path, b"")
 
     def has_layer(self, name: str, digest: str) -> bool:
         return os.path.isfile(self._link(name, "_layers", digest)) and self.has_blob(digest)
+
+    def touch_layer(self, name: str, digest: str) -> None:
+        """Mark the link as just used (its mtime), which garbage collection reads."""
+        try:
+            os.utime(self._link(name, "_layers", digest))
+        except FileNotFoundError:
+            pass
 
     def unlink_layer(self, name: str, digest: str) -> bool:
         try:
@@ -164,3 +179,39 @@ class Storage:
             return sorted(os.listdir(os.path.join(self.repo_dir(name), "_tags")))
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    # -- referrers (OCI 1.1) ----------------------------------------------------
+    def _referrers_dir(self, name: str, subject: str) -> str:
+        alg, hexpart = subject.split(":", 1)
+        return os.path.join(self.repo_dir(name), "_referrers", alg, hexpart)
+
+    def add_referrer(self, name: str, subject: str, digest: str, descriptor: dict) -> None:
+        alg, hexpart = digest.split(":", 1)
+        path = os.path.join(self._referrers_dir(name, subject), alg, hexpart)
+        self.write_atomic(path, json.dumps(descriptor, sort_keys=True).encode())
+
+    def remove_referrer(self, name: str, subject: str, digest: str) -> None:
+        alg, hexpart = digest.split(":", 1)
+        try:
+            os.unlink(os.path.join(self._referrers_dir(name, subject), alg, hexpart))
+        except FileNotFoundError:
+            pass
+
+    def referrers(self, name: str, subject: str) -> list[dict]:
+        """Descriptors of the manifests of `name` whose subject is `subject`, by digest."""
+        found = []
+        base = self._referrers_dir(name, subject)
+        for alg in sorted(_listdir(base)):
+            for hexpart in sorted(_listdir(os.path.join(base, alg))):
+                digest = f"{alg}:{hexpart}"
+                text = self._read(os.path.join(base, alg, hexpart))
+                if text and self.manifest_media_type(name, digest):
+                    found.append(json.loads(text))
+        return found
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []

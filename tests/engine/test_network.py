@@ -1,8 +1,8 @@
-"""reference_impl/network.py: `-p`/`--expose` parsing, `port` and PORTS formatting (unit),
-and, as root, allocation and forwarding through the real `strata` CLI.
+"""reference_impl/cli/ports.py: `-p`/`--expose` parsing, `port` and PORTS formatting (unit),
+and, as root, reference_impl/network/ (allocation and forwarding) through the real `strata` CLI.
 
 Expected words and values are what docker 28.2 CLI / dockerd 20.10 printed for the same
-input on this project's CI host (see the issue 5 notes in network.py's docstring).
+input on this project's CI host (see the docstrings of reference_impl/network/).
 """
 import concurrent.futures
 import os
@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from reference_impl import network
+from reference_impl.cli import ports as cli_ports
+from reference_impl.network import allocation
+from reference_impl.network.ports import port_map_from_json, port_map_to_json
 from reference_impl.errors import InvalidInput
 
 STRATA = str(Path(sys.executable).with_name("strata"))
 
 
 def bindings(*specs):
-    return network.parse_publish(list(specs))[1]
+    return port_map_to_json(cli_ports.parse_publish(list(specs))[1])
 
 
 @pytest.mark.parametrize("spec, message", [
@@ -42,7 +44,7 @@ def bindings(*specs):
 ])
 def test_invalid_publish_specs_are_refused_in_dockers_words(spec, message):
     with pytest.raises(InvalidInput) as info:
-        network.parse_publish([spec])
+        cli_ports.parse_publish([spec])
     assert str(info.value) == message
 
 
@@ -72,13 +74,13 @@ def test_publish_specs_give_dockers_port_bindings(spec, expected):
 
 
 def test_several_publish_flags_for_one_port_accumulate_and_expose_it_once():
-    exposed, found = network.parse_publish(["127.0.0.1::80", "8080:80", "53/udp"])
+    exposed, found = cli_ports.parse_publish(["127.0.0.1::80", "8080:80", "53/udp"])
     assert exposed == ["80/tcp", "53/udp"]
-    assert found["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": ""}, {"HostIp": "", "HostPort": "8080"}]
+    assert port_map_to_json(found)["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": ""}, {"HostIp": "", "HostPort": "8080"}]
 
 
 def test_expose_expands_ranges_and_protocols():
-    assert network.parse_expose(["80", "5000-5002/udp", "80/tcp"]) == [
+    assert cli_ports.parse_expose(["80", "5000-5002/udp", "80/tcp"]) == [
         "80/tcp", "5000/udp", "5001/udp", "5002/udp"]
 
 
@@ -89,7 +91,7 @@ def test_expose_expands_ranges_and_protocols():
 ])
 def test_invalid_expose_is_refused(spec, message):
     with pytest.raises(InvalidInput) as info:
-        network.parse_expose([spec])
+        cli_ports.parse_expose([spec])
     assert str(info.value) == message
 
 
@@ -105,7 +107,7 @@ DOCKER_PORTS = {
 
 
 def test_ps_ports_column_collapses_ranges_as_docker_does():
-    assert network.displayable_ports(DOCKER_PORTS) == (
+    assert cli_ports.displayable_ports(port_map_from_json(DOCKER_PORTS)) == (
         "0.0.0.0:46678-46679->46678-46679/tcp, [::]:46678-46679->46678-46679/tcp, "
         "127.0.0.1:46680->46680/tcp, 127.0.0.1:46681-46682->46681-46682/udp")
 
@@ -114,20 +116,20 @@ def test_ps_ports_column_lists_exposed_ranges_first_then_mappings():
     ports = {"5000/tcp": None, "5001/tcp": None,
              "7000/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32827"}, {"HostIp": "::", "HostPort": "32824"}],
              "80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32899"}]}
-    assert network.displayable_ports(ports) == (
+    assert cli_ports.displayable_ports(port_map_from_json(ports)) == (
         "5000-5001/tcp, 127.0.0.1:32899->80/tcp, 0.0.0.0:32827->7000/tcp, [::]:32824->7000/tcp")
-    assert network.displayable_ports({}) == ""
+    assert cli_ports.displayable_ports({}) == ""
 
 
 def test_port_lines_are_naturally_sorted_as_docker_prints_them():
     ports = {**DOCKER_PORTS, "9/tcp": [{"HostIp": "127.0.0.1", "HostPort": "32768"}], "10/tcp": None}
-    assert network.port_lines(ports, None, "web") == [
+    assert cli_ports.port_lines(port_map_from_json(ports), None, "web") == [
         "9/tcp -> 127.0.0.1:32768",
         "46678/tcp -> 0.0.0.0:46678", "46678/tcp -> [::]:46678",
         "46679/tcp -> 0.0.0.0:46679", "46679/tcp -> [::]:46679",
         "46680/tcp -> 127.0.0.1:46680", "46681/udp -> 127.0.0.1:46681", "46682/udp -> 127.0.0.1:46682"]
-    assert network.port_lines(ports, "46678", "web") == ["0.0.0.0:46678", "[::]:46678"]
-    assert network.port_lines(ports, "46681/udp", "web") == ["127.0.0.1:46681"]
+    assert cli_ports.port_lines(port_map_from_json(ports), "46678", "web") == ["0.0.0.0:46678", "[::]:46678"]
+    assert cli_ports.port_lines(port_map_from_json(ports), "46681/udp", "web") == ["127.0.0.1:46681"]
 
 
 @pytest.mark.parametrize("wanted, message", [
@@ -141,7 +143,7 @@ def test_port_lines_are_naturally_sorted_as_docker_prints_them():
 def test_port_of_a_port_not_published_fails_in_dockers_words(wanted, message):
     ports = {**DOCKER_PORTS, "10/tcp": None}
     with pytest.raises(InvalidInput) as info:
-        network.port_lines(ports, wanted, "web")
+        cli_ports.port_lines(port_map_from_json(ports), wanted, "web")
     assert str(info.value) == message
 
 
@@ -210,7 +212,7 @@ def test_concurrent_runs_get_distinct_sequential_ports_and_their_own_traffic(eng
         list(pool.map(run, names))
     ports = {name: host_port(engine, name) for name in names}
     assert len(set(ports.values())) == len(names), ports
-    low, high = network.ephemeral_range()
+    low, high = allocation.ephemeral_range()
     assert all(low <= p <= high for p in ports.values()), ports
     for name, port in ports.items():
         assert http_get(port) == f"{name}\n".encode()
@@ -268,7 +270,7 @@ def test_container_gets_an_address_on_the_bridge_released_on_stop(engine):
         strata(engine, "stop", "-t", "0", "netaddr")
         assert strata(engine, "inspect", "-f", "{{.NetworkSettings.IPAddress}}",
                       "netaddr").stdout.strip() == ""
-        ipam = network.IPAM_DIR / "ipam.json"
+        ipam = allocation.IPAM_DIR / "ipam.json"
         assert address not in (ipam.read_text() if ipam.exists() else "")
     finally:
         strata(engine, "rm", "-f", "netaddr")

@@ -71,11 +71,13 @@ def _wait_listening(proc: subprocess.Popen, stream, log_path: str, timeout: floa
 
 
 def start_strata(root: str, log_dir: str, htpasswd: str | None = None, realm: str | None = None,
-                 addr: str = "127.0.0.1:0") -> Server:
+                 addr: str = "127.0.0.1:0", auth: str | None = None, extra_args=()) -> Server:
     argv = [sys.executable, "-m", "reference_impl.registry", "serve", "--root", root,
-            "--addr", addr, "--log-level", "info"]
+            "--addr", addr, "--log-level", "info", *extra_args]
     if htpasswd:
         argv += ["--htpasswd", htpasswd]
+    if auth:
+        argv += ["--auth", auth]
     if realm:
         argv += ["--realm", realm]
     log = os.path.join(log_dir, f"strata-registry-{uuid.uuid4().hex[:8]}.log")
@@ -137,6 +139,16 @@ def auth_registry(tmp_path):
     htpasswd = write_htpasswd(str(tmp_path / "htpasswd"))
     server = start_strata(str(tmp_path / "root"), str(tmp_path), htpasswd=htpasswd,
                           realm="strata-test-realm")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def token_registry(tmp_path):
+    """strata's registry with token auth: bearer tokens from its token service at /token."""
+    htpasswd = write_htpasswd(str(tmp_path / "htpasswd"))
+    server = start_strata(str(tmp_path / "root"), str(tmp_path), htpasswd=htpasswd,
+                          realm="strata-test-realm", auth="token")
     yield server
     server.stop()
 

@@ -172,3 +172,32 @@ def test_nightly_exits_non_zero_on_a_regression_and_zero_without(tmp_path, monke
     rerun_args = calls[-1]
     assert f"conformance/{REGRESSION[1]}[strata]" in rerun_args
     assert (out / "index.html").exists()
+
+
+def test_leaks_name_their_check_and_project_tests_are_no_implementation(history_dir, tmp_path):
+    """A leftover names the check that made it (results.json and the page); the project's own
+    tests, run in the same session, are counted apart, never as an implementation '-'."""
+    from conformance.leaks import Leak
+    from conformance.results import ResultLog
+
+    log = ResultLog()
+    log.records["conformance/test_x.py::test_y[podman]"] = {
+        "check": "conformance/test_x.py::test_y[podman]", "prefix": "strata-0123abcd-gw0-77"}
+    leak = Leak("podman", "image", "a2b364fe81ea localhost/strata-0123abcd-gw0-77-base:latest",
+                prefix="strata-0123abcd-gw0-77")
+    log.attribute([leak])
+    assert leak.check == "conformance/test_x.py::test_y[podman]"
+    latest = history_dir / "20261127T030000Z" / "results.json"
+    data = json.loads(latest.read_text())
+    data["leaks"] = [leak.record()]
+    data["project_tests"] = {"pass": 607}
+    data["checks"].append({**data["checks"][0], "check": "tests/test_boundary.py::test_z",
+                           "case": "tests/test_boundary.py::test_z", "implementation": "-"})
+    latest.write_text(json.dumps(data))
+    run = history.load(history_dir)[-1]
+    assert "-" not in run.implementations
+    assert run.leaks == ["podman: image a2b364fe81ea localhost/strata-0123abcd-gw0-77-base:latest "
+                         "(made by conformance/test_x.py::test_y[podman])"]
+    page = render(history_dir, tmp_path / "out").read_text()
+    assert "made by conformance/test_x.py::test_y[podman]" in page
+    assert "607 pass" in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reference_impl.engine.filters import Filters
+from reference_impl.network.ports import PortMap
 
 
 @dataclass(frozen=True)
@@ -11,7 +12,7 @@ class HostConfig:
     """The host side of a container (dockerd's HostConfig): what the engine, not the image,
     decides. Confinement settings (capabilities, limits …) join here as fields."""
     auto_remove: bool = False
-    port_bindings: dict[str, list[dict]] = field(default_factory=dict)
+    port_bindings: PortMap = field(default_factory=dict)
     publish_all: bool = False
     confinement: object | None = None   # the confinement settings record, when given
 
@@ -63,7 +64,7 @@ class ContainerSummary:
     created: float
     created_at: str
     ports: list[PortMapping]
-    published: dict             # the NetworkSettings.Ports document (for Docker's port text)
+    published: PortMap          # where each port is bound (for Docker's PORTS text)
     labels: dict[str, str]
     state: str
     status: str                 # "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"

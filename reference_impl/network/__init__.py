@@ -1,0 +1,98 @@
+"""Container networking: published ports and an address on the bridge.
+
+In the order a container meets them:
+
+1. `allocation` (run by `strata start` before it forks the shim): every published port becomes
+   a listening socket in the host's namespace, host ports handed out as dockerd's allocator
+   does; later, in the shim, the container's address on the bridge.
+2. `forwarding` (threads of the shim): connections to those sockets are carried into the
+   container's namespace, to 127.0.0.1:<containerPort>.
+3. `bridge`: `strata0` and the container's veth `eth0`.
+
+`ports` holds the typed port bindings the engine keeps (Docker's `nat.PortMap`), `settings`
+the NetworkSettings that `inspect` shows. What `-p`/`--expose` mean and how `port` and `ps`
+print ports is the CLI's business (`reference_impl/cli/ports.py`); the Engine API takes
+bindings as JSON.
+
+`ContainerNetwork` below ties the parts together for one container: `publish` binds its
+ports, the shim `start`s it once PID 1 exists and `stop`s it on exit. The shim attaches the
+bridge once PID 1 exists, so the command may start a few milliseconds before eth0 is up
+(never after `run -d` returns); published ports do not depend on it. If the bridge cannot be
+set up (no `ip`, no permission), the container runs without it and IPAddress is "".
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reference_impl.network import allocation, bridge, forwarding
+from reference_impl.network.allocation import Listener
+from reference_impl.network.ports import PortMap, port_map_to_json
+
+
+@dataclass
+class ContainerNetwork:
+    """What `publish` bound for one container; started and stopped by its shim."""
+    root: Path
+    container_id: str
+    container_name: str
+    ports: PortMap
+    listeners: list[Listener]
+    address: str = ""
+    netns_fd: int | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def close_sockets(self) -> None:
+        """In the process that bound them once the shim has its copies."""
+        for listener in self.listeners:
+            listener.sock.close()
+
+    def start(self, pid: int) -> dict:
+        """In the shim, once the container's PID 1 exists: bridge, then forwarders. Returns
+        the state to record (`Network`: what NetworkSettings shows while running)."""
+        state = {"Ports": port_map_to_json(self.ports), "SandboxKey": f"/proc/{pid}/ns/net",
+                 "SandboxID": secrets.token_hex(32)}
+        try:
+            self.netns_fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:  # PID 1 has exited already (e.g. a quick RUN step)
+            return {"Network": state}
+        try:
+            state.update(self._attach(pid))
+        except Exception as exc:  # the container runs without an address
+            print(f"strata shim: no address on {bridge.BRIDGE}: {exc!r} "
+                  f"{getattr(exc, 'stderr', '') or ''}", file=sys.stderr)
+        forwarding.start_forwarders(self.listeners, self.netns_fd, self.stopping)
+        return {"Network": state}
+
+    def _attach(self, pid: int) -> dict:
+        bridge.ensure_bridge()
+        address = allocation.allocate_address(self.container_id)
+        self.address = str(address)
+        return bridge.connect(self.container_id, pid, self.netns_fd, address)
+
+    def stop(self) -> None:
+        """The container has exited: stop accepting, give the ports and the address back."""
+        self.stopping.set()
+        for listener in self.listeners:
+            with contextlib.suppress(OSError):
+                listener.sock.shutdown(socket.SHUT_RDWR)
+            forwarding.close_all(listener.sock)
+        if self.listeners:
+            with contextlib.suppress(OSError):
+                allocation.release_ports(self.root, self.container_id)
+        if self.address:
+            with contextlib.suppress(OSError):
+                allocation.release_address(self.address)
+            self.address = ""
+
+
+def publish(root: Path, container) -> ContainerNetwork:
+    """Bind every published port of `container`; fails (PortError) before any shim exists."""
+    ports, listeners = allocation.bind_ports(root, container)
+    return ContainerNetwork(root, container.id, container.name, ports, listeners)
