@@ -16,7 +16,7 @@ from reference_impl.network.ports import PortMap, split_port_key
 from reference_impl.network.settings import network_settings, published_ports
 from reference_impl.store import Container, Store
 
-PRUNE_FILTERS = frozenset({"label"})
+PRUNE_FILTERS = frozenset({"label", "label!", "until"})
 _HOST_DEFAULTS = {"LogConfig": {"Type": "json-file", "Config": {}},
                   "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
                   "Binds": None, "Privileged": False, "Dns": [], "Links": None, "Isolation": ""}
@@ -110,11 +110,16 @@ class ContainerService:
 
     def prune(self, filters: flt.Filters) -> PruneReport:
         flt.check_keys(filters, PRUNE_FILTERS)
+        cutoff = flt.until(filters["until"][-1]) if filters.get("until") else None
         removed = []
         for container in self.store.containers.all():
             if container.running or container.starting:
                 continue
             if "label" in filters and not flt.labels_match(_labels(container), filters["label"]):
+                continue
+            if "label!" in filters and not flt.labels_unmatched(_labels(container), filters["label!"]):
+                continue
+            if cutoff is not None and humanize.parse_rfc3339(container.config.get("Created", "")) >= cutoff:
                 continue
             runtime.remove(self.store, container)
             removed.append(container.id)

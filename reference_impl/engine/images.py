@@ -13,7 +13,7 @@ from reference_impl.errors import EngineError, NotFound
 from reference_impl.store import Image, Store
 
 LIST_FILTERS = frozenset({"dangling", "label", "before", "since", "reference"})
-PRUNE_FILTERS = frozenset({"dangling", "label"})
+PRUNE_FILTERS = frozenset({"dangling", "label", "label!", "until"})
 
 
 class ImageService:
@@ -94,11 +94,19 @@ class ImageService:
         f = options.filters
         flt.check_keys(f, PRUNE_FILTERS)
         everything = options.all or flt.boolean(f, "dangling") is False
+        cutoff = flt.until(f["until"][-1]) if f.get("until") else None
+
+        def keep(image) -> bool:
+            if "label" in f and not flt.labels_match(image.labels, f["label"]):
+                return True
+            if "label!" in f and not flt.labels_unmatched(image.labels, f["label!"]):
+                return True
+            return cutoff is not None and humanize.parse_rfc3339(image.config.get("created", "")) >= cutoff
         removed: list[DeleteItem] = []
         before = self._layer_bytes()
         with self.store.lock():
             prune_images(self.store, everything, lambda kind, value: removed.append(DeleteItem(kind, value)),
-                         keep=lambda image: "label" in f and not flt.labels_match(image.labels, f["label"]))
+                         keep=keep)
             self.store.images.collect_layers(self.store.containers.layers_in_use())
         return PruneReport(deleted=removed, space_reclaimed=max(0, before - self._layer_bytes()))
 
