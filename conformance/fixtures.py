@@ -24,7 +24,7 @@ import testinfra
 from filelock import FileLock
 
 from conformance import messages as message_data
-from conformance import remote
+from conformance import remote, targets
 from conformance.cli import Cli, HarnessError, Transcript
 from conformance.locks import NoLock, StorageLock, storage_lock_at
 from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
@@ -213,6 +213,7 @@ def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs, mad
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
+    targets.ready(impl)
     lock = storage_lock(impl, busybox_rootfs)
     engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)}, storage=lock)
     yield engine

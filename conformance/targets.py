@@ -70,6 +70,10 @@ class Implementation:
     # record configured for it; `end_run` removes it after the session's engine leak check
     for_run: Callable[["Implementation", str], "Implementation"] | None = None
     end_run: Callable[["Implementation"], list[str] | None] | None = None
+    # what must hold again before each check and the leak check, where the run's set-up
+    # can lapse (strata-api's service exits after 10 idle minutes: a run's other checks,
+    # or a VM's bring-up, can take longer than that before this record's next check)
+    before_check: Callable[["Implementation"], None] | None = None
     # the environment fingerprint of a run: key -> CLI arguments whose stdout is the value
     fingerprint: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -100,6 +104,12 @@ def prepare(impl: Implementation, run: str) -> Implementation:
     if impl.for_run is None or not impl.installed():
         return impl
     return impl.for_run(impl, run)
+
+
+def ready(impl: Implementation) -> None:
+    """Make the run's set-up answer again if it lapsed (before a check, before the leak check)."""
+    if impl.before_check is not None and impl.installed():
+        impl.before_check(impl)
 
 
 def finish(impl: Implementation) -> list[str]:
@@ -330,6 +340,14 @@ def strata_api_for_run(impl: Implementation, run: str) -> Implementation:
     return replace(impl, env={**impl.env, "DOCKER_HOST": f"unix://{sock}"})
 
 
+def strata_api_ready(impl: Implementation) -> None:
+    """The run's service, started again if it went away when idle (same socket)."""
+    from conformance import api_service
+    directory = _api_dir(impl)
+    if directory is not None:
+        api_service.start((strata_cli(),), directory)
+
+
 def strata_api_end_run(impl: Implementation) -> None:
     from conformance import api_service
     directory = _api_dir(impl)
@@ -373,6 +391,7 @@ def strata_api() -> Implementation:
         private_instance=private_strata_api,
         for_run=strata_api_for_run,
         end_run=strata_api_end_run,
+        before_check=strata_api_ready,
     )
 
 

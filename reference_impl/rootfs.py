@@ -49,23 +49,39 @@ def overlay_options(layers_dir: Path, diff_ids: list[str], init: Path, upper: Pa
     return f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
 
 
-def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False) -> Path:
-    """In the container's mount namespace: mount its root and enter it (pivot_root)."""
+def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False,
+                 privileged: bool = False, cgroups: list[Path] = (), nodev: bool = False) -> Path:
+    """In the container's mount namespace: mount its root and enter it (pivot_root).
+    Privileged: every device of the host in /dev, and /sys read-write. `cgroups`: the
+    container's own groups, shown at /sys/fs/cgroup. `nodev`: no device node the
+    container makes can be opened (where no devices cgroup refuses them: cgroup v2);
+    the root and /dev are nodev, /dev's devices are bound in from a mount that is not."""
     sc.mount("none", "/", None, sc.MS_REC | sc.MS_PRIVATE)
     merged = container_dir / "merged"
     merged.mkdir(exist_ok=True)
     os.chdir(layers_dir)
-    sc.mount("overlay", str(merged), "overlay", 0,
+    no_devices = sc.MS_NODEV if nodev else 0
+    sc.mount("overlay", str(merged), "overlay", no_devices,
              overlay_options(layers_dir, diff_ids, container_dir / "init",
                              container_dir / "upper", container_dir / "work"))
     root = str(merged)
     for name in ("hostname", "hosts", "resolv.conf"):
         sc.mount(str(container_dir / name), f"{root}/etc/{name}", None, sc.MS_BIND)
     sc.mount("proc", f"{root}/proc", "proc", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
-    sc.mount("tmpfs", f"{root}/dev", "tmpfs", sc.MS_NOSUID, "mode=755,size=65536k")
+    sc.mount("tmpfs", f"{root}/dev", "tmpfs", sc.MS_NOSUID | no_devices, "mode=755,size=65536k")
+    nodes = f"{root}/dev"
+    if nodev:  # made on a mount of their own (left behind with the old root), bound in
+        nodes = str(container_dir / "devices")
+        os.makedirs(nodes, exist_ok=True)
+        sc.mount("tmpfs", nodes, "tmpfs", sc.MS_NOSUID, "mode=755,size=64k")
     for name, (major, minor) in DEVICES.items():
-        os.mknod(f"{root}/dev/{name}", stat.S_IFCHR | 0o666, os.makedev(major, minor))
-        os.chmod(f"{root}/dev/{name}", 0o666)
+        os.mknod(f"{nodes}/{name}", stat.S_IFCHR | 0o666, os.makedev(major, minor))
+        os.chmod(f"{nodes}/{name}", 0o666)
+        if nodev:
+            open(f"{root}/dev/{name}", "w").close()
+            sc.mount(f"{nodes}/{name}", f"{root}/dev/{name}", None, sc.MS_BIND)
+    if privileged:
+        _copy_host_devices(f"{root}/dev")
     for d in ("pts", "shm", "mqueue"):
         os.mkdir(f"{root}/dev/{d}")
     if tty:  # the terminal the shim allocated lives on the host's devpts: show that one,
@@ -78,9 +94,25 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                          ("ptmx", "pts/ptmx")):
         os.symlink(target, f"{root}/dev/{link}")
-    sc.mount("sysfs", f"{root}/sys", "sysfs", sc.MS_RDONLY | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    sc.mount("sysfs", f"{root}/sys", "sysfs",
+             (0 if privileged else sc.MS_RDONLY) | sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
+    if cgroups:
+        from reference_impl.confinement.cgroups import mount_view
+        mount_view(root, list(cgroups))
     os.chdir(root)
     sc.pivot_root(".", ".")
     sc.umount2(".", sc.MNT_DETACH)
     os.chdir("/")
     return merged
+
+
+def _copy_host_devices(dev: str) -> None:
+    for entry in os.scandir("/dev"):
+        if entry.name == "ptmx" or os.path.lexists(f"{dev}/{entry.name}"):
+            continue  # /dev/ptmx is the devpts instance's, a link made below
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+                os.mknod(f"{dev}/{entry.name}", info.st_mode, info.st_rdev)
+        except FileNotFoundError:  # a device that went away meanwhile (a VM's tap, a loop device)
+            continue

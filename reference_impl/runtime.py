@@ -7,10 +7,12 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 from reference_impl import humanize, images, network, rootfs, shim
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
+from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
 from reference_impl.store import Container, Store
 
@@ -31,7 +33,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            tty: bool, stdin_open: bool, auto_remove: bool, labels: dict[str, str],
            exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
-           publish_all: bool = False) -> Container:
+           publish_all: bool = False, confinement: Confinement | None = None) -> Container:
     if name is not None and not refs_valid_name(name):
         raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
     with store.lock():
@@ -82,7 +84,8 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             "Args": argv[1:],
             "Config": config,
             "HostConfig": {"AutoRemove": auto_remove, "PortBindings": port_map_to_json(port_bindings or {}),
-                           "PublishAllPorts": publish_all},
+                           "PublishAllPorts": publish_all,
+                           **(confinement or Confinement()).host_config()},
         }
         # starting: the caller starts it right away (run, a build's RUN); until its shim
         # reports, prune must not take it for a stopped container
@@ -109,7 +112,15 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
             "argv": [container.config["Path"], *container.config["Args"]],
             "layers_dir": store.images.layers_dir, "diff_ids": container.config["Layers"],
             "container_dir": container.dir, "log_path": container.log_path}
-    spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
+    settings = settings_of(container)
+    spec["confinement"] = settings
+    spec["cgroups"] = _make_cgroups(container, settings)
+    spec["seccomp_cache"] = seccomp_cache(container.dir)
+    try:
+        spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
+    except BaseException:
+        cgroups.remove(container.id)
+        raise
     tty = bool(spec["config"].get("Tty"))
     stdio = shim.Stdio()
     if attach:
@@ -158,6 +169,28 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     return json.loads(line).get("exit", 0)
 
 
+def settings_of(container: Container) -> Confinement:
+    """The container's security and resource settings, from its record."""
+    try:
+        return Confinement.from_host_config(container.config["HostConfig"])
+    except SettingsError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def seccomp_cache(container_dir: Path) -> Path:
+    """Compiled seccomp filters, beside the store's containers."""
+    return Path(container_dir).parents[1] / "seccomp"
+
+
+def _make_cgroups(container: Container, settings: Confinement) -> list:
+    try:
+        return cgroups.create(container.id, settings)
+    except OSError as exc:
+        raise ContainerStartError(
+            "failed to create shim task: OCI runtime create failed: runc create failed: unable to "
+            f"start container process: error during container init: {exc}: unknown") from None
+
+
 def _exists(store: Store, container: Container) -> bool:
     return (store.containers.dir / container.id / "config.json").exists()
 
@@ -194,6 +227,12 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
 
     def on_exit(code: int, failed: bool):
         spec["network"].stop()
+        if cgroups.oom_killed(container.id):
+            try:
+                store.containers.set_state(container, OOMKilled=True)
+            except OSError:  # removed meanwhile (rm -f)
+                pass
+        cgroups.remove(container.id)
         if container.config["HostConfig"].get("AutoRemove"):
             with store.lock():
                 store.containers.remove(container)
@@ -278,6 +317,7 @@ def remove(store: Store, container: Container, force: bool = False) -> None:
         except ProcessLookupError:
             pass
     wait(store, container)
+    cgroups.remove(container.id)
     with store.lock():
         if _exists(store, container):
             store.containers.remove(container)
@@ -310,11 +350,15 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
     ns_fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY) for ns in ("ipc", "uts", "net", "pid", "mnt")]
     root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY)
     config = container.config["Config"]
+    settings = settings_of(container)
+    groups_of_container = [g for g in cgroups.paths(container.id) if g.exists()]
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
     child = os.fork()
     if child == 0:
         try:
             os.close(report_r)
+            cgroups.join(groups_of_container)  # while the host's files are in view
+            locks = prepare(settings, seccomp_cache(container.dir))
             for fd in ns_fds:
                 sc.setns(fd)
             grandchild = os.fork()
@@ -338,9 +382,7 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
             for item in env:
                 key = item.split("=", 1)[0]
                 full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
-            os.setgroups(groups)
-            os.setgid(gid)
-            os.setuid(uid)
+            lock_down(locks, uid, gid, groups)
             program = shim.find_program(argv[0], full_env)
             os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
         except BaseException as exc:

@@ -18,9 +18,11 @@ import signal
 import struct
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from reference_impl import humanize, rootfs
 from reference_impl import syscalls as sc
+from reference_impl.confinement import Confinement, cgroups, confine_filesystem, lock_down, prepare
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -113,17 +115,21 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
             import termios
             fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         config = spec["config"]
-        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty)
+        settings: Confinement = spec["confinement"]
+        cgroups.join(spec["cgroups"])
+        locks = prepare(settings, Path(spec["seccomp_cache"]))
+        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty,
+                            privileged=settings.privileged, cgroups=spec["cgroups"],
+                            nodev=not settings.privileged and not cgroups.enforces_devices())
         sc.sethostname(config.get("Hostname", ""))
         sc.loopback_up()
         workdir = config.get("WorkingDir") or "/"
         os.makedirs(workdir, exist_ok=True)
+        confine_filesystem(settings)
         os.chdir(workdir)
         uid, gid, groups, home = resolve_user(config.get("User") or "")
         env = container_env(config, home)
-        os.setgroups(groups)
-        os.setgid(gid)
-        os.setuid(uid)
+        lock_down(locks, uid, gid, groups)
         argv = spec["argv"]
         code = 127
         program = find_program(argv[0], env)
@@ -252,7 +258,7 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             os._exit(0)
         pid = struct.unpack("i", raw_pid)[0]
         net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
-        on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0,
+        on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
                  StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
         _relay(spec, outputs, stdio, master if tty else None)

@@ -30,6 +30,10 @@ CAUGHT_BY = {
         "conformance/test_ports.py::test_publish_random_port_on_loopback_port_prints_the_mapping"],
     "deviant-commit-whole-filesystem": [
         "conformance/test_commit.py::test_commit_prints_the_new_image_id_and_adds_exactly_one_layer"],
+    "deviant-unconfined": [
+        "conformance/test_confinement.py::test_default_capabilities_are_dockers_fourteen_and_seccomp_is_on",
+        "conformance/test_confinement.py::test_mount_is_refused"],
+    "deviant-ignore-memory-limit": ["conformance/test_confinement.py::test_memory_limit_and_swap"],
     "deviant-diff-hides-deletes": [
         "conformance/test_cow.py::test_diff_lists_added_changed_and_deleted_paths_with_their_directories"],
 }

@@ -15,6 +15,7 @@ from reference_impl.engine.images import ImageService
 from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
                                                       HostConfig)
 from reference_impl.engine.records.images import CommitOptions
+from reference_impl.confinement import Confinement, SettingsError
 from reference_impl.errors import NotFound
 from reference_impl.network.ports import PortBinding, PortMap, port_key
 from reference_impl.store import Container
@@ -83,6 +84,10 @@ def create_options(body: dict) -> CreateOptions:
     entrypoint = _words(body.get("Entrypoint"), "Entrypoint")
     if entrypoint is not None and entrypoint in ([], [""]):
         entrypoint = []
+    try:
+        confinement = Confinement.from_host_config(host)
+    except SettingsError as exc:
+        raise ApiError(400, str(exc)) from None
     return CreateOptions(image=common.familiar(image), cmd=_words(body.get("Cmd"), "Cmd") or [],
                          entrypoint=entrypoint, env=_words(body.get("Env"), "Env") or [],
                          workdir=body.get("WorkingDir") or None, user=body.get("User") or None,
@@ -91,14 +96,16 @@ def create_options(body: dict) -> CreateOptions:
                          exposed=[port_key(p) for p in (body.get("ExposedPorts") or {})],
                          host=HostConfig(auto_remove=bool(host.get("AutoRemove")),
                                          port_bindings=_bindings(host.get("PortBindings")),
-                                         publish_all=bool(host.get("PublishAllPorts"))))
+                                         publish_all=bool(host.get("PublishAllPorts")),
+                                         confinement=confinement))
 
 
 async def create(request: web.Request) -> web.Response:
     body = await common.json_body(request, {})
     options = dataclasses.replace(create_options(body), name=request.query.get("name") or None)
     container = await common.blocking(request, lambda: _service(request).create(options))
-    return common.json_response({"Id": container.id, "Warnings": []}, status=201)
+    return common.json_response({"Id": container.id, "Warnings": options.host.confinement.warnings},
+                                status=201)
 
 
 # --- list / inspect --------------------------------------------------------------------------

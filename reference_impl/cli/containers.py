@@ -6,13 +6,14 @@ import argparse
 import json
 import sys
 
-from reference_impl import humanize
+from reference_impl import humanize, refs
 from reference_impl.cli import output, ports
 from reference_impl.cli.filters import parse_filters
+from reference_impl.confinement import Confinement, SettingsError, flags
 from reference_impl.engine.containers import ContainerService
 from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
                                                       ExecOptions, HostConfig)
-from reference_impl.errors import EngineError
+from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store
 
 
@@ -33,6 +34,7 @@ def register(verbs, management: bool = False) -> None:
         p.add_argument("-p", "--publish", action="append", default=[])
         p.add_argument("-P", "--publish-all", action="store_true")
         p.add_argument("--expose", action="append", default=[])
+        _confinement_flags(p)
         p.add_argument("image")
         p.add_argument("command", nargs=argparse.REMAINDER)
         p.set_defaults(handler=cmd_run if verb == "run" else cmd_create)
@@ -161,6 +163,43 @@ def _labels(specs: list[str]) -> dict[str, str]:
     return labels
 
 
+def _confinement_flags(p) -> None:
+    p.add_argument("--privileged", action="store_true")
+    p.add_argument("--read-only", action="store_true")
+    p.add_argument("--cap-add", action="append", default=[])
+    p.add_argument("--cap-drop", action="append", default=[])
+    p.add_argument("--security-opt", action="append", default=[])
+    p.add_argument("-m", "--memory")
+    p.add_argument("--memory-swap")
+    p.add_argument("--cpus")
+    p.add_argument("-c", "--cpu-shares", type=int, default=0)
+    p.add_argument("--cpuset-cpus", default="")
+    p.add_argument("--pids-limit", type=int)
+    p.add_argument("--ulimit", action="append", default=[])
+
+
+def _confinement(args) -> Confinement:
+    """The flags as the docker CLI sends them (HostConfig fields), checked as dockerd checks them."""
+    try:
+        cap_add, cap_drop = flags.capabilities(args.cap_add, args.cap_drop)
+        host = {"Privileged": args.privileged, "ReadonlyRootfs": args.read_only, "CapAdd": cap_add,
+                "CapDrop": cap_drop, "SecurityOpt": flags.security_opts(args.security_opt),
+                "Memory": flags.ram_in_bytes(args.memory, "-m, --memory") if args.memory else 0,
+                "MemorySwap": flags.memory_swap(args.memory_swap) if args.memory_swap else 0,
+                "NanoCpus": flags.nano_cpus(args.cpus) if args.cpus else 0, "CpuShares": args.cpu_shares,
+                "CpusetCpus": args.cpuset_cpus, "PidsLimit": args.pids_limit,
+                "Ulimits": [flags.ulimit(u) for u in args.ulimit]}
+    except flags.FlagError as exc:
+        raise InvalidInput(str(exc)) from None
+    try:
+        settings = Confinement.from_host_config(host)
+    except SettingsError as exc:
+        raise EngineError(str(exc)) from None
+    for warning in settings.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return settings
+
+
 def create_options(args, starting: bool) -> CreateOptions:
     """run/create flags as the engine's options."""
     exposed, port_bindings = ports.parse_publish(args.publish)
@@ -168,11 +207,17 @@ def create_options(args, starting: bool) -> CreateOptions:
     entrypoint = None
     if args.entrypoint is not None:
         entrypoint = [args.entrypoint] if args.entrypoint else []
+    if not refs.ID_PREFIX.match(args.image):  # the reference is checked before the flags
+        try:
+            refs.parse(args.image)
+        except InvalidInput:
+            raise InvalidInput("invalid reference format") from None
+    confinement = _confinement(args)
     return CreateOptions(image=args.image, name=args.name, cmd=args.command, entrypoint=entrypoint,
                          env=args.env, workdir=args.workdir, user=args.user, tty=args.tty,
                          stdin_open=args.interactive, labels=_labels(args.label), exposed=exposed,
                          host=HostConfig(auto_remove=args.rm, port_bindings=port_bindings,
-                                         publish_all=args.publish_all),
+                                         publish_all=args.publish_all, confinement=confinement),
                          starting=starting)
 
 
@@ -196,7 +241,10 @@ def cmd_run(store: Store, args) -> int:
         code = service.start(container.id, attach=True, stdin=args.interactive)
     except EngineError:
         if args.rm:
-            service.remove(container.id, force=True)
+            try:
+                service.remove(container.id, force=True)
+            except NotFound:  # the shim removed it already (--rm after a failed start)
+                pass
         raise
     if args.rm:
         service.wait_for(container)

@@ -19,7 +19,7 @@ from reference_impl.store import Container, Store
 PRUNE_FILTERS = frozenset({"label", "label!", "until"})
 _HOST_DEFAULTS = {"LogConfig": {"Type": "json-file", "Config": {}},
                   "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
-                  "Binds": None, "Privileged": False, "Dns": [], "Links": None, "Isolation": ""}
+                  "Binds": None, "Dns": [], "Links": None, "Isolation": ""}
 _STOPPED_ENDPOINT = {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": "", "EndpointID": "",
                      "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
                      "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
@@ -166,7 +166,8 @@ class ContainerService:
             "Path": config["Path"],
             "Args": config["Args"],
             "State": {"Status": "running" if running else container.status, "Running": running,
-                      "Paused": False, "Restarting": False, "OOMKilled": False, "Dead": False,
+                      "Paused": False, "Restarting": False, "OOMKilled": bool(state.get("OOMKilled")),
+                      "Dead": False,
                       "Pid": state.get("Pid", 0) if running else 0,
                       "ExitCode": state.get("ExitCode", 0), "Error": state.get("Error", ""),
                       "StartedAt": state.get("StartedAt") or "0001-01-01T00:00:00Z",
@@ -184,7 +185,8 @@ class ContainerService:
                            "AutoRemove": host.get("AutoRemove", False),
                            "PortBindings": host.get("PortBindings") or {},
                            "PublishAllPorts": host.get("PublishAllPorts", False),
-                           "NetworkMode": "default"},
+                           "NetworkMode": "default",
+                           **runtime.settings_of(container).host_config()},
             "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
             "Mounts": [],

@@ -10,6 +10,7 @@ import os
 import stat
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from stress_cleanup import stress
@@ -91,3 +92,20 @@ def test_podman_cleanup_under_parallel_load_leaves_nothing():
     result = stress("podman", cycles=cycles, workers=4)
     assert not result.cleanup_errors, result.cleanup_errors
     assert not result.leftovers, result.leftovers
+
+
+def test_a_lapsed_api_service_answers_again_before_the_next_check():
+    """strata-api's run service exits after 10 idle minutes; a run whose other checks (or a
+    VM's bring-up) take longer found it gone: every strata-api check errored (issue 22)."""
+    from conformance import api_service
+    record = targets.prepare(targets.load("strata-api"), run_tag(uuid.uuid4().hex))
+    directory = Path(record.env["DOCKER_HOST"].removeprefix("unix://")).parent
+    try:
+        assert record.missing_reason() is None
+        api_service.stop(directory)  # as if it had gone idle
+        assert record.missing_reason() is not None
+        targets.ready(record)
+        assert record.missing_reason() is None
+    finally:
+        targets.finish(record)
+    assert not directory.exists()

@@ -105,6 +105,18 @@ def rmi_any_tag(args) -> None:
     passthrough(fixed)
 
 
+def drop_option(args, names) -> list[str]:
+    """args without the options `names` and their values (a run's own command is kept)."""
+    out, i, end = [], 0, len(args)
+    while i < end:
+        if args[i] in names and i + 1 < end:
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 def main(argv) -> None:
     mode, args = argv[1], argv[2:]
     verb = args[verb_index(args)] if verb_index(args) < len(args) else ""
@@ -128,6 +140,10 @@ def main(argv) -> None:
         filtered_sub = docker(*args, stdout=subprocess.PIPE, text=True)
         sys.stdout.write(re.sub(r"127\.0\.0\.1", "0.0.0.0", filtered_sub.stdout))
         sys.exit(filtered_sub.returncode)
+    if mode == "unconfined" and verb in ("run", "create"):
+        passthrough(insert_after_verb(args, "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined"))
+    if mode == "ignore-memory-limit" and verb in ("run", "create"):
+        passthrough(drop_option(args, ("-m", "--memory", "--memory-swap")))
     if mode == "rmi-any-tag" and verb == "rmi":
         rmi_any_tag(args)
     passthrough(args)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reference_impl.confinement.settings import Confinement
 from reference_impl.engine.filters import Filters
 from reference_impl.network.ports import PortMap
 
@@ -14,7 +15,7 @@ class HostConfig:
     auto_remove: bool = False
     port_bindings: PortMap = field(default_factory=dict)
     publish_all: bool = False
-    confinement: object | None = None   # the confinement settings record, when given
+    confinement: Confinement | None = None   # capabilities, seccomp, limits …; None: Docker's defaults
 
 
 @dataclass(frozen=True)
