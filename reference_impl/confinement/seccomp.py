@@ -122,7 +122,10 @@ def _arg_groups(lib, args: list[dict]) -> list[list]:
 
 def build_filter(profile: dict, caps: list[str]):
     """A libseccomp filter for `profile` as it applies to a process with `caps`."""
-    import pyseccomp as lib  # loads libseccomp: only where a filter is built
+    try:  # loads libseccomp: only where a filter is built
+        import pyseccomp as lib
+    except ImportError:  # libseccomp's own binding, same API (Debian's python3-seccomp: the VM's engine)
+        import seccomp as lib
 
     arch = _GOARCH.get(os.uname().machine, os.uname().machine)
     default_errno = profile.get("defaultErrnoRet", errno.EPERM)
