@@ -2,17 +2,19 @@
 
 
 class EngineError(Exception):
-    """Something the user asked for cannot be done; printed as Docker prints daemon errors."""
+    """Something the user asked for cannot be done. `from_daemon`: whether Docker reports it
+    from its daemon or its client finds it itself (each face words and codes it: cli/errors.py,
+    api/status.py)."""
 
     exit_code = 1
-    prefix = "Error response from daemon: "
+    from_daemon = True
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
     def __str__(self) -> str:
-        return self.prefix + self.message
+        return self.message
 
 
 class NotFound(EngineError):
@@ -30,7 +32,7 @@ class InvalidArgument(EngineError):
 class InvalidInput(EngineError):
     """Bad input caught before anything is done (a malformed reference, a hostile tar)."""
 
-    prefix = ""
+    from_daemon = False
 
 
 class ContainerStartError(EngineError):

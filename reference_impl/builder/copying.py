@@ -24,7 +24,7 @@ from reference_impl.store import Store
 
 
 class CopyError(EngineError):
-    prefix = ""
+    from_daemon = False
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reference_impl.cli.errors import words
 from reference_impl.errors import ContainerStartError, EngineError
 from reference_impl.store import Store
 
@@ -104,11 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(store, args) or 0
     except ContainerStartError as exc:
-        print(f"strata: {exc}", file=sys.stderr)
+        print(f"strata: {words(exc)}", file=sys.stderr)
         return exc.exit_code
     except EngineError as exc:
         prefix = "strata: " if getattr(args, "verb", "") in ("run", "create") else ""
-        print(f"{prefix}{exc}", file=sys.stderr)
+        print(f"{prefix}{words(exc)}", file=sys.stderr)
         return 125 if prefix else exc.exit_code
     except BrokenPipeError:
         return 0

@@ -8,6 +8,7 @@ import sys
 
 from reference_impl import humanize, refs
 from reference_impl.cli import output, ports
+from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
 from reference_impl.engine.containers import ContainerService
@@ -262,7 +263,7 @@ def cmd_start(store: Store, args) -> int:
             print(name)
         except EngineError as exc:
             failed = True
-            print(str(exc), file=sys.stderr)
+            print(words(exc), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -274,7 +275,7 @@ def _each(names: list[str], action, shown=lambda name, result: name) -> int:
             print(shown(name, action(name)), flush=True)
         except EngineError as exc:
             failed = True
-            print(str(exc), file=sys.stderr)
+            print(words(exc), file=sys.stderr)
     return 1 if failed else 0
 
 

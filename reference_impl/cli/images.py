@@ -5,6 +5,7 @@ import sys
 
 from reference_impl import humanize
 from reference_impl.cli import output
+from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.engine.containers import ContainerService
 from reference_impl.engine.images import ImageService
@@ -221,10 +222,10 @@ def cmd_rmi(store: Store, args) -> int:
                 print(f"{item.kind}: {item.value}")
         except NotFound as exc:
             failed = failed or not args.force  # -f: a missing image is reported, not an error
-            print(str(exc), file=sys.stderr)
+            print(words(exc), file=sys.stderr)
         except EngineError as exc:
             failed = True
-            print(str(exc), file=sys.stderr)
+            print(words(exc), file=sys.stderr)
     return 1 if failed else 0
 
 
