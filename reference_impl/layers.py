@@ -10,7 +10,6 @@ refused with moby's words.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import stat
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from reference_impl.errors import InvalidInput
+from reference_impl.store.digest import Digest, Hasher
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -27,26 +27,22 @@ OPAQUE_XATTR = "trusted.overlay.opaque"
 CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            h.update(chunk)
-    return "sha256:" + h.hexdigest()
+def sha256_file(path: Path) -> Digest:
+    return Digest.of_file(path)
 
 
-def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, str]:
+def spool_uncompressed(source: BinaryIO, directory: Path) -> tuple[Path, Digest]:
     """Copy a (possibly gzipped) tar stream to a file, uncompressed; return it and its diff id."""
     head = source.read(2)
     rest = _Prefixed(head, source)
     stream = gzip.GzipFile(fileobj=rest) if head == b"\x1f\x8b" else rest
     fd, name = tempfile.mkstemp(dir=directory, prefix=".layer-", suffix=".tar")
-    h = hashlib.sha256()
+    h = Hasher()
     with os.fdopen(fd, "wb") as out:
         for chunk in iter(lambda: stream.read(CHUNK), b""):
             h.update(chunk)
             out.write(chunk)
-    return Path(name), "sha256:" + h.hexdigest()
+    return Path(name), h.digest()
 
 
 class _Prefixed:
@@ -248,7 +244,7 @@ def changes(upper: Path, lowers: list[Path]) -> list[tuple[str, str]]:
     return sorted(result, key=lambda kv: kv[1])
 
 
-def write_diff_tar(upper: Path, out_path: Path) -> str:
+def write_diff_tar(upper: Path, out_path: Path) -> Digest:
     """Tar an upper directory as a layer (OCI whiteouts); returns the diff id."""
     entries = sorted(walk(upper), key=lambda e: e[0])
     hardlinks: dict[tuple[int, int], str] = {}
@@ -281,15 +277,15 @@ def write_diff_tar(upper: Path, out_path: Path) -> str:
                     marker = tarfile.TarInfo(f"{rel}/{OPAQUE_MARKER}")
                     marker.mtime, marker.mode = int(st.st_mtime), 0o644
                     tar.addfile(marker)
-    return "sha256:" + hashing.digest.hexdigest()
+    return hashing.hasher.digest()
 
 
 class _HashingWriter:
     def __init__(self, raw):
-        self.raw, self.digest = raw, hashlib.sha256()
+        self.raw, self.hasher = raw, Hasher()
 
     def write(self, data: bytes) -> int:
-        self.digest.update(data)
+        self.hasher.update(data)
         return self.raw.write(data)
 
     def tell(self) -> int:

@@ -4,17 +4,16 @@ import re
 
 from aiohttp import web
 
+from reference_impl.store.digest import Digest, InvalidDigest
+
 from . import names
 from .errors import RegistryError
 
 _CONTENT_RANGE = re.compile(r"(?:bytes[ =])?(\d+)-(\d+)(?:/(\d+|\*))?")
 
 
-def _digest_param(request: web.Request) -> str:
-    digest = request.query.get("digest")
-    if not digest or not names.valid_digest(digest):
-        raise RegistryError("DIGEST_INVALID", {"digest": (digest or "")[:200]})
-    return digest
+def _digest_param(request: web.Request) -> Digest:
+    return _checked_digest(request.query.get("digest") or "")
 
 
 def _content_length(request: web.Request) -> int | None:
@@ -40,10 +39,11 @@ def _created(name: str, digest: str) -> web.Response:
         "Location": f"/v2/{name}/blobs/{digest}", "Docker-Content-Digest": digest})
 
 
-def _checked_digest(digest: str) -> str:
-    if not names.valid_digest(digest):
-        raise RegistryError("DIGEST_INVALID", {"digest": digest[:200]})
-    return digest
+def _checked_digest(digest: str) -> Digest:
+    try:
+        return Digest(digest)
+    except InvalidDigest:
+        raise RegistryError("DIGEST_INVALID", {"digest": digest[:200]}) from None
 
 
 async def get_blob(registry, request: web.Request, name: str, digest: str) -> web.StreamResponse:

@@ -1,9 +1,10 @@
 """Manifest endpoints: PUT/GET/HEAD/DELETE by tag or by digest."""
 import asyncio
-import hashlib
 import json
 
 from aiohttp import web
+
+from reference_impl.store.digest import SHA256, Digest
 
 from . import manifests, names
 from .collect import gc_lock
@@ -84,8 +85,7 @@ async def put(registry, request: web.Request, name: str, reference: str) -> web.
     if not by_digest and not names.valid_tag(reference):
         raise RegistryError("TAG_INVALID", {"Tag": reference[:200]})
     data = await _read_body(request)
-    algorithm = reference.split(":", 1)[0] if by_digest else "sha256"
-    digest = f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+    digest = Digest.of(data, Digest(reference).algorithm if by_digest else SHA256)
     if by_digest and digest != reference:
         raise RegistryError("DIGEST_INVALID", {"digest": reference})
     manifest = manifests.parse(data, request.headers.get("Content-Type"))

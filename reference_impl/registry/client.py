@@ -7,7 +7,6 @@ challenge is answered with the user and password; a `Bearer` challenge by
 fetching a token from its realm (with the credentials, if any) for the scope,
 as Docker does.
 """
-import hashlib
 import ipaddress
 import json
 import os
@@ -17,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from reference_impl.errors import EngineError
+from reference_impl.store.digest import Digest
 
 from . import manifests
 
@@ -248,15 +248,14 @@ class RegistryClient:
 
     def download_blob(self, name: str, digest: str, path: str) -> int:
         """Stream a blob into `path` (atomically, verified); return its size."""
-        algorithm, expected = digest.split(":", 1)
-        hasher, size, tmp = hashlib.new(algorithm), 0, f"{path}.part"
+        hasher, size, tmp = Digest(digest).hasher(), 0, f"{path}.part"
         with self.request("GET", f"/v2/{name}/blobs/{digest}", stream=True) as resp, \
                 open(tmp, "wb") as f:
             for block in resp.iter_content(CHUNK):
                 hasher.update(block)
                 f.write(block)
                 size += len(block)
-        if hasher.hexdigest() != expected:
+        if hasher.digest() != digest:
             os.unlink(tmp)
             raise ValueError(f"downloaded blob does not match {digest}")
         os.replace(tmp, path)
@@ -280,7 +279,7 @@ class RegistryClient:
         ?digest= when single_post); else POST, PATCH per chunk, PUT. Returns the digest."""
         if isinstance(data, (str, os.PathLike)):
             return self._upload_file(name, os.fspath(data), digest, chunk_size)
-        digest = digest or "sha256:" + hashlib.sha256(data).hexdigest()
+        digest = digest or Digest.of(data)
         octet = {"Content-Type": "application/octet-stream"}
         if single_post:
             resp = self.request("POST", f"/v2/{name}/blobs/uploads/", params={"digest": digest},
@@ -299,11 +298,7 @@ class RegistryClient:
 
     def _upload_file(self, name: str, path: str, digest: str | None, chunk_size: int | None) -> str:
         if digest is None:
-            hasher = hashlib.sha256()
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(CHUNK), b""):
-                    hasher.update(block)
-            digest = f"sha256:{hasher.hexdigest()}"
+            digest = Digest.of_file(path)
         location = self._start(name)
         with open(path, "rb") as f:
             if chunk_size:
@@ -341,9 +336,8 @@ class RegistryClient:
         """(bytes, media type, digest) of a manifest by tag or digest."""
         resp = self.request("GET", f"/v2/{name}/manifests/{reference}", headers={"Accept": accept})
         data = resp.content
-        digest = resp.headers.get("Docker-Content-Digest") or \
-            "sha256:" + hashlib.sha256(data).hexdigest()
-        if reference.startswith("sha256:"):
+        digest = resp.headers.get("Docker-Content-Digest") or Digest.of(data)
+        if Digest.valid(reference):
             _verify(data, reference)
         return data, resp.headers.get("Content-Type", "").split(";")[0], digest
 
@@ -358,8 +352,7 @@ class RegistryClient:
         media_type = media_type or json.loads(data).get("mediaType") or manifests.OCI_MANIFEST
         resp = self.request("PUT", f"/v2/{name}/manifests/{reference}", data=data,
                             headers={"Content-Type": media_type}, expect=(201,))
-        return resp.headers.get("Docker-Content-Digest") or \
-            "sha256:" + hashlib.sha256(data).hexdigest()
+        return resp.headers.get("Docker-Content-Digest") or Digest.of(data)
 
     def delete_manifest(self, name: str, reference: str) -> None:
         self.request("DELETE", f"/v2/{name}/manifests/{reference}", expect=(202,))
@@ -402,6 +395,5 @@ class RegistryClient:
 
 
 def _verify(data: bytes, digest: str) -> None:
-    algorithm, expected = digest.split(":", 1)
-    if hashlib.new(algorithm, data).hexdigest() != expected:
+    if not Digest(digest).matches(data):
         raise ValueError(f"content does not match {digest}")

@@ -2,6 +2,8 @@
 import json
 import re
 
+from reference_impl.store.digest import Digest
+
 from . import names
 from .errors import RegistryError
 
@@ -54,7 +56,7 @@ def _invalid(detail) -> RegistryError:
     return RegistryError("MANIFEST_INVALID", detail)
 
 
-def _descriptor_digest(desc) -> str:
+def _descriptor_digest(desc) -> Digest:
     if not isinstance(desc, dict):
         raise _invalid("descriptor is not an object")
     digest = desc.get("digest")
@@ -62,7 +64,7 @@ def _descriptor_digest(desc) -> str:
         raise _invalid({"digest": str(digest)[:200]})
     if not isinstance(desc.get("size", 0), int):
         raise _invalid("descriptor size is not an integer")
-    return digest
+    return Digest(digest)
 
 
 def _check_oci_fields(doc: dict) -> None:

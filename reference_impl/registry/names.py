@@ -1,14 +1,14 @@
 """Grammar of repository names, tags and digests (distribution reference grammar)."""
 import re
 
+from reference_impl.store.digest import Digest
+
 # path-component := alpha-numeric (separator alpha-numeric)*
 # separator      := "." | "_" | "__" | "-"+
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
 NAME_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 NAME_MAX = 255
 TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
-DIGEST_RE = re.compile(r"(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})")
-ALGORITHMS = ("sha256", "sha512")
 
 
 def valid_name(name: str) -> bool:
@@ -20,7 +20,7 @@ def valid_tag(tag: str) -> bool:
 
 
 def valid_digest(digest: str) -> bool:
-    return DIGEST_RE.fullmatch(digest) is not None
+    return Digest.valid(digest)
 
 
 def is_digest_like(reference: str) -> bool:

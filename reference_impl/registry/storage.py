@@ -23,6 +23,8 @@ import json
 import os
 import uuid
 
+from reference_impl.store.digest import Digest, InvalidDigest
+
 from . import names
 
 
@@ -58,17 +60,19 @@ class Storage:
             return None
 
     # -- blobs ----------------------------------------------------------------
+    # Paths come from a Digest, so a malformed one is refused (InvalidDigest) before any
+    # path is made; the questions (has_blob, read_blob, has_layer…) answer "not there".
     def blob_path(self, digest: str) -> str:
-        alg, hexpart = digest.split(":", 1)
-        return os.path.join(self.root, "blobs", alg, hexpart[:2], hexpart)
+        digest = Digest(digest)
+        return os.path.join(self.root, "blobs", digest.algorithm, digest.hex[:2], digest.hex)
 
     def has_blob(self, digest: str) -> bool:
-        return os.path.isfile(self.blob_path(digest))
+        return Digest.valid(digest) and os.path.isfile(self.blob_path(digest))
 
     def blob_size(self, digest: str) -> int | None:
         try:
             return os.stat(self.blob_path(digest)).st_size
-        except FileNotFoundError:
+        except (FileNotFoundError, InvalidDigest):
             return None
 
     def put_blob_file(self, src: str, digest: str) -> None:
@@ -83,7 +87,7 @@ class Storage:
         try:
             with open(self.blob_path(digest), "rb") as f:
                 return f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, InvalidDigest):
             return None
 
     # -- repositories -------------------------------------------------------
@@ -92,8 +96,8 @@ class Storage:
         return os.path.join(self._repos, *name.split("/"))
 
     def _link(self, name: str, kind: str, digest: str) -> str:
-        alg, hexpart = digest.split(":", 1)
-        return os.path.join(self.repo_dir(name), kind, alg, hexpart)
+        digest = Digest(digest)
+        return os.path.join(self.repo_dir(name), kind, digest.algorithm, digest.hex)
 
     def repo_exists(self, name: str) -> bool:
         d = self.repo_dir(name)
@@ -117,7 +121,7 @@ class Storage:
             self.write_atomic(path, b"")
 
     def has_layer(self, name: str, digest: str) -> bool:
-        return os.path.isfile(self._link(name, "_layers", digest)) and self.has_blob(digest)
+        return self.has_blob(digest) and os.path.isfile(self._link(name, "_layers", digest))
 
     def touch_layer(self, name: str, digest: str) -> None:
         """Mark the link as just used (its mtime), which garbage collection reads."""
@@ -139,10 +143,9 @@ class Storage:
         self.write_atomic(self._link(name, "_manifests", digest), media_type.encode())
 
     def manifest_media_type(self, name: str, digest: str) -> str | None:
-        media_type = self._read(self._link(name, "_manifests", digest))
-        if media_type is None or not self.has_blob(digest):
+        if not self.has_blob(digest):
             return None
-        return media_type
+        return self._read(self._link(name, "_manifests", digest))
 
     def delete_manifest(self, name: str, digest: str) -> bool:
         try:
@@ -162,9 +165,9 @@ class Storage:
     def set_tag(self, name: str, tag: str, digest: str) -> None:
         self.write_atomic(self._tag_path(name, tag), digest.encode())
 
-    def tag_digest(self, name: str, tag: str) -> str | None:
+    def tag_digest(self, name: str, tag: str) -> Digest | None:
         value = self._read(self._tag_path(name, tag))
-        return value if value and names.valid_digest(value) else None
+        return Digest(value) if value and names.valid_digest(value) else None
 
     def delete_tag(self, name: str, tag: str) -> bool:
         try:
@@ -182,18 +185,20 @@ class Storage:
 
     # -- referrers (OCI 1.1) ----------------------------------------------------
     def _referrers_dir(self, name: str, subject: str) -> str:
-        alg, hexpart = subject.split(":", 1)
-        return os.path.join(self.repo_dir(name), "_referrers", alg, hexpart)
+        subject = Digest(subject)
+        return os.path.join(self.repo_dir(name), "_referrers", subject.algorithm, subject.hex)
+
+    def _referrer_path(self, name: str, subject: str, digest: str) -> str:
+        digest = Digest(digest)
+        return os.path.join(self._referrers_dir(name, subject), digest.algorithm, digest.hex)
 
     def add_referrer(self, name: str, subject: str, digest: str, descriptor: dict) -> None:
-        alg, hexpart = digest.split(":", 1)
-        path = os.path.join(self._referrers_dir(name, subject), alg, hexpart)
-        self.write_atomic(path, json.dumps(descriptor, sort_keys=True).encode())
+        self.write_atomic(self._referrer_path(name, subject, digest),
+                          json.dumps(descriptor, sort_keys=True).encode())
 
     def remove_referrer(self, name: str, subject: str, digest: str) -> None:
-        alg, hexpart = digest.split(":", 1)
         try:
-            os.unlink(os.path.join(self._referrers_dir(name, subject), alg, hexpart))
+            os.unlink(self._referrer_path(name, subject, digest))
         except FileNotFoundError:
             pass
 
@@ -203,9 +208,8 @@ class Storage:
         base = self._referrers_dir(name, subject)
         for alg in sorted(_listdir(base)):
             for hexpart in sorted(_listdir(os.path.join(base, alg))):
-                digest = f"{alg}:{hexpart}"
                 text = self._read(os.path.join(base, alg, hexpart))
-                if text and self.manifest_media_type(name, digest):
+                if text and self.manifest_media_type(name, f"{alg}:{hexpart}"):
                     found.append(json.loads(text))
         return found
 

@@ -9,12 +9,13 @@ Nothing becomes visible before commit() has verified the digest.
 """
 import asyncio
 import fcntl
-import hashlib
 import os
 import re
 import shutil
 import time
 import uuid
+
+from reference_impl.store.digest import SHA256, Digest, Hasher
 
 from .errors import RegistryError
 from .storage import Storage
@@ -23,7 +24,7 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 FLUSH_BYTES = 1 << 20
 
 
-def _write_all(fd: int, hasher, data) -> None:
+def _write_all(fd: int, hasher: Hasher, data) -> None:
     hasher.update(data)
     view = memoryview(data)
     while view:
@@ -31,8 +32,8 @@ def _write_all(fd: int, hasher, data) -> None:
         view = view[n:]
 
 
-def _hash_file(path: str, algorithm: str, size: int | None = None):
-    hasher = hashlib.new(algorithm)
+def _hash_file(path: str, algorithm: str, size: int | None = None) -> Hasher:
+    hasher = Hasher(algorithm)
     remaining = size
     with open(path, "rb") as f:
         while remaining is None or remaining > 0:
@@ -48,7 +49,7 @@ def _hash_file(path: str, algorithm: str, size: int | None = None):
 class Uploads:
     def __init__(self, storage: Storage):
         self.storage = storage
-        self._hashers: dict[str, tuple[int, object]] = {}
+        self._hashers: dict[str, tuple[int, Hasher]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     # -- paths ----------------------------------------------------------------
@@ -110,7 +111,7 @@ class Uploads:
                 if cached and cached[0] == size:
                     hasher = cached[1]
                 else:
-                    hasher = await asyncio.to_thread(_hash_file, data, "sha256", size)
+                    hasher = await asyncio.to_thread(_hash_file, data, SHA256, size)
                 self._hashers.pop(uid, None)
                 os.lseek(fd, size, os.SEEK_SET)
                 try:
@@ -126,7 +127,7 @@ class Uploads:
                 os.close(fd)
 
     @staticmethod
-    async def _copy(body, fd: int, hasher) -> int:
+    async def _copy(body, fd: int, hasher: Hasher) -> int:
         written = 0
         buf = bytearray()
         async for chunk in body.iter_any():
@@ -140,21 +141,19 @@ class Uploads:
             written += len(buf)
         return written
 
-    async def commit(self, name: str, uid: str, digest: str) -> int:
+    async def commit(self, name: str, uid: str, digest: Digest) -> int:
         """Verify the upload against `digest`, then store and link the blob.
         On a mismatch the upload is cancelled (DIGEST_INVALID)."""
         async with self._lock(uid):
             d = self._dir(name, uid)
             data = os.path.join(d, "data")
             size = os.stat(data).st_size
-            algorithm = digest.split(":", 1)[0]
             cached = self._hashers.get(uid)
-            if algorithm == "sha256" and cached and cached[0] == size:
+            if digest.algorithm == SHA256 and cached and cached[0] == size:
                 hasher = cached[1]
             else:
-                hasher = await asyncio.to_thread(_hash_file, data, algorithm)
-            actual = f"{algorithm}:{hasher.hexdigest()}"
-            if actual != digest:
+                hasher = await asyncio.to_thread(_hash_file, data, digest.algorithm)
+            if hasher.digest() != digest:
                 self._forget(uid)
                 shutil.rmtree(d, ignore_errors=True)
                 raise RegistryError("DIGEST_INVALID", {"digest": digest})

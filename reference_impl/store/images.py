@@ -11,7 +11,6 @@ visible by a rename of its complete directory, so a reader never sees half of it
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 from reference_impl import layers, refs
 from reference_impl.errors import Conflict, InvalidInput, NotFound
 from reference_impl.fsutil import atomic_write, locked, read_json, write_json
+from reference_impl.store.digest import SHA256, Digest, InvalidDigest
 
 
 class Lease:
@@ -40,24 +40,33 @@ class Lease:
         self.path.unlink(missing_ok=True)
 
 
-def hex_of(digest: str) -> str:
-    return digest.removeprefix("sha256:")
+def hex_of(text: str) -> str:
+    """The hex of an image id as a user may type it: full or short, with or without "sha256:"."""
+    return text.removeprefix(SHA256 + ":")
+
+
+def _named(directory: Path) -> Digest | None:
+    """The digest a store directory is named by (its hex), or None for a stray name."""
+    try:
+        return Digest.from_hex(directory.name)
+    except InvalidDigest:
+        return None
 
 
 @dataclass
 class Image:
-    id: str
+    id: Digest      # the digest of `raw`, the config's bytes
     config: dict
     raw: bytes
     meta: dict
 
     @property
     def short_id(self) -> str:
-        return hex_of(self.id)[:12]
+        return self.id.short
 
     @property
-    def diff_ids(self) -> list[str]:
-        return self.config.get("rootfs", {}).get("diff_ids", [])
+    def diff_ids(self) -> list[Digest]:
+        return [Digest(d) for d in self.config.get("rootfs", {}).get("diff_ids", [])]
 
     @property
     def parent(self) -> str:
@@ -83,10 +92,10 @@ class ImageStore:
 
     # --- layers ------------------------------------------------------------------
     def layer_path(self, diff_id: str) -> Path:
-        return self.layers_dir / hex_of(diff_id)
+        return self.layers_dir / Digest(diff_id).hex
 
     def has_layer(self, diff_id: str) -> bool:
-        return (self.layer_path(diff_id) / "diff").is_dir()
+        return Digest.valid(diff_id) and (self.layer_path(diff_id) / "diff").is_dir()
 
     def layer_diff_dir(self, diff_id: str) -> Path:
         return self.layer_path(diff_id) / "diff"
@@ -122,18 +131,18 @@ class ImageStore:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def spool(self, stream) -> tuple[Path, str]:
+    def spool(self, stream) -> tuple[Path, Digest]:
         return layers.spool_uncompressed(stream, self.tmp_dir)
 
     # --- images ------------------------------------------------------------------
-    def put_image(self, config: dict | bytes, parent: str = "") -> str:
+    def put_image(self, config: dict | bytes, parent: str = "") -> Digest:
         raw = config if isinstance(config, bytes) else json.dumps(config, separators=(",", ":")).encode()
-        image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+        image_id = Digest.of(raw)
         cfg = json.loads(raw)
         for diff_id in cfg.get("rootfs", {}).get("diff_ids", []):
             if not self.has_layer(diff_id):
                 raise InvalidInput(f"layer {diff_id} is not in the store")
-        directory = self.images_dir / hex_of(image_id)
+        directory = self.images_dir / image_id.hex
         if not (directory / "config.json").exists():
             atomic_write(directory / "config.json", raw)
         meta = read_json(directory / "meta.json", {})
@@ -149,7 +158,7 @@ class ImageStore:
             raw = (directory / "config.json").read_bytes()
         except FileNotFoundError:
             raise NotFound(f"No such image: {image_id}") from None
-        return Image("sha256:" + hex_of(image_id), json.loads(raw), raw,
+        return Image(Digest.from_hex(directory.name), json.loads(raw), raw,
                      read_json(directory / "meta.json", {}))
 
     def set_meta(self, image_id: str, **values) -> None:
@@ -158,12 +167,9 @@ class ImageStore:
         meta.update(values)
         write_json(path, meta)
 
-    def ids(self) -> list[str]:
-        found = []
-        for d in self.images_dir.iterdir():
-            if (d / "config.json").exists():
-                found.append("sha256:" + d.name)
-        return found
+    def ids(self) -> list[Digest]:
+        return [image_id for d in self.images_dir.iterdir()
+                if (image_id := _named(d)) is not None and (d / "config.json").exists()]
 
     def all(self) -> list[Image]:
         images = []
@@ -204,29 +210,30 @@ class ImageStore:
     def digests_of(self, image_id: str) -> list[str]:
         return sorted(k for k, v in self.tags().items() if v == image_id and "@" in k)
 
-    def resolve(self, text: str) -> str:
+    def resolve(self, text: str) -> Digest:
         """A tag, digest reference, full or short id -> image id (Docker's order)."""
         tags = self.tags()
-        if refs.ID_PREFIX.match(text) and len(text.removeprefix("sha256:")) == 64:
-            if (self.images_dir / hex_of(text) / "config.json").exists():
-                return "sha256:" + hex_of(text)
+        if refs.ID_PREFIX.match(text) and len(hex_of(text)) == 64:
+            image_id = Digest.from_hex(hex_of(text))
+            if (self.images_dir / image_id.hex / "config.json").exists():
+                return image_id
             raise NotFound(f"No such image: {text}")
         try:
             ref = refs.parse_tagged(text)
         except InvalidInput:
             ref = None
         if ref is not None and str(ref) in tags:
-            return tags[str(ref)]
+            return Digest(tags[str(ref)])
         if ref is not None and ref.digest and ref.tag:
             digest_only = str(refs.Reference(ref.name, None, ref.digest))
             if digest_only in tags:
-                return tags[digest_only]
+                return Digest(tags[digest_only])
         if refs.ID_PREFIX.match(text):
             prefix = hex_of(text)
             matches = [d.name for d in self.images_dir.iterdir()
                        if d.name.startswith(prefix) and (d / "config.json").exists()]
             if len(matches) == 1:
-                return "sha256:" + matches[0]
+                return Digest.from_hex(matches[0])
             if len(matches) > 1:
                 raise Conflict(f"ambiguous image id prefix {text}")
         if ref is None:
@@ -251,15 +258,15 @@ class ImageStore:
         return held
 
     # --- garbage -------------------------------------------------------------------
-    def collect_layers(self, in_use_by_containers: set[str]) -> list[str]:
+    def collect_layers(self, in_use_by_containers: set[str]) -> list[Digest]:
         """Remove layers no image, container or lease uses; returns their diff ids."""
         used = set(in_use_by_containers) | self.leased_layers()
         for image in self.all():
             used.update(image.diff_ids)
         removed = []
         for d in self.layers_dir.iterdir():
-            diff_id = "sha256:" + d.name
-            if diff_id not in used:
+            diff_id = _named(d)
+            if diff_id is not None and diff_id not in used:
                 trash = self.tmp_dir / f"gone-{d.name}-{os.getpid()}"
                 try:
                     os.rename(d, trash)
