@@ -11,6 +11,7 @@ from reference_impl.engine.records.images import (CommitOptions, DeleteItem, His
                                                   ImagePruneOptions, ImageSummary, ImportOptions)
 from reference_impl.errors import EngineError, NotFound
 from reference_impl.store import Image, Store
+from reference_impl.store.digest import Digest, InvalidDigest
 
 LIST_FILTERS = frozenset({"dangling", "label", "before", "since", "reference"})
 PRUNE_FILTERS = frozenset({"dangling", "label", "label!", "until"})
@@ -111,7 +112,7 @@ class ImageService:
         return PruneReport(deleted=removed, space_reclaimed=max(0, before - self._layer_bytes()))
 
     def _layer_bytes(self) -> int:
-        return sum(self.store.images.layer_size("sha256:" + d.name) for d in self.store.images.layers_dir.iterdir())
+        return layer_bytes(self.store)
 
     # --- archives -----------------------------------------------------------------------
 
@@ -159,3 +160,14 @@ class ImageService:
             with store.lock():
                 model.tag(store, image_id, ref)
         return image_id
+
+
+def layer_bytes(store: Store) -> int:
+    """The bytes of every layer in the store (an entry without a digest's name is staging)."""
+    total = 0
+    for entry in store.images.layers_dir.iterdir():
+        try:
+            total += store.images.layer_size(Digest.from_hex(entry.name))
+        except InvalidDigest:
+            continue
+    return total

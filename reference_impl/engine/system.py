@@ -8,6 +8,7 @@ from reference_impl import check
 from reference_impl import images as model
 from reference_impl.engine.records.system import CheckReport, DiskUsage
 from reference_impl.store import Store
+from reference_impl.engine.images import layer_bytes
 
 VERSION = "0.1.0"
 API_VERSION = "1.41"
@@ -65,7 +66,7 @@ class SystemService:
 
     def df(self) -> DiskUsage:
         store = self.store
-        layers = sum(store.images.layer_size("sha256:" + d.name) for d in store.images.layers_dir.iterdir())
+        layers = layer_bytes(store)
         images = store.images.all()
         return DiskUsage(images=len(images), images_size=layers, containers=len(store.containers.ids()),
                          layers_size=layers)
