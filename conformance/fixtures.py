@@ -123,6 +123,11 @@ def names(request, run_name, worker_id) -> Names:
 _hosts: dict[str, object] = {}
 
 
+def forget_host(host_url: str):
+    """This process's testinfra host for that URL, no longer cached (to close it); or None."""
+    return _hosts.pop(host_url, None)
+
+
 def host_for(impl):
     if impl.host_url not in _hosts:
         _hosts[impl.host_url] = testinfra.get_host(impl.host_url)

@@ -191,3 +191,10 @@ def test_exec_in_a_stopped_container_is_refused(cli, base, names, messages):
     result = cli.fails("exec", name, "true")
     assert result.rc == 1
     expect_message(result.stderr, messages, "container.not_running", id=cli.inspect(name, "{{.Id}}"))
+
+
+def test_kill_returns_once_the_exit_is_recorded(cli, base, names):
+    name = names("killed")
+    run_detached(cli, base, name, "sleep", "300")
+    cli.ok("kill", name)
+    assert cli.inspect(name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 137"

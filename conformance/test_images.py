@@ -1,6 +1,8 @@
 """Listing images (seed §3): columns, short ids, repository filter, -q, -a, --format."""
 import re
 
+import pytest
+
 from conformance.messages import expect_message
 
 IMAGES_HEADER = ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
@@ -60,3 +62,12 @@ def test_tag_with_uppercase_repository_is_refused(cli, base, names, messages):
     result = cli.fails("tag", base.ref, names("bad") + "UPPER:v1")
     expect_message(result.stderr, messages, "image.invalid_reference")
     assert cli.run("images", "-q", names("bad") + "UPPER").lines == []
+
+
+@pytest.mark.parametrize("size, detail", [(3, "unexpected EOF"), (2000, "archive/tar: invalid tar header")],
+                         ids=["shorter-than-a-header", "text"])
+def test_load_of_a_file_that_is_no_tar_fails(cli, tmp_path, messages, size, detail):
+    bogus = tmp_path / "not-a-tar"
+    bogus.write_text(("x" * (size - 1)) + "\n")
+    result = cli.fails("load", "-i", str(bogus))
+    expect_message(result.stderr, messages, "image.load_not_a_tar", detail=detail)

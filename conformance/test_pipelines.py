@@ -6,6 +6,7 @@ intermediate images of multi-step builds, stopped and running containers), runs
 the command, and compares the store before and after.
 """
 from conformance.messages import expect_message
+from conformance.naming import LABEL_CHECK
 
 PS_RM = "{cli} ps -a | awk '{{print $1}}' | grep -v CONTAINER | xargs {cli} rm"
 NONE_RMI = "{cli} images | grep '<none>' | awk '{{print $3}}' | xargs {cli} rmi"
@@ -170,3 +171,32 @@ def test_container_prune_removes_stopped_containers_only(private, names, message
     assert private.image_id(private.base.ref) == private.base.id
     expect_message(result.stdout, messages, "rmi.prune.deleted_containers")
     assert stopped <= set(result.lines)
+
+
+def test_image_prune_filters_until_and_label(private, names, context, messages):
+    state = store_with_dangling_images(private, context, names)
+    private.ok("image", "prune", "-f", "--filter", "until=1h")  # all of them are younger
+    private.ok("image", "prune", "-f", "--filter", f"label={names.prefix}-nobody")
+    assert all_images(private) == state["images"]
+    result = private.fails("image", "prune", "-f", "--filter", "until=soon")
+    expect_message(result.stderr, messages, "filter.bad_until", value="soon")
+    private.ok("image", "prune", "-f", "--filter", f"label={LABEL_CHECK}")  # inherited from the base
+    assert all_images(private) == state["images"] - state["dangling"]
+
+
+def test_container_prune_filters_label_and_until(private, names, messages):
+    base = private.base.ref
+    keep, drop = names("keep"), names("drop")
+    private.ok("run", "--name", keep, "-l", "probe=keep", base, "true")
+    private.ok("run", "--name", drop, "-l", "probe=drop", base, "true")
+    ids = {name: private.ok("container", "inspect", "--format", "{{.Id}}", name).stdout.strip()
+           for name in (keep, drop)}
+    result = private.ok("container", "prune", "-f", "--filter", "label!=probe=keep")
+    assert containers(private) == {ids[keep]}
+    assert ids[drop] in result.lines
+    private.ok("container", "prune", "-f", "--filter", "until=1h")  # it is younger
+    assert containers(private) == {ids[keep]}
+    result = private.fails("container", "prune", "-f", "--filter", "until=soon")
+    expect_message(result.stderr, messages, "filter.bad_until", value="soon")
+    private.ok("container", "prune", "-f", "--filter", "label=probe=keep")
+    assert containers(private) == set()

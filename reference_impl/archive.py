@@ -65,7 +65,7 @@ def save(store: Store, names: list[str], target) -> None:
 
 class ArchiveError(EngineError):
     """What `docker load` prints from the daemon's stream, without the daemon prefix."""
-    prefix = ""
+    from_daemon = False
 
 
 def _safe_extract_archive(source, directory: Path) -> None:

@@ -30,7 +30,7 @@ LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 class PlainError(EngineError):
     """Printed without the daemon prefix (what the docker CLI itself prints)."""
-    prefix = ""
+    from_daemon = False
 
 
 STORED = object()  # auth=STORED: the credentials `login` stored (the CLI); the API passes its client's

@@ -2,17 +2,19 @@
 
 
 class EngineError(Exception):
-    """Something the user asked for cannot be done; printed as Docker prints daemon errors."""
+    """Something the user asked for cannot be done. `from_daemon`: whether Docker reports it
+    from its daemon or its client finds it itself (each face words and codes it: cli/errors.py,
+    api/status.py)."""
 
     exit_code = 1
-    prefix = "Error response from daemon: "
+    from_daemon = True
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
 
     def __str__(self) -> str:
-        return self.prefix + self.message
+        return self.message
 
 
 class NotFound(EngineError):
@@ -23,15 +25,14 @@ class Conflict(EngineError):
     pass
 
 
+class InvalidArgument(EngineError):
+    """The daemon refuses a parameter (an unknown filter, a bad value): a 400 on the API."""
+
+
 class InvalidInput(EngineError):
     """Bad input caught before anything is done (a malformed reference, a hostile tar)."""
 
-    prefix = ""
-
-
-class BadParameter(EngineError):
-    """A request the daemon refuses as invalid (dockerd's errdefs.InvalidParameter: 400),
-    printed as a daemon error."""
+    from_daemon = False
 
 
 class ContainerStartError(EngineError):
@@ -48,14 +49,3 @@ def from_os_error(exc: OSError) -> EngineError:
     reason = exc.strerror or str(exc)
     reason = reason[:1].lower() + reason[1:]
     return EngineError(f"{exc.filename}: {reason}" if exc.filename else reason)
-
-
-def http_status(exc: BaseException) -> int:
-    """The status dockerd answers an API call with for this error."""
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, (InvalidInput, BadParameter)):
-        return 400
-    return 500

@@ -207,7 +207,7 @@ def _is_whiteout(st: os.stat_result) -> bool:
     return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
-def _is_opaque(path: Path) -> bool:
+def is_opaque(path: Path) -> bool:
     try:
         return os.getxattr(path, OPAQUE_XATTR, follow_symlinks=False) == b"y"
     except OSError:
@@ -242,7 +242,7 @@ def _lower_children(lowers: list[Path], rel: str) -> set[str]:
                 hidden.add(entry.name)
             elif entry.name not in hidden:
                 names.add(entry.name)
-        if _is_opaque(directory):
+        if is_opaque(directory):
             break
     return names
 
@@ -257,7 +257,7 @@ def changes(upper: Path, lowers: list[Path]) -> list[tuple[str, str]]:
             result.append(("D", "/" + rel))
             continue
         result.append(("C" if in_lower else "A", "/" + rel))
-        if stat.S_ISDIR(st.st_mode) and _is_opaque(upper / rel):
+        if stat.S_ISDIR(st.st_mode) and is_opaque(upper / rel):
             present = set(os.listdir(upper / rel))
             for name in _lower_children(lowers, rel) - present:
                 result.append(("D", f"/{rel}/{name}"))
@@ -301,7 +301,7 @@ def _write_diff_tar(upper: Path, out_path: Path) -> Digest:
                         tar.addfile(ti, data)
                 else:
                     tar.addfile(ti)
-                if ti.isdir() and _is_opaque(path):
+                if ti.isdir() and is_opaque(path):
                     marker = tarfile.TarInfo(f"{rel}/{OPAQUE_MARKER}")
                     marker.mtime, marker.mode = int(st.st_mtime), 0o644
                     tar.addfile(marker)

@@ -137,15 +137,16 @@ class Deleter:
         return [c for c in reversed(chain_ids(diff_ids)) if c not in held]
 
 
-def prune_images(store: Store, everything: bool, out) -> None:
+def prune_images(store: Store, everything: bool, out, keep=lambda image: False) -> None:
     """`image prune`: dangling images nothing uses (-a: every image no container uses),
-    as moby's ImagesPrune does it — untag, then delete quietly where nothing holds it."""
+    as moby's ImagesPrune does it — untag, then delete quietly where nothing holds it.
+    keep(image): an image the prune's filters leave alone."""
     deleter = Deleter(store, out)
     used = {c.config.get("Image") for c in store.containers.all()}
     all_images = store.images.all()
     parents = {img.parent for img in all_images if img.parent}
     for image in all_images:
-        if image.id in used:
+        if image.id in used or keep(image):
             continue
         names = store.images.refs_of(image.id) + store.images.digests_of(image.id)
         if not everything and (names or image.id in parents):

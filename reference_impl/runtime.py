@@ -13,7 +13,7 @@ from reference_impl import humanize, images, network, rootfs, shim
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
-from reference_impl.errors import BadParameter, Conflict, ContainerStartError, EngineError, InvalidInput, NotFound
+from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidArgument, InvalidInput, NotFound
 from reference_impl.store import Container, Store, staging
 
 _NAME_ADJ = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
@@ -37,7 +37,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            intermediate: bool = False) -> Container:
     """intermediate: a build step's container, removed by the next store lock if its builder dies."""
     if workdir and not workdir.startswith("/"):
-        raise BadParameter(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
+        raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
     if name is not None and not refs_valid_name(name):
         raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
     with store.lock():
@@ -75,7 +75,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             config["ExposedPorts"] = ports
         argv = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
         if not argv:
-            raise BadParameter("No command specified")
+            raise InvalidArgument("No command specified")
         record = {
             "Id": cid,
             "Name": name or _random_name(cid),
@@ -254,7 +254,7 @@ def wait(store: Store, container: Container, timeout: float | None = None) -> in
             current = store.containers.get(container.id)
         except NotFound:
             return container.state.get("ExitCode", 0)
-        if not current.running and _shim_gone(current):
+        if not current.running and shim_gone(current):
             return current.state.get("ExitCode", 0)
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError
@@ -262,7 +262,7 @@ def wait(store: Store, container: Container, timeout: float | None = None) -> in
         delay = min(delay * 2, 0.05)
 
 
-def _shim_gone(container: Container) -> bool:
+def shim_gone(container: Container) -> bool:
     """Whether the container's shim has finished (it writes the final state, then exits)."""
     pid = container.state.get("ShimPid", 0)
     if not pid:
@@ -287,7 +287,7 @@ def kill(container: Container, sig: int = signal.SIGKILL) -> None:
 def stop(store: Store, container: Container, timeout: float = 10) -> None:
     if not container.running:
         return
-    stop_signal = _signal_number(container.config["Config"].get("StopSignal") or "SIGTERM")
+    stop_signal = signal_number(container.config["Config"].get("StopSignal") or "SIGTERM")
     try:
         os.kill(container.state["Pid"], stop_signal)
         wait(store, container, timeout)
@@ -301,7 +301,7 @@ def stop(store: Store, container: Container, timeout: float = 10) -> None:
         wait(store, container)
 
 
-def _signal_number(name: str) -> int:
+def signal_number(name: str) -> int:
     text = name.upper()
     if text.isdigit():
         return int(text)
@@ -389,7 +389,7 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
                 key = item.split("=", 1)[0]
                 full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
             lock_down(locks, uid, gid, groups)
-            program = shim._find_program(argv[0], full_env)
+            program = shim.find_program(argv[0], full_env)
             os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
         except BaseException as exc:
             code = 126 if isinstance(exc, PermissionError) else 127 if isinstance(exc, FileNotFoundError) else 126
@@ -400,7 +400,7 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
     for fd in ns_fds + [root_fd]:
         os.close(fd)
     _, status = os.waitpid(child, 0)
-    failure = shim._read_all(report_r)
+    failure = shim.read_all(report_r)
     os.close(report_r)
     code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
     if failure:

@@ -91,7 +91,7 @@ def container_env(config: dict, home: str) -> list[str]:
     return extra + env
 
 
-def _find_program(program: str, env: list[str]) -> str:
+def find_program(program: str, env: list[str]) -> str:
     if "/" in program:
         return program
     path = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
@@ -132,7 +132,7 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         lock_down(locks, uid, gid, groups)
         argv = spec["argv"]
         code = 127
-        program = _find_program(argv[0], env)
+        program = find_program(argv[0], env)
         try:
             os.execve(program, argv, dict(e.split("=", 1) for e in env if "=" in e))
         except FileNotFoundError:
@@ -174,7 +174,7 @@ def _namespace_parent(spec: dict, pid_report: int, exec_report: int, stdio_fds, 
             os._exit(125)
 
 
-def _read_all(fd: int) -> bytes:
+def read_all(fd: int) -> bytes:
     chunks = []
     while True:
         data = os.read(fd, 65536)
@@ -246,9 +246,9 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
         for fd in set(child_fds):
             if fd not in (stdio.stdin,):
                 os.close(fd)
-        raw_pid = _read_all(pid_r)
+        raw_pid = read_all(pid_r)
         os.close(pid_r)
-        failure = _read_all(exec_r)
+        failure = read_all(exec_r)
         os.close(exec_r)
         if failure or len(raw_pid) != 4:
             report = json.loads(failure) if failure else {"code": 125, "message": "container init failed"}

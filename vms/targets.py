@@ -55,8 +55,8 @@ def _for_run(impl: Implementation, run: str) -> Implementation:
 
 def _end_run(impl: Implementation, run: str) -> list[str]:
     from vms.driver import Machine
-    from conformance.fixtures import _hosts
-    host = _hosts.pop(impl.host_url, None)
+    from conformance.fixtures import forget_host
+    host = forget_host(impl.host_url)
     if host is not None:  # close this process's connection before the machine goes
         with contextlib.suppress(Exception):
             host.backend.client.close()

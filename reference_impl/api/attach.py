@@ -140,23 +140,26 @@ async def attach(request: web.Request) -> web.StreamResponse:
 
 
 async def _follow_log(request: web.Request, conn: Hijacked, container, tty: bool) -> None:
-    from reference_impl.api.containers import _log_records
-    from reference_impl.runtime import _shim_gone
+    from reference_impl.engine.containers import ContainerService
     store = common.store(request)
+    service = ContainerService(store)
     wanted = {"stdout": common.qbool(request, "stdout"), "stderr": common.qbool(request, "stderr")}
-    _, position = _log_records(container, 0)  # from now on
+    try:
+        _, position = service.logs(container.id, 0)  # from now on
+    except common.NotFound:
+        return
     while not conn.closed:
         try:
             current = store.containers.get(container.id)
+            records, position = service.logs(container.id, position)
         except common.NotFound:
             return
-        records, position = _log_records(current, position)
         for record in records:
-            if wanted.get(record["stream"]):
-                data = record["log"].encode()
-                await conn.write(data if tty else frame(STDOUT if record["stream"] == "stdout" else STDERR, data))
+            if wanted.get(record.stream):
+                data = record.text.encode()
+                await conn.write(data if tty else frame(STDOUT if record.stream == "stdout" else STDERR, data))
         if not records:
-            if not current.running and _shim_gone(current):
+            if service.finished(current):
                 return
             await asyncio.sleep(0.05)
 

@@ -9,7 +9,9 @@ import json
 from aiohttp import web
 
 from reference_impl import humanize
-from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound, http_status  # noqa: F401 (re-exported: common.NotFound …)
+from reference_impl.errors import (Conflict, EngineError, InvalidArgument, InvalidInput,  # noqa: F401 (re-exported: common.NotFound …)
+                                   NotFound)
+from reference_impl.api.status import http_status
 from reference_impl.store import Store
 
 API_VERSION = "1.41"

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from reference_impl import archive, humanize, images, refs
 from reference_impl.api import common
 from reference_impl.api.common import ApiError
+from reference_impl.engine.images import ImageService
+from reference_impl.engine.records.images import ImageListOptions, ImagePruneOptions, ImageSummary
 from reference_impl.ownership import staging_prefix
-from reference_impl.cli.images import _label_matches, _matches_reference
-from reference_impl.removal import Deleter, prune_images
 
 
 def routes():
@@ -29,110 +28,61 @@ def routes():
     ]
 
 
+def _service(request: web.Request) -> ImageService:
+    return ImageService(common.store(request))
+
+
 def _name(request: web.Request) -> str:
     return common.familiar(request.match_info["name"])
 
 
 # --- list ------------------------------------------------------------------------------------
 
-def _list(store, show_all: bool, flt: dict[str, list[str]]) -> list[dict]:
-    unknown = set(flt) - {"dangling", "label", "reference", "before", "since"}
-    if unknown:
-        raise ApiError(400, f"invalid filter '{sorted(unknown)[0]}'")
-    all_images = store.images.all()
-    parents = {img.parent for img in all_images if img.parent}
-    bounds = {}
-    for key in ("before", "since"):
-        if key in flt:
-            bounds[key] = humanize.parse_rfc3339(
-                store.images.get(store.images.resolve(flt[key][0])).config.get("created", ""))
-    found = []
-    for image in sorted(all_images, key=lambda i: i.config.get("created", ""), reverse=True):
-        tags = store.images.refs_of(image.id)
-        digests = store.images.digests_of(image.id)
-        if image.id in parents and not show_all and not tags and not digests:
-            continue  # an intermediate image: only all=1 lists it
-        if "dangling" in flt and (not tags) != (flt["dangling"][0].lower() in ("true", "1")):
-            continue
-        if "label" in flt and not all(_label_matches(image.labels, f) for f in flt["label"]):
-            continue
-        created = humanize.parse_rfc3339(image.config.get("created", ""))
-        if "before" in bounds and created >= bounds["before"]:
-            continue
-        if "since" in bounds and created <= bounds["since"]:
-            continue
-        if "reference" in flt:
-            tags = [t for t in tags if any(_matches_reference(*t.rsplit(":", 1), p) for p in flt["reference"])]
-            if not tags:
-                continue
-        if not tags and not digests:
-            tags, digests = ["<none>:<none>"], ["<none>@<none>"]
-        size = images.size_of(store, image)
-        found.append({"Containers": -1, "Created": int(created), "Id": image.id,
-                      "Labels": image.labels or None, "ParentId": image.parent, "RepoDigests": digests,
-                      "RepoTags": tags, "SharedSize": -1, "Size": size, "VirtualSize": size})
-    return found
+def summary_json(image: ImageSummary) -> dict:
+    tags, digests = image.repo_tags, image.repo_digests
+    if not tags and not digests:  # dockerd 20.10 names an untagged image so
+        tags, digests = ["<none>:<none>"], ["<none>@<none>"]
+    return {"Containers": -1, "Created": int(image.created), "Id": image.id, "Labels": image.labels or None,
+            "ParentId": image.parent_id, "RepoDigests": digests, "RepoTags": tags, "SharedSize": -1,
+            "Size": image.size, "VirtualSize": image.size}
 
 
 async def list_images(request: web.Request) -> web.Response:
-    records = await common.blocking(request, _list, common.store(request), common.qbool(request, "all"),
-                                    common.filters(request))
-    return common.json_response(records)
+    options = ImageListOptions(all=common.qbool(request, "all"), filters=common.filters(request))
+    found = await common.blocking(request, lambda: _service(request).list(options))
+    return common.json_response([summary_json(i) for i in found])
 
 
 # --- inspect / history -------------------------------------------------------------------------
 
-def _inspect(store, name: str) -> dict:
-    return images.inspect(store, store.images.get(store.images.resolve(name)))
-
-
 async def inspect(request: web.Request) -> web.Response:
-    return common.json_response(await common.blocking(request, _inspect, common.store(request), _name(request)))
-
-
-def _history(store, name: str) -> list[dict]:
-    image = store.images.get(store.images.resolve(name))
-    return [{"Id": row["ID"], "Created": common.unix_time(row["CreatedAt"]), "CreatedBy": row["CreatedBy"],
-             "Tags": row["Tags"] or None, "Size": row["Size"], "Comment": row["Comment"]}
-            for row in images.history(store, image)]
+    name = _name(request)
+    return common.json_response(await common.blocking(request, lambda: _service(request).inspect(name)))
 
 
 async def history(request: web.Request) -> web.Response:
-    return common.json_response(await common.blocking(request, _history, common.store(request), _name(request)))
+    name = _name(request)
+    items = await common.blocking(request, lambda: _service(request).history(name))
+    return common.json_response([{"Id": i.id, "Created": common.unix_time(i.created_at), "CreatedBy": i.created_by,
+                                  "Tags": i.tags or None, "Size": i.size, "Comment": i.comment} for i in items])
 
 
 # --- tag / delete ----------------------------------------------------------------------------------
-
-def _tag(store, source: str, repo: str, tag: str) -> None:
-    target = refs.parse_tagged(f"{repo}:{tag}" if tag else repo)
-    with store.lock():
-        image_id = store.images.resolve(source)
-        images.tag(store, image_id, target)
-        store.images.set_meta(image_id, last_tag_time=humanize.now_rfc3339())
-
 
 async def tag(request: web.Request) -> web.Response:
     repo = common.familiar(request.query.get("repo", ""))
     if not repo:
         raise ApiError(400, "repository name must have at least one component")
-    await common.blocking(request, _tag, common.store(request), _name(request), repo,
-                          request.query.get("tag", ""))
+    tag_ = request.query.get("tag", "")
+    name = _name(request)
+    await common.blocking(request, lambda: _service(request).tag(name, f"{repo}:{tag_}" if tag_ else repo))
     return web.Response(status=201)
 
 
-def _delete(store, name: str, force: bool, prune: bool) -> list[dict]:
-    removed: list[dict] = []
-    deleter = Deleter(store, lambda kind, value: removed.append({kind: value}))
-    with store.lock():
-        deleter.remove(name, force, prune)
-        store.images.collect_layers(store.containers.layers_in_use())
-    return removed
-
-
 async def delete(request: web.Request) -> web.Response:
-    removed = await common.blocking(request, _delete, common.store(request), _name(request),
-                                    common.qbool(request, "force"), not common.qbool(request, "noprune"))
-    return common.json_response(removed)
+    name, force, prune_ = _name(request), common.qbool(request, "force"), not common.qbool(request, "noprune")
+    removed = await common.blocking(request, lambda: _service(request).remove(name, force, prune_))
+    return common.json_response([{item.kind: item.value} for item in removed])
 
 
 # --- save / load -----------------------------------------------------------------------------------
@@ -141,7 +91,7 @@ def _save(store, names: list[str]) -> Path:
     fd, path = tempfile.mkstemp(dir=store.images.tmp_dir, prefix=staging_prefix("save-"), suffix=".tar")
     try:
         with os.fdopen(fd, "wb") as target:
-            archive.save(store, names, target)
+            ImageService(store).save(names, target)
     except BaseException:
         os.unlink(path)
         raise
@@ -191,17 +141,19 @@ async def spool_body(request: web.Request, directory: Path, prefix: str) -> Path
 
 def _load(store, path: Path) -> list[str]:
     with open(path, "rb") as source:
-        return archive.load(store, source)
+        return ImageService(store).load(source)
 
 
 async def load(request: web.Request) -> web.StreamResponse:
+    """200 and a JSON stream; an archive that cannot be loaded is an error message in the
+    stream, as dockerd sends it."""
     store = common.store(request)
     path = await spool_body(request, store.images.tmp_dir, ".load-")
     stream = common.JsonStream(request)
     try:
         lines = await common.blocking(request, _load, store, path)
-    except archive.ArchiveError as exc:  # as dockerd: 200, the error in the stream
-        await stream.error(exc.message)
+    except common.EngineError as exc:
+        await stream.error(exc.message, code=0)
         return await stream.finish()
     finally:
         path.unlink(missing_ok=True)
@@ -212,21 +164,9 @@ async def load(request: web.Request) -> web.StreamResponse:
 
 # --- prune ---------------------------------------------------------------------------------------
 
-def _layer_bytes(store) -> int:
-    return sum(store.images.layer_size("sha256:" + d.name) for d in store.images.layers_dir.iterdir())
-
-
-def _prune(store, everything: bool) -> dict:
-    records: list[dict] = []
-    before = _layer_bytes(store)
-    with store.lock():
-        prune_images(store, everything, lambda kind, value: records.append({kind: value}))
-        store.images.collect_layers(store.containers.layers_in_use())
-    return {"ImagesDeleted": records or None, "SpaceReclaimed": max(0, before - _layer_bytes(store))}
-
-
 async def prune(request: web.Request) -> web.Response:
     """`image prune`: dangling images; with filters dangling=false (-a) every unused image."""
-    flt = common.filters(request)
-    everything = any(v.lower() in ("false", "0") for v in flt.get("dangling", []))
-    return common.json_response(await common.blocking(request, _prune, common.store(request), everything))
+    options = ImagePruneOptions(filters=common.filters(request))
+    report = await common.blocking(request, lambda: _service(request).prune(options))
+    return common.json_response({"ImagesDeleted": [{i.kind: i.value} for i in report.deleted] or None,
+                                 "SpaceReclaimed": report.space_reclaimed})

@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 
-from reference_impl.errors import http_status
+from reference_impl.api.status import http_status
 from reference_impl.ownership import staging_prefix
 
 
@@ -45,26 +45,26 @@ class Report:
 
 
 def op_start(spec: dict, report: Report) -> int:
-    from reference_impl import runtime
+    from reference_impl.engine.containers import ContainerService
     from reference_impl.store import Store
-    store = Store(spec["root"])
-    container = store.containers.get(spec["id"])
+    service = ContainerService(Store(spec["root"]))
     if not spec.get("attach"):
-        runtime.start(store, container)
+        service.start(spec["id"])
         report.send({"started": True})
         return 0
-    code = runtime.start(store, container, attach=True, stdin=bool(spec.get("stdin")),
+    code = service.start(spec["id"], attach=True, stdin=bool(spec.get("stdin")),
                          on_started=lambda: report.send({"started": True}))
     report.send({"exit": code or 0})
     return 0
 
 
 def op_exec(spec: dict, report: Report) -> int:
-    from reference_impl import runtime
+    from reference_impl.engine.containers import ContainerService
+    from reference_impl.engine.records.containers import ExecOptions
     from reference_impl.store import Store
-    container = Store(spec["root"]).containers.resolve(spec["id"])
-    code = runtime.exec_in(container, spec["argv"], env=spec.get("env") or [], workdir=spec.get("workdir"),
-                           user=spec.get("user"), tty=bool(spec.get("tty")), detach=False)
+    code = ContainerService(Store(spec["root"])).exec(ExecOptions(
+        container=spec["id"], argv=spec["argv"], env=spec.get("env") or [], workdir=spec.get("workdir"),
+        user=spec.get("user"), tty=bool(spec.get("tty"))))
     sys.stderr.flush()
     report.send({"exit": code})
     return 0
@@ -90,7 +90,7 @@ class _Relay:
         self.streamed = False
         threading.Thread(target=self._pump, daemon=True).start()
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         while True:
             try:
                 data = os.read(self.read_fd, 65536)
@@ -110,16 +110,16 @@ class _Relay:
         while True:
             select.select([self.read_fd], [], [], 0.5)
             with self.lock:
-                self._drain()
+                self.drain()
 
     def line(self, text: str) -> None:
         with self.lock:
-            self._drain()
+            self.drain()
             self._emit(text + "\n")
 
     def message(self, value: dict) -> None:
         with self.lock:
-            self._drain()
+            self.drain()
             self.report.send(value)
 
 
@@ -170,7 +170,7 @@ def op_build(spec: dict, report: Report) -> int:
             relay.message({"aux": {"ID": image_id}})
             relay.message({"stream": image_id + "\n"})
         with relay.lock:
-            relay._drain()
+            relay.drain()
         report.send({"done": image_id})
     except BaseException as exc:  # noqa: BLE001 — reported in the stream
         if isinstance(exc, KeyboardInterrupt):  # the client went away: stop the step that runs
@@ -180,7 +180,7 @@ def op_build(spec: dict, report: Report) -> int:
                 except Exception:  # noqa: BLE001 — removed already
                     pass
         with relay.lock:
-            relay._drain()
+            relay.drain()
         report.error(exc, streamed=relay.streamed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -31,7 +31,7 @@ BUILTIN_ARGS = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_P
 
 class BuildError(EngineError):
     """A failure during the steps: printed as the build stream prints it."""
-    prefix = ""
+    from_daemon = False
 
 
 class RequestError(EngineError):

@@ -24,7 +24,7 @@ from reference_impl.store import Store
 
 
 class CopyError(EngineError):
-    prefix = ""
+    from_daemon = False
 
 
 @dataclass
@@ -149,7 +149,7 @@ def lookup(store: Store, diff_ids: list[str], rel: str) -> os.stat_result | None
                 return None
             if i == len(parts) - 1:
                 return st
-            if layers._is_opaque(current):
+            if layers.is_opaque(current):
                 rest = root.joinpath(*parts)
                 return os.lstat(rest) if os.path.lexists(rest) else None
     return None if parts else os.stat("/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from reference_impl.cli.errors import words
 from reference_impl.errors import ContainerStartError, EngineError, from_os_error
 from reference_impl.store import Store
 
@@ -22,27 +23,74 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from reference_impl.cli import build, containers, images, registry, system
+# which module's register() makes each verb: a call builds (and imports) only its own
+_MODULE_OF = {
+    **dict.fromkeys(("import", "images", "inspect", "history", "tag", "rmi", "save", "load", "image"), "images"),
+    **dict.fromkeys(("run", "create", "start", "stop", "restart", "kill", "wait", "rm", "ps", "logs", "top",
+                     "diff", "commit", "exec", "port", "container"), "containers"),
+    **dict.fromkeys(("system", "version"), "system"),
+    "build": "build",
+    **dict.fromkeys(("pull", "push", "search", "login", "logout", "registry"), "registry"),
+}
+_GROUPS = {"image": "images", "container": "containers"}
+
+
+class _Unbuilt:
+    """Stands in for the parser of a verb this call does not run: every call is a no-op."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self
+
+
+class _OnlyVerb:
+    """The subparsers action as register() sees it, building the parser of one verb only."""
+
+    def __init__(self, action, wanted: str | None):
+        self.action, self.wanted = action, wanted
+
+    def add_parser(self, name: str, **kwargs):
+        if self.wanted is None or name == self.wanted:
+            return self.action.add_parser(name, **kwargs)
+        return _Unbuilt()
+
+
+def verb_of(argv: list[str]) -> str | None:
+    """The first word that is not a global option (--root DIR / --root=DIR / -h)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--root":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; given a known verb, with only that verb's subparser
+    (building all of them costs tens of milliseconds on every call)."""
+    import importlib
 
     parser = Parser(prog="strata", description="A small Docker-compatible engine.")
     parser.add_argument("--root", help="state directory (default $STRATA_ROOT or /var/lib/strata)")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=Parser)
-    images.register(verbs)
-    containers.register(verbs)
-    system.register(verbs)
-    build.register(verbs)
-    registry.register(verbs)
-    for group, module in (("image", images), ("container", containers)):
-        sub = verbs.add_parser(group, help=f"manage {group}s")
-        module.register(sub.add_subparsers(dest="subverb", metavar="COMMAND", parser_class=Parser),
-                        management=True)
+    wanted = verb if verb in _MODULE_OF else None
+    names = [_MODULE_OF[wanted]] if wanted else ["images", "containers", "system", "build", "registry"]
+    modules = {name: importlib.import_module(f"reference_impl.cli.{name}") for name in names}
+    for name, module in modules.items():
+        module.register(_OnlyVerb(verbs, wanted))
+    for group, name in _GROUPS.items():
+        if name in modules and wanted in (None, group):
+            sub = verbs.add_parser(group, help=f"manage {group}s")
+            modules[name].register(sub.add_subparsers(dest="subverb", metavar="COMMAND", parser_class=Parser),
+                                   management=True)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
+    parser = build_parser(verb_of(argv))
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:
@@ -57,17 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return handler(store, args) or 0
     except ContainerStartError as exc:
-        print(f"strata: {exc}", file=sys.stderr)
+        print(f"strata: {words(exc)}", file=sys.stderr)
         return exc.exit_code
     except EngineError as exc:
         prefix = "strata: " if getattr(args, "verb", "") in ("run", "create") else ""
-        print(f"{prefix}{exc}", file=sys.stderr)
+        print(f"{prefix}{words(exc)}", file=sys.stderr)
         return 125 if prefix else exc.exit_code
     except BrokenPipeError:
         return 0
     except OSError as exc:  # a full disk, a name too long: the daemon's error, never a traceback
         prefix = "strata: " if getattr(args, "verb", "") in ("run", "create") else ""
-        print(f"{prefix}{from_os_error(exc)}", file=sys.stderr)
+        print(f"{prefix}{words(from_os_error(exc))}", file=sys.stderr)
         return 125 if prefix else 1
     except KeyboardInterrupt:
         return 130

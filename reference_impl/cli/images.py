@@ -1,14 +1,16 @@
 """Image verbs: import, images, inspect, history, tag, rmi, save, load."""
 from __future__ import annotations
 
-import fnmatch
 import sys
 
-from reference_impl import archive, humanize, images, refs
+from reference_impl import humanize
 from reference_impl.cli import output
+from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
+from reference_impl.engine.containers import ContainerService
+from reference_impl.engine.images import ImageService
+from reference_impl.engine.records.images import ImageListOptions, ImagePruneOptions, ImportOptions
 from reference_impl.errors import EngineError, InvalidInput, NotFound
-from reference_impl.removal import Deleter, prune_images
 from reference_impl.store import Store
 
 
@@ -88,13 +90,13 @@ def _images_args(p) -> None:
 # --- import -----------------------------------------------------------------------------
 
 def cmd_import(store: Store, args) -> int:
-    ref = refs.parse_tagged(args.reference) if args.reference else None
+    options = ImportOptions(reference=args.reference, changes=args.change, message=args.message)
     if args.file == "-":
-        image_id = images.import_layer(store, sys.stdin.buffer, ref, args.change, args.message)
+        image_id = ImageService(store).import_(sys.stdin.buffer, options)
     else:
         try:
             with open(args.file, "rb") as f:
-                image_id = images.import_layer(store, f, ref, args.change, args.message)
+                image_id = ImageService(store).import_(f, options)
         except FileNotFoundError:
             raise EngineError(f"open {args.file}: no such file or directory") from None
     print(image_id)
@@ -107,60 +109,30 @@ IMAGE_COLUMNS = {"Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "
                  "CreatedSince": "CREATED", "Size": "SIZE", "CreatedAt": "CREATED AT"}
 
 
-def _matches_reference(repo: str, tag: str, pattern: str) -> bool:
-    name, _, want_tag = pattern.partition(":") if ":" in pattern.rsplit("/", 1)[-1] else (pattern, "", "")
-    if not fnmatch.fnmatchcase(repo, name):
-        return False
-    return not want_tag or fnmatch.fnmatchcase(tag, want_tag)
-
-
-def image_rows(store: Store, args) -> list[dict]:
-    filters = parse_filters(args.filter, {"dangling", "label", "reference", "before", "since"})
-    all_images = store.images.all()
-    parents = {img.parent for img in all_images if img.parent}
+def image_rows(store: Store, show_all: bool, filters: dict[str, list[str]], no_trunc: bool) -> list[dict]:
+    """One row per repository:tag (one <none> row for an untagged image), as the docker CLI prints."""
     rows = []
-    for image in sorted(all_images, key=lambda i: i.config.get("created", ""), reverse=True):
-        tags = store.images.refs_of(image.id)
-        digests = store.images.digests_of(image.id)
-        dangling = not tags and not digests
-        if image.id in parents and not args.all and dangling:
-            continue  # an intermediate image: only -a shows it
-        if "dangling" in filters:
-            want = filters["dangling"][0].lower() in ("true", "1")
-            if (not tags) != want:
-                continue
-        if "label" in filters and not all(_label_matches(image.labels, f) for f in filters["label"]):
-            continue
-        pairs = [tuple(t.rsplit(":", 1)) for t in tags] or [("<none>", "<none>")]
+    for image in ImageService(store).list(ImageListOptions(all=show_all, filters=filters)):
+        pairs = [tuple(t.rsplit(":", 1)) for t in image.repo_tags] or [("<none>", "<none>")]
         for repo, tag in pairs:
-            if args.repository and (repo == "<none>" or not _matches_reference(repo, tag, args.repository)):
-                continue
-            if "reference" in filters and not any(_matches_reference(repo, tag, p) for p in filters["reference"]):
-                continue
-            digest = next((d.split("@", 1)[1] for d in digests if d.split("@", 1)[0] == repo), "<none>")
-            size = images.size_of(store, image)
+            digest = next((d.split("@", 1)[1] for d in image.repo_digests if d.split("@", 1)[0] == repo),
+                          "<none>")
+            size = humanize.size(image.size)
             rows.append({"Repository": repo, "Tag": tag, "Digest": digest,
-                         "ID": output.truncate_id(image.id, args.no_trunc),
-                         "CreatedSince": humanize.ago(image.config.get("created", "")),
-                         "CreatedAt": image.config.get("created", ""), "Size": humanize.size(size),
-                         "VirtualSize": humanize.size(size), "Containers": "N/A",
+                         "ID": output.truncate_id(image.id, no_trunc),
+                         "CreatedSince": humanize.ago(image.created_at), "CreatedAt": image.created_at,
+                         "Size": size, "VirtualSize": size, "Containers": "N/A",
                          "SharedSize": "N/A", "UniqueSize": "N/A"})
     return rows
 
 
-def _label_matches(labels: dict, spec: str) -> bool:
-    key, eq, value = spec.partition("=")
-    return key in labels and (not eq or labels[key] == value)
-
-
 def cmd_images(store: Store, args) -> int:
-    rows = image_rows(store, args)
+    filters = parse_filters(args.filter)
+    if args.repository:  # the docker CLI sends REPOSITORY[:TAG] as a reference filter
+        filters.setdefault("reference", []).append(args.repository)
+    rows = image_rows(store, args.all, filters, args.no_trunc)
     if args.quiet:
-        seen = []
-        for row in rows:
-            if row["ID"] not in seen:
-                seen.append(row["ID"])
-        for image_id in seen:
+        for image_id in dict.fromkeys(row["ID"] for row in rows):
             print(image_id)
         return 0
     if args.format:
@@ -174,30 +146,32 @@ def cmd_images(store: Store, args) -> int:
 # --- inspect -----------------------------------------------------------------------------------
 
 def cmd_inspect(store: Store, args) -> int:
-    from reference_impl.cli.containers import container_inspect
+    return inspect_objects(store, args.names, args.type, args.format)
 
+
+def inspect_objects(store: Store, names: list[str], kind: str | None, fmt: str | None) -> int:
+    """`inspect`: containers first, then images (or only the kind asked for)."""
     found, failed = [], False
-    for name in args.names:
+    for name in names:
         value = None
-        if args.type in (None, "container"):
+        if kind in (None, "container"):
             try:
-                value = container_inspect(store, store.containers.resolve(name))
+                value = ContainerService(store).inspect(name)
             except NotFound:
                 value = None
-        if value is None and args.type in (None, "image"):
+        if value is None and kind in (None, "image"):
             try:
-                value = images.inspect(store, store.images.get(store.images.resolve(name)))
+                value = ImageService(store).inspect(name)
             except (NotFound, InvalidInput):
                 value = None
         if value is None:
             failed = True
-            kind = {"image": "image", "container": "container"}.get(args.type or "", "object")
-            print(f"Error: No such {kind}: {name}", file=sys.stderr)
+            print(f"Error: No such {kind or 'object'}: {name}", file=sys.stderr)
             continue
         found.append(value)
-    if args.format:
+    if fmt:
         from reference_impl import gotemplate
-        template = gotemplate.parse(args.format)
+        template = gotemplate.parse(fmt)
         for value in found:
             sys.stdout.write(template.execute(value) + "\n")
     else:
@@ -208,19 +182,17 @@ def cmd_inspect(store: Store, args) -> int:
 # --- history -------------------------------------------------------------------------------------
 
 def cmd_history(store: Store, args) -> int:
-    image = store.images.get(store.images.resolve(args.image))
-    rows = images.history(store, image)
     records = []
-    for row in rows:
-        created_by = row["CreatedBy"]
+    for item in ImageService(store).history(args.image):
+        created_by = item.created_by
         shown = created_by if args.no_trunc or len(created_by) <= 45 else created_by[:44] + "…"
         records.append({
-            "ID": row["ID"] if row["ID"] == "<missing>" else output.truncate_id(row["ID"], args.no_trunc),
-            "CreatedSince": humanize.ago(row["CreatedAt"]) if args.human else row["CreatedAt"],
-            "CreatedAt": row["CreatedAt"],
+            "ID": item.id if item.id == "<missing>" else output.truncate_id(item.id, args.no_trunc),
+            "CreatedSince": humanize.ago(item.created_at) if args.human else item.created_at,
+            "CreatedAt": item.created_at,
             "CreatedBy": shown,
-            "Size": humanize.size(row["Size"]) if args.human else str(row["Size"]),
-            "Comment": row["Comment"],
+            "Size": humanize.size(item.size) if args.human else str(item.size),
+            "Comment": item.comment,
         })
     if args.quiet:
         for r in records:
@@ -238,33 +210,27 @@ def cmd_history(store: Store, args) -> int:
 # --- tag / rmi ----------------------------------------------------------------------------------------
 
 def cmd_tag(store: Store, args) -> int:
-    target = refs.parse_tagged(args.target)
-    with store.lock():
-        image_id = store.images.resolve(args.source)
-        images.tag(store, image_id, target)
-        store.images.set_meta(image_id, last_tag_time=humanize.now_rfc3339())
+    ImageService(store).tag(args.source, args.target)
     return 0
 
 
 def cmd_rmi(store: Store, args) -> int:
     failed = False
-    deleter = Deleter(store, lambda kind, value: print(f"{kind}: {value}"))
     for name in args.images:
         try:
-            with store.lock():
-                deleter.remove(name, args.force, not args.no_prune)
-                store.images.collect_layers(store.containers.layers_in_use())
+            for item in ImageService(store).remove(name, args.force, not args.no_prune):
+                print(f"{item.kind}: {item.value}")
         except NotFound as exc:
             failed = failed or not args.force  # -f: a missing image is reported, not an error
-            print(str(exc), file=sys.stderr)
+            print(words(exc), file=sys.stderr)
         except EngineError as exc:
             failed = True
-            print(str(exc), file=sys.stderr)
+            print(words(exc), file=sys.stderr)
     return 1 if failed else 0
 
 
-def confirmed(args, warning: str) -> bool:
-    if args.force:
+def confirmed(force: bool, warning: str) -> bool:
+    if force:
         return True
     sys.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
     sys.stdout.flush()
@@ -272,26 +238,19 @@ def confirmed(args, warning: str) -> bool:
 
 
 def cmd_image_prune(store: Store, args) -> int:
+    options = ImagePruneOptions(all=args.all, filters=parse_filters(args.filter))
     warning = ("WARNING! This will remove all images without at least one container associated to them."
                if args.all else "WARNING! This will remove all dangling images.")
-    if not confirmed(args, warning):
+    if not confirmed(args.force, warning):
         return 0
-    records: list[str] = []
-    before = _layer_bytes(store)
-    with store.lock():
-        prune_images(store, args.all, lambda kind, value: records.append(f"{kind.lower()}: {value}"))
-        store.images.collect_layers(store.containers.layers_in_use())
-    if records:
+    report = ImageService(store).prune(options)
+    if report.deleted:
         print("Deleted Images:")
-        for line in records:
-            print(line)
+        for item in report.deleted:
+            print(f"{item.kind.lower()}: {item.value}")
         print()
-    print(f"Total reclaimed space: {humanize.size(max(0, before - _layer_bytes(store)))}")
+    print(f"Total reclaimed space: {humanize.size(report.space_reclaimed)}")
     return 0
-
-
-def _layer_bytes(store: Store) -> int:
-    return sum(store.images.layer_size("sha256:" + d.name) for d in store.images.layers_dir.iterdir())
 
 
 # --- save / load -------------------------------------------------------------------------------------
@@ -301,7 +260,7 @@ def cmd_save(store: Store, args) -> int:
         raise EngineError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
     target = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
-        archive.save(store, args.images, target)
+        ImageService(store).save(args.images, target)
     finally:
         if args.output:
             target.close()
@@ -311,7 +270,7 @@ def cmd_save(store: Store, args) -> int:
 def cmd_load(store: Store, args) -> int:
     source = open(args.input, "rb") if args.input else sys.stdin.buffer
     try:
-        for line in archive.load(store, source):
+        for line in ImageService(store).load(source):
             if not args.quiet:
                 print(line)
     finally:

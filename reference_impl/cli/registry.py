@@ -59,17 +59,6 @@ def cmd_pull(store: Store, args) -> int:
     return 0
 
 
-def pull_for_run(store: Store, name: str) -> None:
-    """What `run` does with an image it does not have: say so, pull (to stderr)."""
-    ref = refs.parse_tagged(name)
-    from reference_impl import distribution
-    print(f"Unable to find image '{ref}' locally", file=sys.stderr, flush=True)
-    if ref.domain is None:
-        raise EngineError(f"pull access denied for {ref.name}, repository does not exist or may require "
-                          "'docker login': denied: requested access to the resource is denied")
-    distribution.pull(store, str(ref), _printer(False, sys.stderr))
-
-
 def cmd_push(store: Store, args) -> int:
     from reference_impl import distribution
     distribution.push(store, args.name, _printer(args.quiet))

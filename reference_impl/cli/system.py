@@ -1,11 +1,10 @@
-"""System verbs: check (store consistency), service (the Engine API), version, info."""
+"""System verbs: check (store consistency), service (the Engine API), version."""
 from __future__ import annotations
 
-import platform
+import os
 import sys
 
-from reference_impl import check
-from reference_impl.images import DOCKER_VERSION
+from reference_impl.engine.system import SystemService
 from reference_impl.store import Store
 
 
@@ -27,35 +26,34 @@ def register(verbs, management: bool = False) -> None:
 
 
 def cmd_check(store: Store, args) -> int:
+    report = SystemService(store).check(repair=args.repair, deep=not args.quick)
     if args.repair:
-        removed = check.repair_staging(store)
-        print(f"removed {removed} leftovers of interrupted writes")
-    found = check.problems(store, deep=not args.quick)
-    for problem in found:
+        print(f"removed {report.removed_leftovers} leftovers of interrupted writes")
+    for problem in report.problems:
         print(problem)
-    if not found:
+    if not report.problems:
         print("store is consistent")
-    return 1 if found else 0
+    return 1 if report.problems else 0
 
 
 def cmd_version(store: Store, args) -> int:
-    data = {"Client": {"Version": "0.1.0", "ApiVersion": "1.41", "Os": "linux"},
-            "Server": {"Version": "0.1.0", "ApiVersion": "1.41", "Os": "linux",
-                       "KernelVersion": platform.release(), "Compat": DOCKER_VERSION}}
+    server = SystemService(store).version()
+    data = {"Client": {"Version": server["Version"], "ApiVersion": server["ApiVersion"], "Os": "linux"},
+            "Server": {"Version": server["Version"], "ApiVersion": server["ApiVersion"], "Os": "linux",
+                       "KernelVersion": server["KernelVersion"], "Compat": server["Compat"]}}
     if args.format:
         from reference_impl import gotemplate
         sys.stdout.write(gotemplate.parse(args.format).execute(data) + "\n")
     else:
-        print(f"strata 0.1.0 (image format of Docker {DOCKER_VERSION}), root {store.root}")
+        print(f"strata {server['Version']} (image format of Docker {server['Compat']}), root {store.root}")
     return 0
 
 
 def cmd_service(store: Store, args) -> int:
-    from pathlib import Path
-
-    from reference_impl.api.server import serve
-    path = Path(args.socket or store.root / "strata.sock").absolute()
-
-    def ready(where) -> None:
-        print(f"strata: serving the Engine API on unix://{where}", file=sys.stderr, flush=True)
-    return serve(store.root, path, args.time, ready)
+    """The Engine API is its own program (`python -m reference_impl.api`), as dockerd is the
+    docker CLI's: this process becomes it, keeping its pid."""
+    path = os.path.abspath(args.socket or store.root / "strata.sock")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "reference_impl.api", "--root", str(store.root),
+                              "--socket", path, "--time", str(args.time)])

@@ -84,7 +84,7 @@ async def _serve(registry: Registry, host: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "garbage-collect":
-        return _garbage_collect(args)
+        return _garbage_collect(args.root, args.grace, args.dry_run)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.log_level != "debug":   # malformed HTTP is answered with 400; no tracebacks for it
@@ -114,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _garbage_collect(args) -> int:
-    if args.grace < 0:
+def _garbage_collect(root: str, grace: float, dry_run: bool) -> int:
+    if grace < 0:
         print("strata registry: --grace must not be negative", file=sys.stderr)
         return 2
-    if not os.path.isdir(os.path.join(args.root, "repositories")):
-        print(f"strata registry: {args.root}: not a registry root", file=sys.stderr)
+    if not os.path.isdir(os.path.join(root, "repositories")):
+        print(f"strata registry: {root}: not a registry root", file=sys.stderr)
         return 1
-    collect(args.root, dry_run=args.dry_run, grace_seconds=args.grace,
+    collect(root, dry_run=dry_run, grace_seconds=grace,
             out=lambda line: print(line, flush=True))
     return 0

@@ -1,0 +1,304 @@
+"""ContainerService: what `strata run/ps/…` and /containers/… do, once."""
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+from reference_impl import humanize, refs, runtime
+from reference_impl.engine import filters as flt
+from reference_impl.engine.records import PruneReport
+from reference_impl.engine.records.containers import (Change, ContainerListOptions, ContainerSummary,
+                                                      CreateOptions, ExecOptions, LogRecord, PortMapping,
+                                                      TopResult)
+from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
+from reference_impl.network.ports import PortMap, split_port_key
+from reference_impl.network.settings import network_settings, published_ports
+from reference_impl.store import Container, Store
+
+PRUNE_FILTERS = frozenset({"label", "label!", "until"})
+_HOST_DEFAULTS = {"LogConfig": {"Type": "json-file", "Config": {}},
+                  "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+                  "Binds": None, "Dns": [], "Links": None, "Isolation": ""}
+_STOPPED_ENDPOINT = {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": "", "EndpointID": "",
+                     "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                     "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}
+
+
+class ContainerService:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def get(self, name: str) -> Container:
+        """By name, full id or unique id prefix."""
+        return self.store.containers.resolve(name)
+
+    # --- create / start / stop ----------------------------------------------------------
+
+    def create(self, options: CreateOptions, on_pull=None) -> Container:
+        """A new container. on_pull(line): pull an image the store lacks, reporting progress
+        (the CLI's run and create); without it a missing image is NotFound (the API's create)."""
+        if not refs.ID_PREFIX.match(options.image):
+            try:
+                refs.parse(options.image)
+            except InvalidInput:
+                raise InvalidInput("invalid reference format") from None
+        try:
+            return self._create(options)
+        except NotFound as exc:
+            if on_pull is None or not exc.message.startswith("No such image"):
+                raise
+        self._pull_for_create(options.image, on_pull)
+        return self._create(options)
+
+    def _create(self, o: CreateOptions) -> Container:
+        extra = {"confinement": o.host.confinement} if o.host.confinement is not None else {}
+        return runtime.create(self.store, o.image, name=o.name, cmd=o.cmd, starting=o.starting,
+                              entrypoint=o.entrypoint, env=o.env, workdir=o.workdir, user=o.user,
+                              tty=o.tty, stdin_open=o.stdin_open, auto_remove=o.host.auto_remove,
+                              labels=o.labels, exposed=o.exposed, port_bindings=o.host.port_bindings,
+                              publish_all=o.host.publish_all, **extra)
+
+    def _pull_for_create(self, name: str, on_pull) -> None:
+        from reference_impl import distribution
+        ref = refs.parse_tagged(name)
+        on_pull(f"Unable to find image '{ref}' locally")
+        if ref.domain is None:
+            raise EngineError(f"pull access denied for {ref.name}, repository does not exist or may require "
+                              "'docker login': denied: requested access to the resource is denied")
+        distribution.pull(self.store, str(ref), on_pull)
+
+    def start(self, name: str, attach: bool = False, stdin: bool = False, on_started=None) -> int | None:
+        """Detached: returns once the process runs. Attached to this process's stdio: its exit code."""
+        container = self.get(name)
+        return runtime.start(self.store, container, attach=attach, stdin=stdin, on_started=on_started)
+
+    def stop(self, name: str, timeout: float = 10) -> bool:
+        """False when it was not running (the API's 304)."""
+        container = self.get(name)
+        if not container.running:
+            return False
+        runtime.stop(self.store, container, timeout)
+        return True
+
+    def restart(self, name: str, timeout: float = 10) -> None:
+        container = self.get(name)
+        runtime.stop(self.store, container, timeout)
+        runtime.start(self.store, self.store.containers.get(container.id))
+
+    def kill(self, name: str, signal_name: str = "KILL") -> None:
+        """Send a signal; for SIGKILL, return once the exit is recorded (as dockerd does)."""
+        sig = signal_number(signal_name)
+        container = self.get(name)
+        runtime.kill(container, sig)
+        if sig == signal.SIGKILL:
+            runtime.wait(self.store, container)
+
+    def wait(self, name: str) -> int:
+        return self.wait_for(self.get(name))
+
+    def wait_for(self, container: Container) -> int:
+        """Its exit code, once recorded (also when it was removed meanwhile, as --rm does)."""
+        return runtime.wait(self.store, container)
+
+    def finished(self, container: Container) -> bool:
+        """Not running, and its shim has recorded the exit."""
+        return not container.running and runtime.shim_gone(container)
+
+    def remove(self, name: str, force: bool = False) -> None:
+        runtime.remove(self.store, self.get(name), force)
+
+    def prune(self, filters: flt.Filters) -> PruneReport:
+        flt.check_keys(filters, PRUNE_FILTERS)
+        cutoff = flt.until(filters["until"][-1]) if filters.get("until") else None
+        removed = []
+        for container in self.store.containers.all():
+            if container.running or container.starting:
+                continue
+            if "label" in filters and not flt.labels_match(_labels(container), filters["label"]):
+                continue
+            if "label!" in filters and not flt.labels_unmatched(_labels(container), filters["label!"]):
+                continue
+            if cutoff is not None and humanize.parse_rfc3339(container.config.get("Created", "")) >= cutoff:
+                continue
+            runtime.remove(self.store, container)
+            removed.append(container.id)
+        return PruneReport(deleted=removed, space_reclaimed=0)
+
+    # --- list / inspect -----------------------------------------------------------------
+
+    def list(self, options: ContainerListOptions) -> list[ContainerSummary]:
+        """Newest first; running ones only, unless `all`, a limit or a status filter."""
+        from reference_impl.engine.ps_filters import Matcher
+        matcher = Matcher(self.store, options.filters)
+        show_stopped = options.all or options.limit > 0 or matcher.shows_stopped
+        found = []
+        for container in self.store.containers.all():
+            if not show_stopped and not container.running:
+                continue
+            summary = self.summary(container)
+            if matcher.matches(container, summary):
+                found.append(summary)
+        return found[:options.limit] if options.limit > 0 else found
+
+    def summary(self, container: Container) -> ContainerSummary:
+        published = published_ports(container)
+        settings = network_settings(container)
+        config = container.config
+        return ContainerSummary(
+            id=container.id, names=[container.name], image=config.get("ImageName", ""),
+            image_id=config.get("Image", ""), command=" ".join([config["Path"], *config["Args"]]),
+            created=humanize.parse_rfc3339(config.get("Created", "")), created_at=config.get("Created", ""),
+            ports=_port_mappings(published), published=published, labels=_labels(container),
+            state="running" if container.running else container.status, status=_status_text(container),
+            networks=settings["Networks"] or {"bridge": dict(_STOPPED_ENDPOINT)})
+
+    def inspect(self, name: str) -> dict:
+        """Docker's container inspect document."""
+        container = self.get(name)
+        state = container.state
+        running = container.running
+        config = container.config
+        host = config["HostConfig"]
+        return {
+            "Id": container.id,
+            "Created": config.get("Created", ""),
+            "Path": config["Path"],
+            "Args": config["Args"],
+            "State": {"Status": "running" if running else container.status, "Running": running,
+                      "Paused": False, "Restarting": False, "OOMKilled": bool(state.get("OOMKilled")),
+                      "Dead": False,
+                      "Pid": state.get("Pid", 0) if running else 0,
+                      "ExitCode": state.get("ExitCode", 0), "Error": state.get("Error", ""),
+                      "StartedAt": state.get("StartedAt") or "0001-01-01T00:00:00Z",
+                      "FinishedAt": state.get("FinishedAt") or "0001-01-01T00:00:00Z"},
+            "Image": config["Image"],
+            "ResolvConfPath": str(container.dir / "resolv.conf"),
+            "HostnamePath": str(container.dir / "hostname"),
+            "HostsPath": str(container.dir / "hosts"),
+            "LogPath": str(container.log_path),
+            "Name": "/" + container.name,
+            "RestartCount": 0,
+            "Driver": "overlay2",
+            "Platform": "linux",
+            "HostConfig": {**_HOST_DEFAULTS,
+                           "AutoRemove": host.get("AutoRemove", False),
+                           "PortBindings": host.get("PortBindings") or {},
+                           "PublishAllPorts": host.get("PublishAllPorts", False),
+                           "NetworkMode": "default",
+                           **runtime.settings_of(container).host_config()},
+            "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
+                                     "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
+            "Mounts": [],
+            "Config": config["Config"],
+            "NetworkSettings": network_settings(container),
+            "ExecIDs": None,
+        }
+
+    def ports(self, name: str) -> PortMap:
+        """The published ports: {"80/tcp": [PortBinding], …} (None: exposed only)."""
+        return published_ports(self.get(name))
+
+    # --- logs / top / diff / exec -------------------------------------------------------
+
+    def logs(self, container_id: str, position: int = 0) -> tuple[list[LogRecord], int]:
+        """The complete log records from byte `position` on, and the position after them."""
+        container = self.store.containers.get(container_id)
+        try:
+            with open(container.log_path, "rb") as f:
+                f.seek(position)
+                data = f.read()
+        except FileNotFoundError:
+            return [], position
+        complete = data[:data.rfind(b"\n") + 1]
+        records = []
+        for line in complete.splitlines():
+            if line.strip():
+                raw = json.loads(line)
+                records.append(LogRecord(stream=raw["stream"], time=raw["time"], text=raw["log"]))
+        return records, position + len(complete)
+
+    def follow_logs(self, name: str, follow: bool, poll: float = 0.05):
+        """Every log record; with `follow`, the new ones until the container's exit is recorded."""
+        container = self.get(name)
+        position = 0
+        while True:
+            try:
+                records, position = self.logs(container.id, position)
+            except NotFound:
+                return
+            yield from records
+            if not follow:
+                return
+            try:
+                current = self.store.containers.get(container.id)
+            except NotFound:
+                return
+            if self.finished(current):
+                records, position = self.logs(container.id, position)
+                yield from records
+                return
+            if not records:
+                time.sleep(poll)
+
+    def top(self, name: str, ps_args: list[str] | None = None) -> TopResult:
+        import subprocess
+        container = self.get(name)
+        if not container.running:
+            raise Conflict(f"Container {container.id} is not running")
+        pids = set(runtime.processes_of(container))
+        out = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise EngineError(f"ps: {out.stderr.strip()}")
+        lines = out.stdout.splitlines()
+        header = lines[0].split()
+        if "PID" not in header:
+            raise EngineError("Couldn't find PID field in ps output")
+        column = header.index("PID")
+        rows = [line.split(None, len(header) - 1) for line in lines[1:] if int(line.split()[column]) in pids]
+        return TopResult(titles=header, processes=rows)
+
+    def diff(self, name: str) -> list[Change]:
+        from reference_impl import layers
+        container = self.get(name)
+        lowers = [self.store.images.layer_diff_dir(d) for d in reversed(container.config["Layers"])]
+        return [Change(kind, path) for kind, path in layers.changes(container.upper, lowers)]
+
+    def exec(self, options: ExecOptions) -> int:
+        """Run a command in a running container, on this process's stdio; its exit code."""
+        container = self.get(options.container)
+        if not options.argv:
+            raise InvalidInput("exec requires at least 2 arguments")
+        return runtime.exec_in(container, options.argv, env=options.env, workdir=options.workdir,
+                               user=options.user, tty=options.tty, detach=options.detach)
+
+
+def signal_number(name: str) -> int:
+    """"KILL", "SIGKILL" or "9" -> 9; an unknown name is refused in dockerd's words."""
+    return runtime.signal_number(name)
+
+
+def _labels(container: Container) -> dict:
+    return container.config["Config"].get("Labels") or {}
+
+
+def _port_mappings(published: PortMap) -> list[PortMapping]:
+    found = []
+    for key, frontends in published.items():
+        number, proto = split_port_key(key)
+        if not frontends:
+            found.append(PortMapping(private_port=number, type=proto))
+        for b in frontends or []:
+            found.append(PortMapping(private_port=number, type=proto, ip=b.host_ip,
+                                     public_port=int(b.host_port or 0)))
+    return found
+
+
+def _status_text(container: Container) -> str:
+    state = container.state
+    if container.running:
+        return "Up " + humanize.duration(time.time() - humanize.parse_rfc3339(state.get("StartedAt", "")))
+    finished = state.get("FinishedAt", "")
+    if container.status == "exited" and finished and not finished.startswith("0001"):
+        return f"Exited ({state.get('ExitCode', 0)}) {humanize.ago(finished)}"
+    return "Created"

@@ -1,0 +1,106 @@
+"""Records of the ContainerService."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reference_impl.confinement.settings import Confinement
+from reference_impl.engine.filters import Filters
+from reference_impl.network.ports import PortMap
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """The host side of a container (dockerd's HostConfig): what the engine, not the image,
+    decides. Confinement settings (capabilities, limits …) join here as fields."""
+    auto_remove: bool = False
+    port_bindings: PortMap = field(default_factory=dict)
+    publish_all: bool = False
+    confinement: Confinement | None = None   # capabilities, seccomp, limits …; None: Docker's defaults
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    """What `run`/`create` and POST /containers/create ask for."""
+    image: str
+    name: str | None = None
+    cmd: list[str] = field(default_factory=list)
+    entrypoint: list[str] | None = None     # [] clears the image's
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    tty: bool = False
+    stdin_open: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    exposed: list[str] = field(default_factory=list)   # "80/tcp"
+    host: HostConfig = field(default_factory=HostConfig)
+    starting: bool = False      # started right away (run): prune leaves it alone meanwhile
+    pull_missing: bool = False  # pull an image the store lacks (the CLI's run/create)
+
+
+@dataclass(frozen=True)
+class ContainerListOptions:
+    """`ps` and GET /containers/json."""
+    all: bool = False
+    limit: int = -1             # -n / --last; -l is limit 1
+    filters: Filters = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    """One port of a container, as ps shows it."""
+    private_port: int
+    type: str                   # "tcp" / "udp"
+    ip: str = ""
+    public_port: int = 0        # 0: exposed, not published
+
+
+@dataclass(frozen=True)
+class ContainerSummary:
+    """One row of `ps` / GET /containers/json."""
+    id: str
+    names: list[str]            # without the leading "/"
+    image: str                  # as the user named it
+    image_id: str
+    command: str
+    created: float
+    created_at: str
+    ports: list[PortMapping]
+    published: PortMap          # where each port is bound (for Docker's PORTS text)
+    labels: dict[str, str]
+    state: str
+    status: str                 # "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"
+    networks: dict
+
+
+@dataclass(frozen=True)
+class TopResult:
+    """The processes of a running container, as `ps` prints them."""
+    titles: list[str]
+    processes: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of a container's filesystem against its image."""
+    kind: str                   # "A", "C", "D"
+    path: str
+
+
+@dataclass(frozen=True)
+class ExecOptions:
+    """`exec` and POST /containers/{id}/exec."""
+    container: str
+    argv: list[str]
+    env: list[str] = field(default_factory=list)
+    workdir: str | None = None
+    user: str | None = None
+    tty: bool = False
+    detach: bool = False
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One line of a container's log."""
+    stream: str                 # "stdout" / "stderr"
+    time: str
+    text: str
