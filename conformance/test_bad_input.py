@@ -42,10 +42,15 @@ def test_inspect_with_an_unclosed_action_is_a_template_parsing_error(cli, base, 
     expect_message(result.stderr, messages, "bad_input.template_unclosed")
 
 
-def test_ps_with_an_unknown_field_fails_to_execute_the_template(cli, messages):
-    result = cli.fails("ps", "-a", "--format", "{{.Nope}}")
-    assert result.rc == 1, result
-    expect_message(result.stderr, messages, "bad_input.template_unknown_field", field="Nope")
+def test_ps_with_an_unknown_field_fails_to_execute_the_template(cli, base, names, messages):
+    name = names("listed")
+    cli.ok("create", "--name", name, base.ref, "true")
+    try:
+        result = cli.fails("ps", "-a", "--filter", f"name=^{name}$", "--format", "{{.Nope}}")
+        assert result.rc == 1, result
+        expect_message(result.stderr, messages, "bad_input.template_unknown_field", field="Nope")
+    finally:
+        cli.ok("rm", name)
 
 
 def test_a_container_name_of_ten_thousand_characters_works(cli, base, names):

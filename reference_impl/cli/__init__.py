@@ -7,10 +7,12 @@ cannot be invoked, 127 when it is not found, and the command's own code otherwis
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from reference_impl.cli.errors import words
 from reference_impl.errors import ContainerStartError, EngineError, from_os_error
+from reference_impl.gotemplate import TemplateError
 from reference_impl.store import Store
 
 
@@ -19,6 +21,11 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # as pflag: a word starting with "-" and a digit is a value (`-p -1:80`), not a flag
+        self._negative_number_matcher = re.compile(r"^-\d")
+
     def error(self, message):
         raise UsageError(message)
 
@@ -113,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         return 125 if prefix else exc.exit_code
     except BrokenPipeError:
         return 0
+    except TemplateError as exc:
+        message, code = _template_words(getattr(args, "verb", ""), getattr(args, "subverb", ""), exc)
+        print(message, file=sys.stderr)
+        return code
     except OSError as exc:  # a full disk, a name too long: the daemon's error, never a traceback
         prefix = "strata: " if getattr(args, "verb", "") in ("run", "create") else ""
         print(f"{prefix}{words(from_os_error(exc))}", file=sys.stderr)
@@ -123,6 +134,16 @@ def main(argv: list[str] | None = None) -> int:
         where = _record_unexpected(store, exc)
         print(f"strata: unexpected error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
         return 125  # as the docker CLI exits when its daemon fails
+
+
+def _template_words(verb: str, subverb: str, exc: Exception) -> tuple[str, int]:
+    """The docker CLI's words and exit code for a --format template that fails: inspect
+    says "template parsing error" (64 when parsing, 1 when executing); the list commands
+    say they failed to parse or to execute it (1)."""
+    executing = "executing" in str(exc)
+    if "inspect" in (verb, subverb):
+        return f"template parsing error: {exc}", 1 if executing else 64
+    return f"failed to {'execute' if executing else 'parse'} template: {exc}", 1
 
 
 def _record_unexpected(store: Store, exc: Exception) -> str:

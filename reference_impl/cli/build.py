@@ -60,11 +60,28 @@ def _context_from_stdin(scratch: Path) -> Path:
     return directory
 
 
+def _reference_words(tag: str, exc: InvalidInput) -> str:
+    """reference.ParseNormalizedNamed's words: an uppercase repository is named as normalized."""
+    name = tag.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    if name != name.lower():
+        first, _, rest = name.partition("/")
+        path = name if rest and not any(c in first for c in ".:") and first != "localhost" else rest
+        return f"invalid reference format: repository name ({path or 'library/' + name}) must be lowercase"
+    return str(exc)
+
+
 def cmd_build(store: Store, args) -> int:
     from reference_impl.builder import context
     from reference_impl.builder.build import BuildError, Options, build
     for tag in args.tag:
-        refs.parse(tag)
+        try:
+            refs.parse(tag)
+        except InvalidInput as exc:  # the docker CLI refuses the flag itself: 125
+            print(f'invalid argument "{tag}" for "-t, --tag" flag: {_reference_words(tag, exc)}\n'
+                  "See 'strata build --help'.", file=sys.stderr)
+            return 125
     scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix=staging_prefix("ctx-")))
     try:
         dockerfile = args.file or "Dockerfile"

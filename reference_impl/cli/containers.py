@@ -160,8 +160,19 @@ def _labels(specs: list[str]) -> dict[str, str]:
     labels = {}
     for spec in specs:
         key, _, value = spec.partition("=")
+        if not key:
+            raise InvalidInput(f'invalid argument "{spec}" for "-l, --label" flag: invalid label \'{spec}\': '
+                               "empty name")
         labels[key] = value
     return labels
+
+
+def _env(items: list[str]) -> list[str]:
+    for item in items:
+        if item.startswith("="):
+            raise InvalidInput(f'invalid argument "{item}" for "-e, --env" flag: invalid environment '
+                               f"variable: {item}")
+    return items
 
 
 def _confinement_flags(p) -> None:
@@ -215,7 +226,7 @@ def create_options(args, starting: bool) -> CreateOptions:
             raise InvalidInput("invalid reference format") from None
     confinement = _confinement(args)
     return CreateOptions(image=args.image, name=args.name, cmd=args.command, entrypoint=entrypoint,
-                         env=args.env, workdir=args.workdir, user=args.user, tty=args.tty,
+                         env=_env(args.env), workdir=args.workdir, user=args.user, tty=args.tty,
                          stdin_open=args.interactive, labels=_labels(args.label), exposed=exposed,
                          host=HostConfig(auto_remove=args.rm, port_bindings=port_bindings,
                                          publish_all=args.publish_all, confinement=confinement),
@@ -339,7 +350,7 @@ def cmd_ps(store: Store, args) -> int:
         for r in records:
             print(r["ID"])
     elif args.format:
-        output.formatted(args.format, records, PS_COLUMNS)
+        output.formatted(args.format, records, PS_COLUMNS, go_type="*formatter.ContainerContext")
     else:
         cols = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
         output.table([PS_COLUMNS[c] for c in cols], [[r[c] for c in cols] for r in records])

@@ -1,6 +1,7 @@
 """Image verbs: import, images, inspect, history, tag, rmi, save, load."""
 from __future__ import annotations
 
+import os
 import sys
 
 from reference_impl import humanize
@@ -136,7 +137,7 @@ def cmd_images(store: Store, args) -> int:
             print(image_id)
         return 0
     if args.format:
-        output.formatted(args.format, rows, IMAGE_COLUMNS)
+        output.formatted(args.format, rows, IMAGE_COLUMNS, go_type="*formatter.imageContext")
         return 0
     columns = ["Repository", "Tag"] + (["Digest"] if args.digests else []) + ["ID", "CreatedSince", "Size"]
     output.table([IMAGE_COLUMNS[c] for c in columns], [[r[c] for c in columns] for r in rows])
@@ -258,6 +259,9 @@ def cmd_image_prune(store: Store, args) -> int:
 def cmd_save(store: Store, args) -> int:
     if args.output is None and sys.stdout.isatty():
         raise EngineError("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+    if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+        directory = os.path.dirname(os.path.abspath(args.output))  # the docker CLI checks it first
+        raise InvalidInput(f"failed to save image: invalid output path: stat {directory}: no such file or directory")
     target = open(args.output, "wb") if args.output else sys.stdout.buffer
     try:
         ImageService(store).save(args.images, target)
@@ -268,7 +272,10 @@ def cmd_save(store: Store, args) -> int:
 
 
 def cmd_load(store: Store, args) -> int:
-    source = open(args.input, "rb") if args.input else sys.stdin.buffer
+    try:
+        source = open(args.input, "rb") if args.input else sys.stdin.buffer
+    except OSError as exc:  # the docker CLI opens the file itself
+        raise InvalidInput(f"open {args.input}: {(exc.strerror or str(exc)).lower()}") from None
     try:
         for line in ImageService(store).load(source):
             if not args.quiet:

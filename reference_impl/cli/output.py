@@ -10,9 +10,13 @@ def table(header: list[str], rows: list[list[str]]) -> None:
     sys.stdout.write(gotemplate.tabulate([header, *rows]))
 
 
-def formatted(fmt: str, records: list[dict], default_columns: dict[str, str] | None = None) -> None:
-    """`--format`: one line per record; with a `table` prefix, a header row and alignment."""
+def formatted(fmt: str, records: list[dict], default_columns: dict[str, str] | None = None,
+              go_type: str = "") -> None:
+    """`--format`: one line per record; with a `table` prefix, a header row and alignment.
+    go_type: the Go struct docker formats these records from (a field it lacks is an error)."""
     from reference_impl import gotemplate
+    if go_type:
+        records = [gotemplate.Struct(r, go_type) for r in records]
     if gotemplate.is_table(fmt):
         body = gotemplate.strip_table(fmt) or "\t".join(f"{{{{.{f}}}}}" for f in (default_columns or {}))
         template = gotemplate.parse(body)
