@@ -146,13 +146,14 @@ def test_container_create_bodies_are_refused_in_api_words_never_a_500(store, bod
     API's types, then created (never started): refused only with a 4xx ApiError or an
     engine error the API maps to 4xx."""
     from reference_impl.api.common import ApiError, status_of
-    from reference_impl.api.containers import _create
+    from reference_impl.api.containers import create_options
     from reference_impl.api.validation import check
+    from reference_impl.engine.containers import ContainerService
     from reference_impl.store import Store
 
     body = {} if body is None else body  # (an empty request body)
     try:
         check("container_create", body)
-        _create(Store(store), None, body)
+        ContainerService(Store(store)).create(create_options(body))
     except (ApiError, EngineError) as exc:
         assert status_of(exc) < 500, (body, status_of(exc), exc)
