@@ -5,12 +5,11 @@ a reused pid apart from the process that made the entry.
 """
 from __future__ import annotations
 
-import functools
 import os
 
 
-@functools.cache
-def _start_time(pid: int) -> str | None:
+def process_start_time(pid: int) -> str | None:
+    """Field 22 of /proc/<pid>/stat, or None when there is no such process."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[19]
@@ -20,7 +19,7 @@ def _start_time(pid: int) -> str | None:
 
 def owner_token(pid: int | None = None) -> str:
     pid = os.getpid() if pid is None else pid
-    return f"{pid}-{_start_time(pid)}"
+    return f"{pid}-{process_start_time(pid)}"
 
 
 def owner_alive(token: str) -> bool:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from reference_impl.errors import EngineError
 from reference_impl.fsutil import locked, read_json, write_json
+from reference_impl.ownership import process_start_time
 from reference_impl.network.bridge import BRIDGE, GATEWAY, RUN_DIR, SUBNET
 from reference_impl.network.ports import (PortBinding, PortMap, join_host_port, parse_port_range,
                                           port_map_from_json, port_sort_key)
@@ -241,23 +242,15 @@ def release_ports(root: Path, container_id: str) -> None:
 
 # --- container addresses ------------------------------------------------------------------------
 
-def _start_time(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
 def allocate_address(container_id: str) -> ipaddress.IPv4Address:
     """The lowest free address on the bridge, held by this process (the shim)."""
     with locked(IPAM_DIR / "ipam.lock"):
         table = read_json(IPAM_DIR / "ipam.json", {}) or {}
-        live = {ip: e for ip, e in table.items() if _start_time(e["pid"]) == e["start"]}
+        live = {ip: e for ip, e in table.items() if process_start_time(e["pid"]) == e["start"]}
         me = os.getpid()
         for address in SUBNET.hosts():
             if address != GATEWAY and str(address) not in live:
-                live[str(address)] = {"id": container_id, "pid": me, "start": _start_time(me)}
+                live[str(address)] = {"id": container_id, "pid": me, "start": process_start_time(me)}
                 write_json(IPAM_DIR / "ipam.json", live, durable=False)
                 return address
     raise EngineError(f"no available IPv4 addresses on {BRIDGE}")
