@@ -191,6 +191,9 @@ OPS = {"start": op_start, "exec": op_exec, "build": op_build}
 
 
 def _terminate(signum, frame):
+    # once: the service may signal twice (the client left, then its finally), and a
+    # second interrupt inside the unwinding cut the scratch directory's removal short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt  # unwind: the builder removes its scratch directory
 
 

@@ -29,6 +29,14 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
 
+    def _get_values(self, action, arg_strings):
+        # Python 3.11's argparse strips a second "--" too (`tag SRC -- --`) and hands the
+        # one-value positional an empty list; as pflag, that "--" is the value itself
+        value = super()._get_values(action, arg_strings)
+        if action.nargs is None and value == [] and arg_strings == []:
+            return "--"
+        return value
+
 
 # which module's register() makes each verb: a call builds (and imports) only its own
 _MODULE_OF = {
