@@ -160,7 +160,7 @@ def _listed(cli: Cli, *args) -> tuple[list[str] | None, str]:
 
 def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = ()) -> None:
     """Remove every container and image labelled with this check (children first);
-    images are removed holding `lock` (storage_lock).
+    images are removed holding `lock` (storage_lock) exclusive.
 
     Done only when the label listings succeed empty AND a full listing of the engine's
     images shows none of `known_images` (the ids the check's fixtures made, its base).
@@ -185,7 +185,7 @@ def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = (
         if containers == [] and images == [] and everything is not None and not left:
             return
         if images or standing:
-            with lock:
+            with lock.exclusive():
                 words.append(_refusal(quiet.run("rmi", "-f", *dict.fromkeys([*(images or []), *standing]))))
     said = "\n".join(w for w in words[-12:] if w) or "(every command exited 0)"
     raise HarnessError(f"cleanup of check {check} left {len(left) or 'unknown'} object(s) behind: "
@@ -226,7 +226,7 @@ def base(cli, busybox_rootfs, names, made_images) -> Image:
     other check's build cache or containers can touch it."""
     # an engine whose storage races on the shared layer imports one base at a time
     # (storage_lock); checks still run in parallel
-    with storage_lock(cli.impl, busybox_rootfs):
+    with storage_lock(cli.impl, busybox_rootfs).exclusive():
         image = import_base(cli, busybox_rootfs, names)
     made_images.append(image.id)
     return image

@@ -51,14 +51,6 @@ class StorageLock:
         with self._flock(fcntl.LOCK_SH):
             yield
 
-    def __enter__(self):  # `with lock:` is exclusive; the context is kept per thread
-        context = self.exclusive()
-        self._held.__dict__.setdefault("contexts", []).append(context)
-        return context.__enter__()
-
-    def __exit__(self, *exc):
-        return self._held.contexts.pop().__exit__(*exc)
-
 
 class NoLock:
     """For engines whose storage needs no lock."""
@@ -67,12 +59,6 @@ class NoLock:
         return contextlib.nullcontext()
 
     exclusive = shared
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return None
 
 
 _locks: dict[Path, StorageLock] = {}

@@ -46,7 +46,7 @@ def _cycle(impl, rootfs: Path, names: Names, context: Path, result: StressResult
     cli = Cli(impl, host_for(impl), transcript, storage=storage)
     made: list[str] = []
     try:
-        with storage:
+        with storage.exclusive():
             base = import_base(cli, rootfs, names)
         made.append(base.id)
         cli.run("run", "--name", names("ctr"), base.ref, "true")

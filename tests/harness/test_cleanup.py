@@ -17,6 +17,7 @@ from stress_cleanup import stress
 
 from conformance import leaks, targets
 from conformance.cli import Cli, Transcript
+from conformance.locks import NoLock
 from conformance.fixtures import host_for, import_base, remove_check_objects, write_busybox_rootfs
 from conformance.naming import Names, run_tag
 
@@ -63,7 +64,7 @@ def test_a_failed_listing_is_not_read_as_nothing_left(docker_impl, tmp_path, roo
     base = import_base(docker, rootfs, names)
     try:
         flaky = Cli(flaky_docker(docker_impl, tmp_path, failures=2), host_for(docker_impl), Transcript())
-        remove_check_objects(flaky, names.prefix, lock=open(os.devnull), known_images=[base.id])
+        remove_check_objects(flaky, names.prefix, lock=NoLock(), known_images=[base.id])
         assert int((tmp_path / "listings").read_text()) > 2, "the wrapper's failing listings were never made"
         assert not docker.exists("image", base.id), "the cleanup stopped at a failed listing and left the base"
     finally:

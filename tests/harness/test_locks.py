@@ -19,7 +19,7 @@ def test_exclusive_waits_for_shared_holders_and_shared_waits_for_exclusive(tmp_p
     worker = threading.Thread(target=command)
     worker.start()
     shared_in.wait(5)
-    with lock:  # exclusive: only once the command is done
+    with lock.exclusive():  #: only once the command is done
         events.append("removal")
         blocked = threading.Thread(target=lambda: lock.shared().__enter__() or events.append("next command"))
         blocked.start()
@@ -35,9 +35,9 @@ def test_a_thread_holding_it_exclusive_runs_its_own_commands(tmp_path):
     done = []
 
     def import_base():
-        with lock:
+        with lock.exclusive():
             with lock.shared():  # the import's own command: must not wait for itself
-                with lock:
+                with lock.exclusive():
                     done.append(True)
 
     thread = threading.Thread(target=import_base)
