@@ -1,0 +1,98 @@
+"""exec (issue 20): user, working directory, environment, detached runs, a terminal, the
+exit codes of a command that cannot run, and exec into a container that does not run.
+
+The docker CLI writes why an exec could not start to stdout: it arrives in the exec's
+output stream, not as an error of the request."""
+import re
+import time
+
+from conformance.messages import expect_message
+
+
+def running(cli, base, names, label: str = "target") -> str:
+    name = names(label)
+    cid = cli.ok("run", "-d", "--name", name, base.ref, "sleep", "300").stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid), cid
+    return name
+
+
+def test_exec_user_workdir_and_env(cli, base, names):
+    name = running(cli, base, names)
+    out = cli.ok("exec", "-u", "nobody", "-w", "/tmp", "-e", "FOO=bar", name,
+                 "sh", "-c", 'id -u; id -g; pwd; echo "$FOO"; echo "$HOME"')
+    assert out.lines == ["65534", "65534", "/tmp", "bar", "/nonexistent"]
+    assert cli.ok("exec", "-u", "1000:50", name, "sh", "-c", "id -u; id -g").lines == ["1000", "50"]
+    # without -w: the container's working directory
+    assert cli.ok("exec", name, "pwd").lines == ["/"]
+
+
+def test_exec_env_file(cli, base, names, tmp_path):
+    name = running(cli, base, names)
+    env_file = tmp_path / "env"
+    env_file.write_text("A=1\n# a comment\nB=two words\n")
+    out = cli.ok("exec", "--env-file", str(env_file), name, "sh", "-c", 'echo "$A|$B"')
+    assert out.stdout == "1|two words\n"
+
+
+def test_exec_detached_returns_at_once_and_the_command_runs(cli, base, names):
+    name = running(cli, base, names)
+    started = time.monotonic()
+    assert cli.ok("exec", "-d", name, "sh", "-c", "sleep 1; echo done > /tmp/mark").stdout == ""
+    assert time.monotonic() - started < 1
+    deadline = time.monotonic() + 10
+    while cli.run("exec", name, "cat", "/tmp/mark").stdout != "done\n" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert cli.ok("exec", name, "cat", "/tmp/mark").stdout == "done\n"
+
+
+def test_exec_passes_the_commands_exit_code(cli, base, names):
+    name = running(cli, base, names)
+    assert cli.run("exec", name, "sh", "-c", "exit 5").rc == 5
+
+
+def test_exec_tty_joins_the_streams_with_crlf(cli, base, names):
+    name = running(cli, base, names)
+    out = cli.ok("exec", "-t", name, "sh", "-c", "echo out; echo err >&2")
+    assert out.stdout == "out\r\nerr\r\n"
+    assert out.stderr == ""
+
+
+def test_exec_of_a_missing_command_exits_126(cli, base, names, messages):
+    name = running(cli, base, names)
+    result = cli.run("exec", name, "/nonexistent")
+    assert result.rc == 126
+    expect_message(result.stdout, messages, "exec.failed", detail='exec: "/nonexistent": stat /nonexistent: '
+                   "no such file or directory")
+    result = cli.run("exec", name, "nosuchcmd")
+    assert result.rc == 126
+    expect_message(result.stdout, messages, "exec.failed",
+                   detail='exec: "nosuchcmd": executable file not found in $PATH')
+
+
+def test_exec_of_a_non_executable_file_exits_126(cli, base, names, messages):
+    name = running(cli, base, names)
+    result = cli.run("exec", name, "/etc/passwd")
+    assert result.rc == 126
+    expect_message(result.stdout, messages, "exec.failed", detail='exec: "/etc/passwd": permission denied')
+
+
+def test_exec_as_an_unknown_user_is_refused(cli, base, names, messages):
+    name = running(cli, base, names)
+    result = cli.run("exec", "-u", "ghost", name, "true")
+    assert result.rc == 126
+    expect_message(result.stdout, messages, "exec.unknown_user", user="ghost")
+
+
+def test_exec_into_a_stopped_container_is_refused(cli, base, names, messages):
+    name = names("stopped")
+    cli.ok("run", "--name", name, base.ref, "true")
+    result = cli.fails("exec", "-d", name, "true")
+    assert result.rc == 1
+    expect_message(result.stderr, messages, "container.not_running", id=cli.inspect(name, "{{.Id}}"))
+
+
+def test_run_env_without_a_value_is_taken_from_the_callers_environment(cli, base):
+    out = cli.shell("FROMCALLER=yes {cli} run --rm -e FROMCALLER -e UNSETVAR_X " + base.ref
+                    + " sh -c 'echo \"$FROMCALLER|${{UNSETVAR_X-unset}}\"'")
+    assert out.rc == 0, out.describe()
+    assert out.stdout == "yes|unset\n"
