@@ -14,6 +14,8 @@ from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidArgument, InvalidInput, NotFound
+from reference_impl.lifecycle import hooks as life_hooks, pause, probe, signals, users
+from reference_impl.lifecycle.settings import LifecycleOptions, of_record as lifecycle_of
 from reference_impl.store import Container, Store, staging
 
 _NAME_ADJ = ["brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry",
@@ -34,12 +36,14 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
            publish_all: bool = False, confinement: Confinement | None = None,
-           intermediate: bool = False) -> Container:
+           intermediate: bool = False, lifecycle: LifecycleOptions | None = None) -> Container:
     """intermediate: a build step's container, removed by the next store lock if its builder dies."""
     if workdir and not workdir.startswith("/"):
         raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
     if name is not None and not refs_valid_name(name):
         raise InvalidInput(f'Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed')
+    lifecycle = lifecycle or LifecycleOptions()
+    lifecycle.check(auto_remove)
     with store.lock():
         image_id = store.images.resolve(image_text)
         image = store.images.get(image_id)
@@ -91,6 +95,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
                            "PublishAllPorts": publish_all,
                            **(confinement or Confinement()).host_config()},
         }
+        lifecycle.apply(config, record["HostConfig"])
         # starting: the caller starts it right away (run, a build's RUN); until its shim
         # reports, prune must not take it for a stopped container
         if intermediate:  # announced before it exists: a kill in between leaves nothing unclaimed
@@ -122,6 +127,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     spec["confinement"] = settings
     spec["cgroups"] = _make_cgroups(container, settings)
     spec["seccomp_cache"] = seccomp_cache(container.dir)
+    spec["lifecycle"] = lifecycle_of(container.config)
     try:
         spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
     except BaseException:
@@ -159,6 +165,8 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     if "error" in message:
         err = message["error"]
         reader.close()
+        if err.get("plain"):  # dockerd's own words (an unknown user)
+            raise ContainerStartError(err["message"], err["code"])
         raise ContainerStartError(
             "failed to create shim task: OCI runtime create failed: runc create failed: "
             f"unable to start container process: {err['message']}: unknown", err["code"])
@@ -243,6 +251,13 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
             with store.lock():
                 store.containers.remove(container)
 
+    def exec_probe(argv: list[str], timeout: float) -> tuple[int, str]:
+        def inside(argv: list[str]) -> int:
+            current = store.containers.get(container.id)
+            return exec_in(current, argv, env=[], workdir=None, user=None, tty=False, detach=False)
+        return probe.run(inside, argv, timeout)
+
+    spec["hooks"] = life_hooks.ShimHooks(container.dir, spec["lifecycle"], on_state, exec_probe)
     shim.run_shim(spec, status_w, stdio, on_state, on_exit)
 
 
@@ -274,22 +289,34 @@ def shim_gone(container: Container) -> bool:
         return True
 
 
-def kill(container: Container, sig: int = signal.SIGKILL) -> None:
+def kill(container: Container, sig: int = signal.SIGKILL, name: str | None = None) -> None:
+    """name: as the user gave it (dockerd's words repeat it)."""
     if not container.running:
-        raise Conflict(f"Cannot kill container: {container.short_id}: Container "
+        raise Conflict(f"Cannot kill container: {name or container.short_id}: Container "
                        f"{container.id} is not running")
     try:
         os.kill(container.state["Pid"], sig)
     except ProcessLookupError:
         pass
+    if pause.is_paused(container.id):  # a frozen process takes its signal once thawed
+        pause.thaw(container.id)
 
 
-def stop(store: Store, container: Container, timeout: float = 10) -> None:
+def stop(store: Store, container: Container, timeout: float | None = None) -> None:
+    """timeout None: the container's StopTimeout, or 10 s."""
+    life_hooks.request_stop(container.dir)  # its shim must not run it again (restart policy)
     if not container.running:
+        if not shim_gone(container):  # between two runs of a restart policy
+            wait(store, container)
         return
+    if timeout is None:
+        configured = container.config["Config"].get("StopTimeout")
+        timeout = 10 if configured is None else configured
     stop_signal = signal_number(container.config["Config"].get("StopSignal") or "SIGTERM")
     try:
         os.kill(container.state["Pid"], stop_signal)
+        if pause.is_paused(container.id):
+            pause.thaw(container.id)
         wait(store, container, timeout)
     except TimeoutError:
         try:
@@ -302,15 +329,7 @@ def stop(store: Store, container: Container, timeout: float = 10) -> None:
 
 
 def signal_number(name: str) -> int:
-    text = name.upper()
-    if text.isdigit():
-        return int(text)
-    if not text.startswith("SIG"):
-        text = "SIG" + text
-    try:
-        return int(getattr(signal, text))
-    except AttributeError:
-        raise InvalidInput(f"Invalid signal: {name}") from None
+    return signals.number(name)
 
 
 def remove(store: Store, container: Container, force: bool = False) -> None:
@@ -318,10 +337,15 @@ def remove(store: Store, container: Container, force: bool = False) -> None:
         if not force:
             raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
                            "before attempting removal or force remove")
+        life_hooks.request_stop(container.dir)
         try:
             os.kill(container.state["Pid"], signal.SIGKILL)
         except ProcessLookupError:
             pass
+        if pause.is_paused(container.id):
+            pause.thaw(container.id)
+    elif force:
+        life_hooks.request_stop(container.dir)  # between two runs of a restart policy
     wait(store, container)
     cgroups.remove(container.id)
     with store.lock():
@@ -382,20 +406,31 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
                     os.dup2(devnull, fd)
             os.fchdir(root_fd)
             os.chroot(".")
-            uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "")
-            os.chdir(workdir or config.get("WorkingDir") or "/")
+            uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "",
+                                                       group_add=container.config["HostConfig"].get("GroupAdd") or [])
+            cwd = workdir or config.get("WorkingDir") or "/"
+            try:
+                os.chdir(cwd)
+            except OSError as exc:
+                raise _ExecFailure(f'chdir to cwd ("{cwd}") set in config.json failed: '
+                                   f"{(exc.strerror or str(exc)).lower()}") from None
             full_env = shim.container_env({**config, "Tty": tty}, home)
             for item in env:
                 key = item.split("=", 1)[0]
                 full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
             lock_down(locks, uid, gid, groups)
             program = shim.find_program(argv[0], full_env)
-            os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
-        except BaseException as exc:
-            code = 126 if isinstance(exc, PermissionError) else 127 if isinstance(exc, FileNotFoundError) else 126
+            try:
+                os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
+            except FileNotFoundError:
+                raise _ExecFailure(f'exec: "{argv[0]}": stat {argv[0]}: no such file or directory') from None
+            except PermissionError:
+                raise _ExecFailure(f'exec: "{argv[0]}": permission denied') from None
+        except BaseException as exc:  # dockerd's exec failures all end in 126
             message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            os.write(report_w, json.dumps({"code": code, "message": message}).encode())
-            os._exit(code)
+            os.write(report_w, json.dumps({"code": 126, "message": message,
+                                           "plain": isinstance(exc, users.UserError)}).encode())
+            os._exit(126)
     os.close(report_w)
     for fd in ns_fds + [root_fd]:
         os.close(fd)
@@ -403,9 +438,14 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
     failure = shim.read_all(report_r)
     os.close(report_r)
     code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-    if failure:
+    if failure:  # the docker CLI shows it in the exec's output stream: stdout
         report = json.loads(failure)
-        print(f"OCI runtime exec failed: exec failed: unable to start container process: "
-              f"{report['message']}: unknown", file=sys.stderr)
+        text = report["message"] if report.get("plain") else (
+            f"OCI runtime exec failed: exec failed: unable to start container process: {report['message']}: unknown")
+        print(text, flush=True)
         return report["code"]
     return code
+
+
+class _ExecFailure(Exception):
+    """Why an exec could not start, in runc's words."""

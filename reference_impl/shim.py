@@ -23,6 +23,7 @@ from pathlib import Path
 from reference_impl import humanize, rootfs
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, cgroups, confine_filesystem, lock_down, prepare
+from reference_impl.lifecycle import init, users
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -36,45 +37,10 @@ class Stdio:
     keep_stdin_open: bool = False  # detached -i: stdin stays open with no writer
 
 
-def resolve_user(user: str, root: str = "/") -> tuple[int, int, list[int], str]:
+def resolve_user(user: str, root: str = "/", group_add: list[str] = ()) -> tuple[int, int, list[int], str]:
     """`user[:group]` by name or number, looked up in the container's /etc files."""
-    name, _, group = user.partition(":")
-    uid, gid, home = 0, 0, "/"
-    passwd = _read_db(f"{root}/etc/passwd")
-    if not name:
-        name = "0"
-    if name.isdigit():
-        uid = int(name)
-        for entry in passwd:
-            if entry[2] == name:
-                gid, home = int(entry[3]), entry[5]
-                break
-    else:
-        for entry in passwd:
-            if entry[0] == name:
-                uid, gid, home = int(entry[2]), int(entry[3]), entry[5]
-                break
-        else:
-            raise LookupError(f"unable to find user {name}: no matching entries in passwd file")
-    if group:
-        if group.isdigit():
-            gid = int(group)
-        else:
-            for entry in _read_db(f"{root}/etc/group"):
-                if entry[0] == group:
-                    gid = int(entry[2])
-                    break
-            else:
-                raise LookupError(f"unable to find group {group}: no matching entries in group file")
-    return uid, gid, [gid], home
-
-
-def _read_db(path: str) -> list[list[str]]:
-    try:
-        with open(path) as f:
-            return [line.rstrip("\n").split(":") for line in f if line.count(":") >= 2]
-    except OSError:
-        return []
+    found = users.resolve(user, group_add, root)
+    return found.uid, found.gid, found.groups, found.home
 
 
 def container_env(config: dict, home: str) -> list[str]:
@@ -118,19 +84,27 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         settings: Confinement = spec["confinement"]
         cgroups.join(spec["cgroups"])
         locks = prepare(settings, Path(spec["seccomp_cache"]))
+        life = spec.get("lifecycle")
+        if life is not None and life.init:
+            init.install(spec["container_dir"])
         rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty,
                             privileged=settings.privileged, cgroups=spec["cgroups"],
                             nodev=not settings.privileged and not cgroups.enforces_devices())
+        argv = init.argv(spec["argv"]) if life is not None and life.init else spec["argv"]
         sc.sethostname(config.get("Hostname", ""))
         sc.loopback_up()
         workdir = config.get("WorkingDir") or "/"
         os.makedirs(workdir, exist_ok=True)
         confine_filesystem(settings)
         os.chdir(workdir)
-        uid, gid, groups, home = resolve_user(config.get("User") or "")
+        try:
+            uid, gid, groups, home = resolve_user(config.get("User") or "",
+                                                  group_add=life.group_add if life is not None else ())
+        except users.UserError as exc:
+            code = 125
+            raise _Plain(str(exc)) from None
         env = container_env(config, home)
         lock_down(locks, uid, gid, groups)
-        argv = spec["argv"]
         code = 127
         program = find_program(argv[0], env)
         try:
@@ -146,9 +120,14 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         if isinstance(exc, PermissionError):
             code = 126
         try:
-            os.write(exec_report, json.dumps({"code": code, "message": message}).encode())
+            os.write(exec_report, json.dumps({"code": code, "message": message,
+                                              "plain": isinstance(exc, _Plain)}).encode())
         finally:
             os._exit(code)
+
+
+class _Plain(Exception):
+    """A start failure dockerd reports in its own words, not as the OCI runtime's."""
 
 
 def _namespace_parent(spec: dict, pid_report: int, exec_report: int, stdio_fds, tty: bool) -> None:
@@ -212,66 +191,34 @@ class LogWriter:
 def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> None:
     """The shim's life. `on_state(**values)` records state; `on_exit(code)` runs after exit
     (e.g. removal for --rm). Writes to status_fd: {"started": pid} or {"error": …}, then
-    {"exit": code} once the container has exited. Never returns."""
-    tty = bool(spec["config"].get("Tty"))
+    {"exit": code} once the container has exited. Runs the process again while its restart
+    policy says so (spec["hooks"]: lifecycle.hooks.ShimHooks). Never returns."""
+    hooks = spec.get("hooks")
     try:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        if tty:
-            master, slave = os.openpty()
-            child_fds = (slave, slave, slave)
-            outputs = {master: "stdout"}
-        else:
-            out_r, out_w = os.pipe()
-            err_r, err_w = os.pipe()
-            if stdio.stdin is not None:
-                in_fd = stdio.stdin
-            elif stdio.keep_stdin_open:
-                in_fd, keep_writer = os.pipe()  # the shim keeps the writer: no EOF
-            else:
-                in_fd = os.open("/dev/null", os.O_RDONLY)
-            child_fds = (in_fd, out_w, err_w)
-            outputs = {out_r: "stdout", err_r: "stderr"}
-        pid_r, pid_w = os.pipe()
-        exec_r, exec_w = os.pipe2(os.O_CLOEXEC)
-        a = os.fork()
-        if a == 0:
-            os.close(pid_r)
-            os.close(exec_r)
-            if spec.get("network"):  # the listeners are the shim's alone: they close when it dies
-                spec["network"].close_sockets()
-            _namespace_parent(spec, pid_w, exec_w, child_fds, tty)
-        os.close(pid_w)
-        os.close(exec_w)
-        for fd in set(child_fds):
-            if fd not in (stdio.stdin,):
-                os.close(fd)
-        raw_pid = read_all(pid_r)
-        os.close(pid_r)
-        failure = read_all(exec_r)
-        os.close(exec_r)
-        if failure or len(raw_pid) != 4:
-            report = json.loads(failure) if failure else {"code": 125, "message": "container init failed"}
-            os.waitpid(a, 0)
-            on_state(Status="created" if report["code"] in (126, 127) else "exited", StartingPid=0,
-                     ExitCode=report["code"], Error=report["message"], Pid=0)
-            os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
-            on_exit(report["code"], failed=True)
-            os._exit(0)
-        pid = struct.unpack("i", raw_pid)[0]
-        net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
-        on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
-                 StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
-        os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
-        _relay(spec, outputs, stdio, master if tty else None)
-        _, status = os.waitpid(a, 0)
-        code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-        on_state(Status="exited", ExitCode=code, Pid=0, FinishedAt=humanize.now_rfc3339())
-        on_exit(code, failed=False)
-        try:
-            os.write(status_fd, (json.dumps({"exit": code}) + "\n").encode())
-        except OSError:
-            pass
+        first = True
+        while True:
+            code = _run_once(spec, status_fd, stdio, on_state, on_exit, first, hooks)
+            if code is None:  # it could not start: recorded and reported
+                os._exit(0)
+            again = hooks is not None and hooks.restarts(code)
+            if not again:
+                on_exit(code, failed=False)
+            try:
+                os.write(status_fd, (json.dumps({"exit": code}) + "\n").encode())
+            except OSError:
+                pass
+            if not again:
+                break
+            if first:  # an attached starter has what it waited for: a later run is not its
+                for fd in {stdio.stdin, stdio.stdout, stdio.stderr} - {None}:
+                    os.close(fd)
+                stdio = Stdio()
+            first = False
+            if not hooks.back_off():  # stopped meanwhile
+                on_exit(code, failed=False)
+                break
     except BaseException as exc:  # the shim must never leave a starter waiting
         try:
             os.write(status_fd, (json.dumps({"error": {"code": 125, "message": str(exc)}}) + "\n").encode())
@@ -279,6 +226,78 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             pass
         print(f"strata shim: {exc!r}", file=sys.stderr)
     os._exit(0)
+
+
+def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first: bool, hooks) -> int | None:
+    """One run of the container's process: its exit code, or None when it could not start."""
+    tty = bool(spec["config"].get("Tty"))
+    if tty:
+        master, slave = os.openpty()
+        child_fds = (slave, slave, slave)
+        outputs = {master: "stdout"}
+    else:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        if stdio.stdin is not None:
+            in_fd = stdio.stdin
+        elif stdio.keep_stdin_open:
+            in_fd, keep_writer = os.pipe()  # the shim keeps the writer: no EOF
+        else:
+            in_fd = os.open("/dev/null", os.O_RDONLY)
+        child_fds = (in_fd, out_w, err_w)
+        outputs = {out_r: "stdout", err_r: "stderr"}
+    pid_r, pid_w = os.pipe()
+    exec_r, exec_w = os.pipe2(os.O_CLOEXEC)
+    a = os.fork()
+    if a == 0:
+        os.close(pid_r)
+        os.close(exec_r)
+        if spec.get("network"):  # the listeners are the shim's alone: they close when it dies
+            spec["network"].close_sockets()
+        _namespace_parent(spec, pid_w, exec_w, child_fds, tty)
+    os.close(pid_w)
+    os.close(exec_w)
+    for fd in set(child_fds):
+        if fd not in (stdio.stdin,):
+            os.close(fd)
+    raw_pid = read_all(pid_r)
+    os.close(pid_r)
+    failure = read_all(exec_r)
+    os.close(exec_r)
+    if failure or len(raw_pid) != 4:
+        report = json.loads(failure) if failure else {"code": 125, "message": "container init failed"}
+        os.waitpid(a, 0)
+        for fd in outputs:
+            os.close(fd)
+        if not first:  # a restart that cannot start ends the container as an exit would
+            on_state(Status="exited", ExitCode=report["code"], Error=report["message"], Pid=0,
+                     FinishedAt=humanize.now_rfc3339())
+            return report["code"]
+        on_state(Status="created" if report["code"] in (126, 127) else "exited", StartingPid=0,
+                 ExitCode=report["code"], Error=report["message"], Pid=0)
+        os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
+        on_exit(report["code"], failed=True)
+        return None
+    pid = struct.unpack("i", raw_pid)[0]
+    if first:
+        net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
+    else:
+        net_state = spec["network"].rejoin(pid) if hasattr(spec.get("network"), "rejoin") else {}
+    on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
+             StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
+    if hooks is not None:
+        hooks.started(pid)
+    if first:
+        os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
+    _relay(spec, outputs, stdio, master if tty else None)
+    for fd in outputs:
+        os.close(fd)
+    _, status = os.waitpid(a, 0)
+    code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+    if hooks is not None:
+        hooks.exited()
+    on_state(Status="exited", ExitCode=code, Pid=0, FinishedAt=humanize.now_rfc3339())
+    return code
 
 
 def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:

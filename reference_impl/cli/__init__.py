@@ -42,7 +42,7 @@ class Parser(argparse.ArgumentParser):
 _MODULE_OF = {
     **dict.fromkeys(("import", "images", "inspect", "history", "tag", "rmi", "save", "load", "image"), "images"),
     **dict.fromkeys(("run", "create", "start", "stop", "restart", "kill", "wait", "rm", "ps", "logs", "top",
-                     "diff", "commit", "exec", "port", "container"), "containers"),
+                     "diff", "commit", "exec", "port", "container", "pause", "unpause", "rename"), "containers"),
     **dict.fromkeys(("system", "version"), "system"),
     "build": "build",
     **dict.fromkeys(("pull", "push", "search", "login", "logout", "registry"), "registry"),

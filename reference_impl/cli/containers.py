@@ -7,7 +7,7 @@ import json
 import sys
 
 from reference_impl import humanize, refs
-from reference_impl.cli import output, ports
+from reference_impl.cli import lifecycle, output, ports
 from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
@@ -36,6 +36,7 @@ def register(verbs, management: bool = False) -> None:
         p.add_argument("-P", "--publish-all", action="store_true")
         p.add_argument("--expose", action="append", default=[])
         _confinement_flags(p)
+        lifecycle.add_flags(p)
         p.add_argument("image")
         p.add_argument("command", nargs=argparse.REMAINDER)
         p.set_defaults(handler=cmd_run if verb == "run" else cmd_create)
@@ -48,7 +49,7 @@ def register(verbs, management: bool = False) -> None:
 
     for verb, handler in (("stop", cmd_stop), ("restart", cmd_restart)):
         p = verbs.add_parser(verb, help=f"{verb} running containers")
-        p.add_argument("-t", "--time", type=int, default=10)
+        p.add_argument("-t", "--time", type=int)
         p.add_argument("containers", nargs="+")
         p.set_defaults(handler=handler)
 
@@ -83,7 +84,9 @@ def register(verbs, management: bool = False) -> None:
     p = verbs.add_parser("logs", help="fetch a container's logs")
     p.add_argument("-f", "--follow", action="store_true")
     p.add_argument("-t", "--timestamps", action="store_true")
-    p.add_argument("--tail", default="all")
+    p.add_argument("-n", "--tail", default="all")
+    p.add_argument("--since")
+    p.add_argument("--until")
     p.add_argument("container")
     p.set_defaults(handler=cmd_logs)
 
@@ -110,11 +113,14 @@ def register(verbs, management: bool = False) -> None:
     p.add_argument("-i", "--interactive", action="store_true")
     p.add_argument("-t", "--tty", action="store_true")
     p.add_argument("-e", "--env", action="append", default=[])
+    p.add_argument("--env-file", action="append", default=[])
     p.add_argument("-w", "--workdir")
     p.add_argument("-u", "--user")
     p.add_argument("container")
     p.add_argument("command", nargs=argparse.REMAINDER)
     p.set_defaults(handler=cmd_exec)
+
+    lifecycle.register(verbs)
 
     p = verbs.add_parser("port", help="list a container's port mappings")
     p.add_argument("container")
@@ -230,7 +236,7 @@ def create_options(args, starting: bool) -> CreateOptions:
                          stdin_open=args.interactive, labels=_labels(args.label), exposed=exposed,
                          host=HostConfig(auto_remove=args.rm, port_bindings=port_bindings,
                                          publish_all=args.publish_all, confinement=confinement),
-                         starting=starting)
+                         starting=starting, lifecycle=lifecycle.options(args, auto_remove=args.rm))
 
 
 def _to_stderr(line: str) -> None:
@@ -360,7 +366,12 @@ def cmd_ps(store: Store, args) -> int:
 # --- logs / top / diff / exec / port -------------------------------------------------------------------
 
 def cmd_logs(store: Store, args) -> int:
-    for record in ContainerService(store).follow_logs(args.container, args.follow):
+    from reference_impl.engine.records.containers import LogOptions
+    from reference_impl.lifecycle import logtimes
+    options = LogOptions(follow=args.follow, tail=logtimes.tail_count(args.tail),
+                         since=logtimes.cli_time(args.since, "since") if args.since else None,
+                         until=logtimes.cli_time(args.until, "until") if args.until else None)
+    for record in ContainerService(store).follow_logs(args.container, options):
         stream = sys.stdout if record.stream == "stdout" else sys.stderr
         stream.write(f"{record.time} {record.text}" if args.timestamps else record.text)
         stream.flush()
@@ -390,7 +401,9 @@ def cmd_commit(store: Store, args) -> int:
 
 
 def cmd_exec(store: Store, args) -> int:
-    return ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=args.env,
+    from reference_impl.lifecycle.envfile import read_env_files
+    env = read_env_files(args.env_file) + args.env
+    return ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=env,
                                                     workdir=args.workdir, user=args.user, tty=args.tty,
                                                     detach=args.detach))
 

@@ -27,7 +27,7 @@ NOT_IMPLEMENTED = ["CpuPeriod", "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRun
                    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
                    "IOMaximumIOps", "IOMaximumBandwidth", "MemoryReservation", "MemorySwappiness",
                    "KernelMemory", "KernelMemoryTCP", "OomKillDisable", "OomScoreAdj", "Devices",
-                   "DeviceCgroupRules", "DeviceRequests", "CgroupParent", "Sysctls", "GroupAdd",
+                   "DeviceCgroupRules", "DeviceRequests", "CgroupParent", "Sysctls",
                    "UsernsMode", "CgroupnsMode"]
 _ZERO_OK = {"CgroupnsMode": ("", "host"), "UsernsMode": ("", "host"), "MemorySwappiness": (-1,)}
 

@@ -9,11 +9,12 @@ from reference_impl import humanize, refs, runtime
 from reference_impl.engine import filters as flt
 from reference_impl.engine.records import PruneReport
 from reference_impl.engine.records.containers import (Change, ContainerListOptions, ContainerSummary,
-                                                      CreateOptions, ExecOptions, LogRecord, PortMapping,
-                                                      TopResult)
-from reference_impl.errors import Conflict, EngineError, InvalidInput, NotFound
+                                                      CreateOptions, ExecOptions, LogOptions, LogRecord,
+                                                      PortMapping, TopResult)
+from reference_impl.errors import Conflict, EngineError, InvalidArgument, InvalidInput, NotFound
 from reference_impl.network.ports import PortMap, split_port_key
 from reference_impl.network.settings import network_settings, published_ports
+from reference_impl.lifecycle.settings import host_config as lifecycle_host_config, of_record as lifecycle_of
 from reference_impl.store import Container, Store
 
 PRUNE_FILTERS = frozenset({"label", "label!", "until"})
@@ -57,7 +58,7 @@ class ContainerService:
                               entrypoint=o.entrypoint, env=o.env, workdir=o.workdir, user=o.user,
                               tty=o.tty, stdin_open=o.stdin_open, auto_remove=o.host.auto_remove,
                               labels=o.labels, exposed=o.exposed, port_bindings=o.host.port_bindings,
-                              publish_all=o.host.publish_all, **extra)
+                              publish_all=o.host.publish_all, lifecycle=o.lifecycle, **extra)
 
     def _pull_for_create(self, name: str, on_pull) -> None:
         from reference_impl import distribution
@@ -73,7 +74,7 @@ class ContainerService:
         container = self.get(name)
         return runtime.start(self.store, container, attach=attach, stdin=stdin, on_started=on_started)
 
-    def stop(self, name: str, timeout: float = 10) -> bool:
+    def stop(self, name: str, timeout: float | None = None) -> bool:
         """False when it was not running (the API's 304)."""
         container = self.get(name)
         if not container.running:
@@ -81,7 +82,7 @@ class ContainerService:
         runtime.stop(self.store, container, timeout)
         return True
 
-    def restart(self, name: str, timeout: float = 10) -> None:
+    def restart(self, name: str, timeout: float | None = None) -> None:
         container = self.get(name)
         runtime.stop(self.store, container, timeout)
         runtime.start(self.store, self.store.containers.get(container.id))
@@ -90,9 +91,38 @@ class ContainerService:
         """Send a signal; for SIGKILL, return once the exit is recorded (as dockerd does)."""
         sig = signal_number(signal_name)
         container = self.get(name)
-        runtime.kill(container, sig)
+        runtime.kill(container, sig, name)
         if sig == signal.SIGKILL:
             runtime.wait(self.store, container)
+
+    # --- pause / unpause / rename (lifecycle/) -------------------------------------------------
+
+    def pause(self, name: str) -> None:
+        from reference_impl.lifecycle import pause
+        container = self.get(name)
+        if not container.running:
+            raise Conflict(f"Container {container.id} is not running")
+        if pause.is_paused(container.id):
+            raise Conflict(f"Container {container.id} is already paused")
+        pause.freeze(container.id)
+
+    def unpause(self, name: str) -> None:
+        from reference_impl.lifecycle import pause
+        container = self.get(name)
+        if not container.running or not pause.is_paused(container.id):
+            raise Conflict(f"Container {container.id} is not paused")
+        pause.thaw(container.id)
+
+    def rename(self, name: str, new_name: str) -> None:
+        if not new_name or not runtime.refs_valid_name(new_name):
+            raise InvalidArgument(f"Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                                  "are allowed")
+        new_name = new_name.lstrip("/")
+        with self.store.lock():
+            container = self.get(name)
+            if container.name == new_name:
+                raise InvalidArgument("Renaming a container with the same name as its current name")
+            self.store.containers.rename(container, new_name)
 
     def wait(self, name: str) -> int:
         return self.wait_for(self.get(name))
@@ -150,7 +180,7 @@ class ContainerService:
             image_id=config.get("Image", ""), command=" ".join([config["Path"], *config["Args"]]),
             created=humanize.parse_rfc3339(config.get("Created", "")), created_at=config.get("Created", ""),
             ports=_port_mappings(published), published=published, labels=_labels(container),
-            state="running" if container.running else container.status, status=_status_text(container),
+            state=_life_state(container)["Status"], status=_status_text(container),
             networks=settings["Networks"] or {"bridge": dict(_STOPPED_ENDPOINT)})
 
     def inspect(self, name: str) -> dict:
@@ -160,25 +190,28 @@ class ContainerService:
         running = container.running
         config = container.config
         host = config["HostConfig"]
+        life = _life_state(container)
         return {
             "Id": container.id,
             "Created": config.get("Created", ""),
             "Path": config["Path"],
             "Args": config["Args"],
-            "State": {"Status": "running" if running else container.status, "Running": running,
-                      "Paused": False, "Restarting": False, "OOMKilled": bool(state.get("OOMKilled")),
+            "State": {"Status": life["Status"], "Running": running,
+                      "Paused": life["Paused"], "Restarting": life["Restarting"],
+                      "OOMKilled": bool(state.get("OOMKilled")),
                       "Dead": False,
                       "Pid": state.get("Pid", 0) if running else 0,
                       "ExitCode": state.get("ExitCode", 0), "Error": state.get("Error", ""),
                       "StartedAt": state.get("StartedAt") or "0001-01-01T00:00:00Z",
-                      "FinishedAt": state.get("FinishedAt") or "0001-01-01T00:00:00Z"},
+                      "FinishedAt": state.get("FinishedAt") or "0001-01-01T00:00:00Z",
+                      **({"Health": life["Health"]} if life["Health"] is not None else {})},
             "Image": config["Image"],
             "ResolvConfPath": str(container.dir / "resolv.conf"),
             "HostnamePath": str(container.dir / "hostname"),
             "HostsPath": str(container.dir / "hosts"),
             "LogPath": str(container.log_path),
             "Name": "/" + container.name,
-            "RestartCount": 0,
+            "RestartCount": state.get("RestartCount", 0),
             "Driver": "overlay2",
             "Platform": "linux",
             "HostConfig": {**_HOST_DEFAULTS,
@@ -186,7 +219,8 @@ class ContainerService:
                            "PortBindings": host.get("PortBindings") or {},
                            "PublishAllPorts": host.get("PublishAllPorts", False),
                            "NetworkMode": "default",
-                           **runtime.settings_of(container).host_config()},
+                           **runtime.settings_of(container).host_config(),
+                           **lifecycle_host_config(lifecycle_of(config))},
             "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
             "Mounts": [],
@@ -218,25 +252,26 @@ class ContainerService:
                 records.append(LogRecord(stream=raw["stream"], time=raw["time"], text=raw["log"]))
         return records, position + len(complete)
 
-    def follow_logs(self, name: str, follow: bool, poll: float = 0.05):
-        """Every log record; with `follow`, the new ones until the container's exit is recorded."""
+    def follow_logs(self, name: str, options: LogOptions, poll: float = 0.05):
+        """The log records options ask for; with `follow`, the new ones until the container's
+        exit is recorded."""
+        from reference_impl.lifecycle import logtimes
         container = self.get(name)
-        position = 0
+        follow = options.follow
+        records, position = self.logs(container.id, 0)
+        if options.tail is not None:
+            records = records[-options.tail:] if options.tail else []
         while True:
-            try:
-                records, position = self.logs(container.id, position)
-            except NotFound:
-                return
-            yield from records
+            yield from logtimes.wanted(records, options.since, options.until)
             if not follow:
                 return
             try:
-                current = self.store.containers.get(container.id)
+                done = self.finished(self.store.containers.get(container.id))
+                records, position = self.logs(container.id, position)
             except NotFound:
                 return
-            if self.finished(current):
-                records, position = self.logs(container.id, position)
-                yield from records
+            if done:
+                yield from logtimes.wanted(records, options.since, options.until)
                 return
             if not records:
                 time.sleep(poll)
@@ -269,6 +304,9 @@ class ContainerService:
         container = self.get(options.container)
         if not options.argv:
             raise InvalidInput("exec requires at least 2 arguments")
+        from reference_impl.lifecycle import pause
+        if container.running and pause.is_paused(container.id):
+            raise Conflict(f"Container {options.container} is paused, unpause the container before exec")
         return runtime.exec_in(container, options.argv, env=options.env, workdir=options.workdir,
                                user=options.user, tty=options.tty, detach=options.detach)
 
@@ -294,10 +332,32 @@ def _port_mappings(published: PortMap) -> list[PortMapping]:
     return found
 
 
+def _life_state(container: Container) -> dict:
+    """Status, Paused, Restarting and Health as inspect shows them (lifecycle/)."""
+    from reference_impl.lifecycle import health, pause
+    running = container.running
+    paused = running and pause.is_paused(container.id)
+    restarting = container.state.get("Status") == "restarting" and not runtime.shim_gone(container)
+    status = "paused" if paused else "running" if running else "restarting" if restarting else container.status
+    if status == "restarting" and not restarting:
+        status = "exited"
+    report = health.read(container.dir) if container.config["Config"].get("Healthcheck") else None
+    if report is not None and not running:
+        report = {**report, "Status": "unhealthy" if report["Status"] == "unhealthy" else report["Status"]}
+    return {"Status": status, "Paused": paused, "Restarting": restarting, "Health": report}
+
+
 def _status_text(container: Container) -> str:
     state = container.state
     if container.running:
-        return "Up " + humanize.duration(time.time() - humanize.parse_rfc3339(state.get("StartedAt", "")))
+        life = _life_state(container)
+        text = "Up " + humanize.duration(time.time() - humanize.parse_rfc3339(state.get("StartedAt", "")))
+        if life["Paused"]:
+            return text + " (Paused)"
+        if life["Health"] is not None:
+            health = life["Health"]["Status"]
+            return text + (" (health: starting)" if health == "starting" else f" ({health})")
+        return text
     finished = state.get("FinishedAt", "")
     if container.status == "exited" and finished and not finished.startswith("0001"):
         return f"Exited ({state.get('ExitCode', 0)}) {humanize.ago(finished)}"

@@ -94,7 +94,7 @@ class Matcher:
             return False
         if "network" in f and not any(_network_matches(p, summary.networks) for p in f["network"]):
             return False
-        if "health" in f and "none" not in f["health"]:  # no container has a healthcheck
+        if "health" in f and health_status(container) not in f["health"]:
             return False
         if self.is_task:  # no container is a swarm task
             return False
@@ -151,3 +151,10 @@ def _name_matches(pattern: str, name: str) -> bool:
 def _network_matches(pattern: str, networks: dict) -> bool:
     return any(pattern == name or (pattern and (endpoint.get("NetworkID") or "").startswith(pattern))
                for name, endpoint in networks.items())
+
+
+def health_status(container: Container) -> str:
+    """starting / healthy / unhealthy, or none without a healthcheck."""
+    from reference_impl.lifecycle import health
+    report = health.read(container.dir) if container.running else None
+    return report["Status"] if report else "none"

@@ -68,7 +68,7 @@ SHIM_DIED = "the container's shim died: its process was killed"
 
 
 def _shim_died(state: dict) -> bool:
-    return state.get("Status") == "running" and bool(state.get("ShimPid")) and not _alive(state["ShimPid"])
+    return state.get("Status") in ("running", "restarting") and bool(state.get("ShimPid")) and not _alive(state["ShimPid"])
 
 
 def _in_own_pid_namespace(pid: int) -> bool:
@@ -198,6 +198,24 @@ class ContainerStore:
                        staging_prefix=".state.json.")
         except FileNotFoundError:
             pass
+
+    def rename(self, container: Container, new_name: str) -> None:
+        """Give the container another name (caller holds the store lock); the old one is free."""
+        link = self.names / name_entry(new_name)
+        if os.path.islink(link):
+            owner = os.readlink(link)
+            if (self.dir / owner / "config.json").exists():
+                raise Conflict(f'Error when allocating new name: Conflict. The container name "/{new_name}" is '
+                               f'already in use by container "{owner}". You have to remove (or rename) that '
+                               "container to be able to reuse that name.")
+        claim = self.names / f".{name_entry(new_name)}.{container.id[:12]}"
+        os.symlink(container.id, claim)
+        os.replace(claim, link)
+        old = self.names / name_entry(container.name)
+        container.config = {**container.config, "Name": new_name}
+        write_json(container.dir / "config.json", container.config)
+        if os.path.islink(old) and os.readlink(old) == container.id:
+            os.unlink(old)
 
     def remove(self, container: Container) -> None:
         link = self.names / name_entry(container.name)

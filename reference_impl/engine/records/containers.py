@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from reference_impl.confinement.settings import Confinement
 from reference_impl.engine.filters import Filters
+from reference_impl.lifecycle.settings import LifecycleOptions
 from reference_impl.network.ports import PortMap
 
 
@@ -35,6 +36,8 @@ class CreateOptions:
     host: HostConfig = field(default_factory=HostConfig)
     starting: bool = False      # started right away (run): prune leaves it alone meanwhile
     pull_missing: bool = False  # pull an image the store lacks (the CLI's run/create)
+    # restart policy, init, added groups, stop signal and timeout, healthcheck (issue 20)
+    lifecycle: LifecycleOptions = field(default_factory=LifecycleOptions)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,15 @@ class ExecOptions:
     user: str | None = None
     tty: bool = False
     detach: bool = False
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """`logs` and GET /containers/{id}/logs: which records (times as Unix nanoseconds)."""
+    follow: bool = False
+    since: int | None = None
+    until: int | None = None
+    tail: int | None = None     # None: all
 
 
 @dataclass(frozen=True)
