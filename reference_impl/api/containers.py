@@ -8,7 +8,7 @@ import json
 
 from aiohttp import web
 
-from reference_impl.api import attach, common, hijack, validation, workers
+from reference_impl.api import attach, common, hijack, lifecycle, validation, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
 from reference_impl.engine.images import ImageService
@@ -17,6 +17,7 @@ from reference_impl.engine.records.containers import (ContainerListOptions, Cont
 from reference_impl.engine.records.images import CommitOptions
 from reference_impl.confinement import Confinement, SettingsError
 from reference_impl.errors import NotFound
+from reference_impl.lifecycle import logtimes
 from reference_impl.network.ports import PortBinding, PortMap, port_key
 from reference_impl.store import Container
 
@@ -38,6 +39,7 @@ def routes():
         ("GET", "/containers/{id}/changes", changes),
         ("POST", "/containers/{id}/resize", resize),
         ("POST", "/containers/{id}/attach", attach.attach),
+        *lifecycle.routes(),
         ("POST", "/commit", commit),
     ]
 
@@ -97,7 +99,8 @@ def create_options(body: dict) -> CreateOptions:
                          host=HostConfig(auto_remove=bool(host.get("AutoRemove")),
                                          port_bindings=_bindings(host.get("PortBindings")),
                                          publish_all=bool(host.get("PublishAllPorts")),
-                                         confinement=confinement))
+                                         confinement=confinement),
+                         lifecycle=lifecycle.create_options(body))
 
 
 async def create(request: web.Request) -> web.Response:
@@ -179,7 +182,7 @@ async def stop(request: web.Request) -> web.Response:
     container = await resolve(request)
     if not container.running:
         return web.Response(status=304)
-    timeout = common.qint(request, "t", 10)
+    timeout = common.qint(request, "t", None)
     await common.blocking(request, lambda: _service(request).stop(container.id, timeout))
     return web.Response(status=204)
 
@@ -188,14 +191,14 @@ async def kill(request: web.Request) -> web.Response:
     container = await resolve(request)
     name = request.query.get("signal") or "KILL"
     signal_number(name)  # an unknown signal is a 400 before anything is done
-    await common.blocking(request, lambda: _service(request).kill(container.id, name))
+    await common.blocking(request, lambda: _service(request).kill(request.match_info["id"], name))
     return web.Response(status=204)
 
 
 async def restart(request: web.Request) -> web.Response:
     container = await resolve(request)
     store = common.store(request)
-    timeout = common.qint(request, "t", 10)
+    timeout = common.qint(request, "t", None)
     await common.blocking(request, lambda: _service(request).stop(container.id, timeout))
     await start_container(request.app, store, await resolve(request))
     return web.Response(status=204)
@@ -277,16 +280,18 @@ async def logs(request: web.Request) -> web.StreamResponse:
     if not any(wanted.values()):
         raise ApiError(400, "Bad parameters: you must choose at least one stream")
     follow, stamps = common.qbool(request, "follow"), common.qbool(request, "timestamps")
-    tail = request.query.get("tail", "all")
+    tail = logtimes.tail_count(request.query.get("tail", "all"))
+    since = logtimes.api_time(request.query.get("since", ""), "since")
+    until = logtimes.api_time(request.query.get("until", ""), "until")
     service = ContainerService(store)
     records, position = service.logs(container.id, 0)
-    if tail not in ("all", "") and tail.lstrip("-").isdigit():
-        records = records[-int(tail):] if int(tail) > 0 else []
+    if tail is not None:
+        records = records[-tail:] if tail > 0 else []
     response = web.StreamResponse(status=200)
     response.enable_chunked_encoding()
     await response.prepare(request)
     while True:
-        for record in records:
+        for record in logtimes.wanted(records, since, until):
             if not wanted.get(record.stream):
                 continue
             data = ((f"{record.time} " if stamps else "") + record.text).encode()

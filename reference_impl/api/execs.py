@@ -42,6 +42,9 @@ async def create(request: web.Request) -> web.Response:
         raise ApiError(400, "No exec command specified")
     if not container.running:
         raise common.Conflict(f"Container {container.id} is not running")
+    from reference_impl.lifecycle import pause
+    if pause.is_paused(container.id):
+        raise common.Conflict(f"Container {request.match_info['id']} is paused, unpause the container before exec")
     exec_id = secrets.token_hex(32)
     request.app[STATE]["execs"][exec_id] = {
         "ID": exec_id, "Running": False, "ExitCode": None, "ContainerID": container.id,

@@ -124,6 +124,18 @@ class ContainerService:
                 raise InvalidArgument("Renaming a container with the same name as its current name")
             self.store.containers.rename(container, new_name)
 
+    def update(self, name: str, restart=None) -> None:
+        """`update --restart`: the new policy counts from the next exit of a shim started after it."""
+        with self.store.lock():
+            container = self.get(name)
+            if restart is not None:
+                restart.check()
+                if container.config["HostConfig"].get("AutoRemove") and restart.name not in ("", "no"):
+                    raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled "
+                                          "for the container")
+                self.store.containers.update_config(container, HostConfig={
+                    **container.config["HostConfig"], "RestartPolicy": restart.to_json()})
+
     def wait(self, name: str) -> int:
         return self.wait_for(self.get(name))
 

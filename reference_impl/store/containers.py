@@ -217,6 +217,11 @@ class ContainerStore:
         if os.path.islink(old) and os.readlink(old) == container.id:
             os.unlink(old)
 
+    def update_config(self, container: Container, **fields) -> None:
+        """Replace top-level fields of the container's record (caller holds the store lock)."""
+        container.config = {**container.config, **fields}
+        write_json(container.dir / "config.json", container.config)
+
     def remove(self, container: Container) -> None:
         link = self.names / name_entry(container.name)
         if os.path.islink(link) and os.readlink(link) == container.id:

@@ -1,0 +1,79 @@
+"""Restart policies are the shim's (issue 20): a killed shim of an `always` container is
+reported and the container stays (nobody restarts it: there is no daemon, documented in
+reference_impl/lifecycle/restart.py); and restart policy decisions and back-off."""
+import json
+import os
+import signal
+import time
+
+from reference_impl.lifecycle.restart import FIRST_DELAY, RestartPolicy, delay
+
+
+def _inspect(strata, name: str) -> dict:
+    result = strata("inspect", name)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)[0]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_killed_shim_of_an_always_container_is_reported_and_the_container_kept(strata):
+    started = strata("run", "-d", "--name", "keeper", "--restart", "always", "base", "sleep", "300")
+    assert started.returncode == 0, started.stderr
+    cid = started.stdout.strip()
+    state = json.loads((strata.root / "containers" / cid / "state.json").read_text())
+    os.kill(state["ShimPid"], signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _alive(state["ShimPid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    info = _inspect(strata, "keeper")
+    assert (info["State"]["Status"], info["State"]["ExitCode"]) == ("exited", 137)
+    assert "shim" in info["State"]["Error"]
+    assert info["HostConfig"]["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
+    deadline = time.monotonic() + 5
+    while _alive(state["Pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(state["Pid"])
+    # not lost: listed, and a start runs it again under its policy
+    assert strata("ps", "-aq", "--no-trunc").stdout.split() == [cid]
+    assert strata("start", "keeper").returncode == 0
+    assert _inspect(strata, "keeper")["State"]["Running"] is True
+
+
+def test_stop_during_the_back_off_ends_the_policy(strata):
+    started = strata("run", "-d", "--name", "looper", "--restart", "always", "base", "sh", "-c", "exit 1")
+    assert started.returncode == 0, started.stderr
+    deadline = time.monotonic() + 10
+    while _inspect(strata, "looper")["RestartCount"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _inspect(strata, "looper")["RestartCount"] >= 2
+    assert strata("stop", "-t", "1", "looper").returncode == 0
+    count = _inspect(strata, "looper")["RestartCount"]
+    time.sleep(1.5)
+    info = _inspect(strata, "looper")
+    assert info["State"]["Status"] == "exited" and info["RestartCount"] == count
+
+
+def test_policy_decisions():
+    assert not RestartPolicy("no").restarts(1, 0, False)
+    assert RestartPolicy("always").restarts(0, 5, False)
+    assert not RestartPolicy("always").restarts(0, 5, True)
+    assert RestartPolicy("unless-stopped").restarts(0, 0, False)
+    assert RestartPolicy("on-failure", 2).restarts(1, 1, False)
+    assert not RestartPolicy("on-failure", 2).restarts(1, 2, False)
+    assert not RestartPolicy("on-failure").restarts(0, 0, False)
+    assert RestartPolicy("on-failure").restarts(3, 100, False)
+
+
+def test_back_off_doubles_and_resets_after_a_long_run():
+    assert delay(0, 0) == FIRST_DELAY
+    assert delay(0.1, 0.5) == 0.2
+    assert delay(0.4, 0.5) == 0.8
+    assert delay(0.8, 11) == FIRST_DELAY
+    assert delay(50, 0) == 60
