@@ -15,8 +15,9 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 def trapping(signal_name: str, code: int) -> list[str]:
-    """A PID 1 that exits with `code` on `signal_name` and otherwise runs on."""
-    return ["sh", "-c", f'trap "exit {code}" {signal_name}; while :; do sleep 0.1; done']
+    """A PID 1 that exits with `code` on `signal_name` and otherwise runs on; /tmp/ready
+    once its trap is set."""
+    return ["sh", "-c", f'trap "exit {code}" {signal_name}; touch /tmp/ready; while :; do sleep 0.1; done']
 
 
 def run_detached(cli, image, name: str, *command: str, options=()) -> str:
@@ -42,8 +43,8 @@ def poll(check, seconds: float = 15, every: float = 0.2):
 
 
 def wait_running_trap(cli, name: str) -> None:
-    """The shell has set its trap once it runs its loop's first sleep."""
-    assert poll(lambda: "sleep" in cli.ok("top", name).stdout), "the loop never started"
+    """The shell has set its trap once /tmp/ready exists."""
+    assert poll(lambda: cli.run("exec", name, "test", "-e", "/tmp/ready").rc == 0), "the trap was never set"
 
 
 # --- signals and stop ---------------------------------------------------------------------------
@@ -179,7 +180,12 @@ def test_unknown_user_or_group_is_refused(cli, base, names, messages):
 
 # --- pause / unpause / rename -----------------------------------------------------------------------------
 
-COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.1; done"]
+COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.1; done"]
+
+
+def count(cli, name: str) -> int:
+    """The counter's value (written aside and renamed: never read half-written)."""
+    return int(cli.ok("exec", name, "cat", "/tmp/n").stdout)
 
 
 def test_pause_freezes_the_process_and_unpause_thaws_it(cli, base, names, messages):
@@ -197,8 +203,8 @@ def test_pause_freezes_the_process_and_unpause_thaws_it(cli, base, names, messag
     cid = cli.inspect(name, "{{.Id}}")
     expect_message(cli.fails("pause", name).stderr, messages, "lifecycle.already_paused", id=cid)
     cli.ok("unpause", name)
-    first = cli.ok("exec", name, "cat", "/tmp/n").stdout
-    assert poll(lambda: cli.ok("exec", name, "cat", "/tmp/n").stdout != first)
+    first = count(cli, name)
+    assert poll(lambda: count(cli, name) != first)
     assert cli.inspect(name, "{{.State.Status}} {{.State.Paused}}") == "running false"
     expect_message(cli.fails("unpause", name).stderr, messages, "lifecycle.not_paused", id=cid)
 
@@ -207,11 +213,11 @@ def test_paused_process_does_not_advance(cli, base, names):
     name = names("frozen")
     run_detached(cli, base, name, *COUNTER)
     assert poll(lambda: cli.run("exec", name, "cat", "/tmp/n").rc == 0)
-    value = int(cli.ok("exec", name, "cat", "/tmp/n").stdout)
+    value = count(cli, name)
     cli.ok("pause", name)
     time.sleep(1.5)
     cli.ok("unpause", name)
-    after = int(cli.ok("exec", name, "cat", "/tmp/n").stdout)
+    after = count(cli, name)
     # 1.5 s paused: at most the few steps around the commands, not fifteen
     assert after - value < 8, (value, after)
 
@@ -294,8 +300,9 @@ def health(cli, name: str) -> dict:
 
 def test_health_goes_from_starting_to_healthy(cli, base, names):
     name = names("healthy")
-    run_detached(cli, base, name, "sh", "-c", "sleep 1; touch /tmp/ok; sleep 300",
-                 options=["--health-cmd", "test -e /tmp/ok", *HEALTH])
+    # five failures allowed: starting until the file is made, then healthy
+    run_detached(cli, base, name, "sh", "-c", "sleep 2; touch /tmp/ok; sleep 300",
+                 options=["--health-cmd", "test -e /tmp/ok", "--health-interval", "1s", "--health-retries", "5"])
     assert health(cli, name)["Status"] == "starting"
     assert "(health: starting)" in cli.ok("ps", "--filter", f"name=^{name}$", "--format", "{{.Status}}").stdout
     assert poll(lambda: health(cli, name)["Status"] == "healthy")
@@ -308,7 +315,7 @@ def test_health_goes_from_starting_to_healthy(cli, base, names):
     assert cli.ok("ps", "-q", "--filter", f"name=^{name}$", "--filter", "health=healthy").lines == [
         cli.inspect(name, "{{.Id}}")[:12]]
     assert json.loads(cli.inspect(name, "{{json .Config.Healthcheck}}")) == {
-        "Test": ["CMD-SHELL", "test -e /tmp/ok"], "Interval": 1000000000, "Retries": 2}
+        "Test": ["CMD-SHELL", "test -e /tmp/ok"], "Interval": 1000000000, "Retries": 5}
 
 
 def test_health_becomes_unhealthy_after_the_retries(cli, base, names):
@@ -344,7 +351,7 @@ def test_init_runs_an_init_as_pid_1(cli, base, names):
 def test_init_forwards_the_stop_signal(cli, base, names):
     name = names("initstop")
     run_detached(cli, base, name, *trapping("TERM", 5), options=["--init"])
-    assert poll(lambda: "sleep" in cli.ok("top", name).stdout)
+    wait_running_trap(cli, name)
     started = time.monotonic()
     cli.ok("stop", name)
     assert time.monotonic() - started < 8

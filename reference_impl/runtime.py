@@ -14,7 +14,7 @@ from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidArgument, InvalidInput, NotFound
-from reference_impl.lifecycle import hooks as life_hooks, pause, probe, signals, users
+from reference_impl.lifecycle import exec_terminal, hooks as life_hooks, pause, probe, signals, users
 from reference_impl.lifecycle.settings import LifecycleOptions, of_record as lifecycle_of
 from reference_impl.store import Container, Store, staging
 
@@ -383,10 +383,13 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
     settings = settings_of(container)
     groups_of_container = [g for g in cgroups.paths(container.id) if g.exists()]
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
+    terminal = os.openpty() if tty and not detach else None  # (master, slave): -t's output is a terminal's
     child = os.fork()
     if child == 0:
         try:
             os.close(report_r)
+            if terminal is not None:
+                os.close(terminal[0])
             cgroups.join(groups_of_container)  # while the host's files are in view
             locks = prepare(settings, seccomp_cache(container.dir))
             for fd in ns_fds:
@@ -406,6 +409,8 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
                     os.dup2(devnull, fd)
             os.fchdir(root_fd)
             os.chroot(".")
+            if terminal is not None:
+                exec_terminal.take(terminal[1])
             uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "",
                                                        group_add=container.config["HostConfig"].get("GroupAdd") or [])
             cwd = workdir or config.get("WorkingDir") or "/"
@@ -434,6 +439,9 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
     os.close(report_w)
     for fd in ns_fds + [root_fd]:
         os.close(fd)
+    if terminal is not None:
+        os.close(terminal[1])
+        exec_terminal.relay(terminal[0], sys.stdout.fileno())
     _, status = os.waitpid(child, 0)
     failure = shim.read_all(report_r)
     os.close(report_r)

@@ -75,6 +75,8 @@ async def start(request: web.Request) -> web.StreamResponse:
     if instance["Running"] or instance["ExitCode"] is not None:
         raise common.Conflict(f"Exec {instance['ID']} has already been started")
     spec = {**instance["_spec"], "root": str(request.app[STATE]["root"])}
+    if "Tty" in body:  # the start request decides the framing (and the terminal), as dockerd does
+        spec["tty"] = bool(body["Tty"])
     tty = spec["tty"]
     instance["Running"] = True
     if body.get("Detach"):
