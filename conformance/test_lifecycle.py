@@ -180,18 +180,18 @@ def test_unknown_user_or_group_is_refused(cli, base, names, messages):
 
 # --- pause / unpause / rename -----------------------------------------------------------------------------
 
-COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.1; done"]
+COUNTER = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done"]
 
 
 def count(cli, name: str) -> int:
-    """The counter's value (written aside and renamed: never read half-written)."""
-    return int(cli.ok("exec", name, "cat", "/tmp/n").stdout)
+    """How far the counter got: the lines it logged (logs work while it is paused)."""
+    return len(cli.ok("logs", name).lines)
 
 
 def test_pause_freezes_the_process_and_unpause_thaws_it(cli, base, names, messages):
     name = names("counter")
     run_detached(cli, base, name, *COUNTER)
-    assert poll(lambda: cli.run("exec", name, "cat", "/tmp/n").rc == 0)
+    assert poll(lambda: count(cli, name) > 0)
     assert cli.ok("pause", name).lines == [name]
     paused = state(cli, name)
     assert (paused["Status"], paused["Running"], paused["Paused"]) == ("paused", True, True)
@@ -212,14 +212,13 @@ def test_pause_freezes_the_process_and_unpause_thaws_it(cli, base, names, messag
 def test_paused_process_does_not_advance(cli, base, names):
     name = names("frozen")
     run_detached(cli, base, name, *COUNTER)
-    assert poll(lambda: cli.run("exec", name, "cat", "/tmp/n").rc == 0)
-    value = count(cli, name)
+    assert poll(lambda: count(cli, name) > 0)
     cli.ok("pause", name)
+    value = count(cli, name)
     time.sleep(1.5)
+    assert count(cli, name) == value  # not one step while paused
     cli.ok("unpause", name)
-    after = count(cli, name)
-    # 1.5 s paused: at most the few steps around the commands, not fifteen
-    assert after - value < 8, (value, after)
+    assert poll(lambda: count(cli, name) > value)
 
 
 def test_pause_of_a_stopped_container_is_refused(cli, base, names, messages):
@@ -300,9 +299,9 @@ def health(cli, name: str) -> dict:
 
 def test_health_goes_from_starting_to_healthy(cli, base, names):
     name = names("healthy")
-    # five failures allowed: starting until the file is made, then healthy
-    run_detached(cli, base, name, "sh", "-c", "sleep 2; touch /tmp/ok; sleep 300",
-                 options=["--health-cmd", "test -e /tmp/ok", "--health-interval", "1s", "--health-retries", "5"])
+    # ten failures allowed: starting until the file is made, then healthy
+    run_detached(cli, base, name, "sh", "-c", "sleep 5; touch /tmp/ok; sleep 300",
+                 options=["--health-cmd", "test -e /tmp/ok", "--health-interval", "1s", "--health-retries", "10"])
     assert health(cli, name)["Status"] == "starting"
     assert "(health: starting)" in cli.ok("ps", "--filter", f"name=^{name}$", "--format", "{{.Status}}").stdout
     assert poll(lambda: health(cli, name)["Status"] == "healthy")
@@ -315,7 +314,7 @@ def test_health_goes_from_starting_to_healthy(cli, base, names):
     assert cli.ok("ps", "-q", "--filter", f"name=^{name}$", "--filter", "health=healthy").lines == [
         cli.inspect(name, "{{.Id}}")[:12]]
     assert json.loads(cli.inspect(name, "{{json .Config.Healthcheck}}")) == {
-        "Test": ["CMD-SHELL", "test -e /tmp/ok"], "Interval": 1000000000, "Retries": 5}
+        "Test": ["CMD-SHELL", "test -e /tmp/ok"], "Interval": 1000000000, "Retries": 10}
 
 
 def test_health_becomes_unhealthy_after_the_retries(cli, base, names):
