@@ -180,11 +180,9 @@ async def start(request: web.Request) -> web.Response:
 
 async def stop(request: web.Request) -> web.Response:
     container = await resolve(request)
-    if not container.running:
-        return web.Response(status=304)
     timeout = common.qint(request, "t", None)
-    await common.blocking(request, lambda: _service(request).stop(container.id, timeout))
-    return web.Response(status=204)
+    stopped = await common.blocking(request, lambda: _service(request).stop(container.id, timeout))
+    return web.Response(status=204 if stopped else 304)
 
 
 async def kill(request: web.Request) -> web.Response:

@@ -78,7 +78,10 @@ class ContainerService:
         """False when it was not running (the API's 304)."""
         container = self.get(name)
         if not container.running:
-            return False
+            if container.state.get("Status") != "restarting":
+                return False
+            runtime.stop(self.store, container, timeout)  # between two runs: no next run
+            return True
         runtime.stop(self.store, container, timeout)
         return True
 
