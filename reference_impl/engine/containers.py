@@ -357,8 +357,6 @@ def _life_state(container: Container) -> dict:
     if status == "restarting" and not restarting:
         status = "exited"
     report = health.read(container.dir) if container.config["Config"].get("Healthcheck") else None
-    if report is not None and not running:
-        report = {**report, "Status": "unhealthy" if report["Status"] == "unhealthy" else report["Status"]}
     return {"Status": status, "Paused": paused, "Restarting": restarting, "Health": report}
 
 
