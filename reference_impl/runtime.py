@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -238,10 +239,17 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
                 store.containers.set_state(container, OOMKilled=True)
             except OSError:  # removed meanwhile (rm -f)
                 pass
-        cgroups.remove(container.id)
-        if container.config["HostConfig"].get("AutoRemove"):
-            with store.lock():
-                store.containers.remove(container)
+        if not container.config["HostConfig"].get("AutoRemove"):
+            cgroups.remove(container.id)
+            return None
+        with store.lock():
+            trash = store.containers.detach(container)  # gone from ps -a before the exit is reported
+
+        def purge():  # after the report: the container is out of reach already
+            cgroups.remove(container.id)
+            if trash is not None:
+                shutil.rmtree(trash, ignore_errors=True)
+        return purge
 
     shim.run_shim(spec, status_w, stdio, on_state, on_exit)
 
