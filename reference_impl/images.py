@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_impl import changes as config_changes
-from reference_impl import humanize, layers, refs
+from reference_impl import humanize, refs
 from reference_impl.ownership import staging_prefix
 from reference_impl.store import Image, Store
 
@@ -96,6 +96,7 @@ def layer_from_directory(directory, scratch) -> PendingLayer | None:
     when it is empty: Docker then records an empty_layer history entry instead."""
     if not any(Path(directory).iterdir()):
         return None
+    from reference_impl import layers  # tar handling: only where a layer is made
     tar_path = Path(scratch) / f"{staging_prefix('layer-')}{secrets.token_hex(8)}.tar"
     return PendingLayer(tar_path, layers.write_diff_tar(Path(directory), tar_path))
 

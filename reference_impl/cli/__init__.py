@@ -13,7 +13,7 @@ import sys
 
 from reference_impl.cli.errors import words
 from reference_impl.errors import ContainerStartError, EngineError, from_os_error
-from reference_impl.gotemplate import TemplateError
+from reference_impl.gotemplate.values import TemplateError
 from reference_impl.store import Store
 
 
