@@ -170,8 +170,9 @@ class ImageIndex:
                 try:
                     image = self.store.get(hex_id)
                     found[image.id] = image
-                except NotFound:
-                    found.pop("sha256:" + hex_id, None)
+                except NotFound:  # removed since the snapshot; a torn entry names nothing
+                    with contextlib.suppress(InvalidDigest):
+                        found.pop(Digest.from_hex(hex_id), None)
         self._memo = (signature, found)
         return dict(found)
 
