@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-import platform
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,7 @@ from reference_impl.ownership import staging_prefix
 from reference_impl.store import Image, Store
 
 DOCKER_VERSION = "20.10.24"  # the Docker whose image format we write
-ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 
 EMPTY_CONTAINER_CONFIG = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
