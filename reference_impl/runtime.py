@@ -248,7 +248,10 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
         def purge():  # after the report: the container is out of reach already
             cgroups.remove(container.id)
             if trash is not None:
-                shutil.rmtree(trash, ignore_errors=True)
+                try:  # as rm(1): the command line this shim inherited (the starter's) goes away
+                    os.execv("/bin/rm", ["rm", "-rf", "--", str(trash)])
+                except OSError:
+                    shutil.rmtree(trash, ignore_errors=True)
         return purge
 
     shim.run_shim(spec, status_w, stdio, on_state, on_exit)

@@ -262,6 +262,7 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
             after_report = on_exit(report["code"], failed=True)
             if after_report is not None:
+                _close_quietly(status_fd, stdio.stdin, stdio.stdout, stdio.stderr)
                 after_report()
             os._exit(0)
         pid = struct.unpack("i", raw_pid)[0]
@@ -278,6 +279,7 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
         except OSError:
             pass
         if after_report is not None:
+            _close_quietly(status_fd, stdio.stdin, stdio.stdout, stdio.stderr)  # EOF to the starter's pipes now
             after_report()
     except BaseException as exc:  # the shim must never leave a starter waiting
         try:
@@ -286,6 +288,14 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             pass
         print(f"strata shim: {exc!r}", file=sys.stderr)
     os._exit(0)
+
+
+def _close_quietly(*fds: int | None) -> None:
+    for fd in set(fds) - {None}:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:
