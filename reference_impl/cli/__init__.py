@@ -175,8 +175,12 @@ def _record_unexpected(store: Store, exc: Exception) -> str:
 
 def entry() -> None:
     code = main()
+    threading = sys.modules.get("threading")
+    if threading is not None and any(t.is_alive() and not t.daemon and t is not threading.main_thread()
+                                     for t in threading.enumerate()):
+        sys.exit(code)  # a thread still working (the service's pool): Python waits for it
     # Leave without the interpreter's teardown (freeing every module costs tens of ms, on
-    # every command): no thread or exit handler of ours is left to run, only output to flush.
+    # every command): no exit handler of ours is left to run, only output to flush.
     try:
         sys.stdout.flush()
         sys.stderr.flush()
