@@ -138,13 +138,13 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     status_r, status_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    first = os.fork()
-    if first == 0:
+    # One fork (a second one, to leave no child behind, costs a process hand-off on every
+    # start): the shim, in a session of its own, outlives its starter and init adopts it; a
+    # starter that lives on (a build's RUN steps) keeps its exited shims as zombies until it ends.
+    if os.fork() == 0:
         try:
             os.close(status_r)
             os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
             _shim_process(store, container, spec, status_w, stdio, attach)
         finally:
             os._exit(0)
@@ -153,7 +153,6 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     for fd in (stdio.stdin, stdio.stdout, stdio.stderr):
         if fd is not None:
             os.close(fd)
-    os.waitpid(first, 0)
     reader = os.fdopen(status_r, "r")
     line = reader.readline()
     message = json.loads(line) if line else {"error": {"code": 125, "message": "the shim died"}}
