@@ -190,9 +190,10 @@ class LogWriter:
 
 def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> None:
     """The shim's life. `on_state(**values)` records state; `on_exit(code)` runs after exit
-    (e.g. removal for --rm). Writes to status_fd: {"started": pid} or {"error": …}, then
-    {"exit": code} once the container has exited. Runs the process again while its restart
-    policy says so (spec["hooks"]: lifecycle.hooks.ShimHooks). Never returns."""
+    (e.g. removal for --rm) and may return a callable to run once the exit is reported (work
+    nobody can observe, off the starter's path). Writes to status_fd: {"started": pid} or
+    {"error": …}, then {"exit": code} once the container has exited. Runs the process again
+    while its restart policy says so (spec["hooks"]: lifecycle.hooks.ShimHooks). Never returns."""
     hooks = spec.get("hooks")
     try:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -203,21 +204,20 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             if code is None:  # it could not start: recorded and reported
                 os._exit(0)
             again = hooks is not None and hooks.restarts(code)
-            if not again:
-                on_exit(code, failed=False)
+            after_report = None if again else on_exit(code, failed=False)
             try:
                 os.write(status_fd, (json.dumps({"exit": code}) + "\n").encode())
             except OSError:
                 pass
             if not again:
+                _after(after_report, status_fd, stdio)
                 break
             if first:  # an attached starter has what it waited for: a later run is not its
-                for fd in {stdio.stdin, stdio.stdout, stdio.stderr} - {None}:
-                    os.close(fd)
+                _close_quietly(stdio.stdin, stdio.stdout, stdio.stderr)
                 stdio = Stdio()
             first = False
             if not hooks.back_off():  # stopped meanwhile
-                on_exit(code, failed=False)
+                _after(on_exit(code, failed=False), status_fd, stdio)
                 break
     except BaseException as exc:  # the shim must never leave a starter waiting
         try:
@@ -226,6 +226,12 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             pass
         print(f"strata shim: {exc!r}", file=sys.stderr)
     os._exit(0)
+
+
+def _after(after_report, status_fd: int, stdio: Stdio) -> None:
+    if after_report is not None:
+        _close_quietly(status_fd, stdio.stdin, stdio.stdout, stdio.stderr)  # EOF to the starter's pipes now
+        after_report()
 
 
 def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first: bool, hooks) -> int | None:
@@ -262,13 +268,19 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
             os.close(fd)
     raw_pid = read_all(pid_r)
     os.close(pid_r)
+    net_state = {}
+    if spec.get("network") and len(raw_pid) == 4:  # ports and address while PID 1 sets up
+        pid = struct.unpack("i", raw_pid)[0]
+        if first:
+            net_state = spec["network"].start(pid)
+        elif hasattr(spec["network"], "rejoin"):
+            net_state = spec["network"].rejoin(pid)
     failure = read_all(exec_r)
     os.close(exec_r)
     if failure or len(raw_pid) != 4:
         report = json.loads(failure) if failure else {"code": 125, "message": "container init failed"}
         os.waitpid(a, 0)
-        for fd in outputs:
-            os.close(fd)
+        _close_quietly(*outputs)
         if not first:  # a restart that cannot start ends the container as an exit would
             on_state(Status="exited", ExitCode=report["code"], Error=report["message"], Pid=0,
                      FinishedAt=humanize.now_rfc3339())
@@ -276,13 +288,9 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         on_state(Status="created" if report["code"] in (126, 127) else "exited", StartingPid=0,
                  ExitCode=report["code"], Error=report["message"], Pid=0)
         os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
-        on_exit(report["code"], failed=True)
+        _after(on_exit(report["code"], failed=True), status_fd, stdio)
         return None
     pid = struct.unpack("i", raw_pid)[0]
-    if first:
-        net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
-    else:
-        net_state = spec["network"].rejoin(pid) if hasattr(spec.get("network"), "rejoin") else {}
     on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
              StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
     if hooks is not None:
@@ -290,14 +298,21 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
     if first:
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
     _relay(spec, outputs, stdio, master if tty else None)
-    for fd in outputs:
-        os.close(fd)
+    _close_quietly(*outputs)
     _, status = os.waitpid(a, 0)
     code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
     if hooks is not None:
         hooks.exited()
     on_state(Status="exited", ExitCode=code, Pid=0, FinishedAt=humanize.now_rfc3339())
     return code
+
+
+def _close_quietly(*fds: int | None) -> None:
+    for fd in set(fds) - {None}:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:
