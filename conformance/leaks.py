@@ -1,6 +1,6 @@
 """The end-of-session leak check: nothing the run created may be left behind.
 
-Containers and images are found by the run's label (inherited by everything built
+Containers, networks and images are found by the run's label (inherited by everything built
 from the run's base images) and by the run's tag in repository names; processes,
 mounts and directories by the run's tag in their command line or path. Each leftover
 names the check that made it, from its ``strata.check`` label or its name
@@ -51,7 +51,8 @@ def _lines(cli: Cli, *args) -> list[str] | None:
 
 
 def _prefix(cli: Cli, kind: str, object_id: str, name: str) -> str | None:
-    label = cli.run(kind, "inspect", "--format", f'{{{{index .Config.Labels "{LABEL_CHECK}"}}}}', object_id)
+    labels = ".Labels" if kind == "network" else ".Config.Labels"  # a network has no Config
+    label = cli.run(kind, "inspect", "--format", f'{{{{index {labels} "{LABEL_CHECK}"}}}}', object_id)
     text = label.stdout.strip() if label.rc == 0 else ""
     found = _PREFIX.search(text) or _PREFIX.search(name)
     return found.group(1) if found else None
@@ -63,6 +64,7 @@ def engine_leaks(cli: Cli, run: str, where: str) -> list[Leak]:
         "container": ("container", ("ps", "-a", "--filter", label, "--format", "{{.ID}} {{.Names}}")),
         "image": ("image", ("images", "-a", "--filter", label, "--format", "{{.ID}} {{.Repository}}:{{.Tag}}")),
         "tag": ("image", ("images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}")),
+        "network": ("network", ("network", "ls", "--filter", label, "--format", "{{.ID}} {{.Name}}")),
     }
     found: list[Leak] = []
     seen: set[str] = set()
@@ -99,6 +101,9 @@ def clean_engine(cli: Cli, run: str) -> None:
     containers = cli.run("ps", "-a", "-q", "--filter", label).lines
     if containers:
         cli.run("rm", "-f", *containers)
+    networks = cli.run("network", "ls", "-q", "--filter", label).lines
+    if networks:
+        cli.run("network", "rm", *networks)
     for _ in range(5):
         images = cli.run("images", "-a", "-q", "--filter", label).lines
         refs = [r.split()[1] for r in cli.run("images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").lines
