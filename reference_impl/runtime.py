@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from reference_impl import humanize, images, network, rootfs, shim
+from reference_impl.network import modes as network_modes
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
@@ -34,7 +35,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
            publish_all: bool = False, confinement: Confinement | None = None,
-           intermediate: bool = False) -> Container:
+           intermediate: bool = False, networking=None) -> Container:
     """intermediate: a build step's container, removed by the next store lock if its builder dies."""
     if workdir and not workdir.startswith("/"):
         raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
@@ -91,6 +92,8 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
                            "PublishAllPorts": publish_all,
                            **(confinement or Confinement()).host_config()},
         }
+        if networking is not None:  # --network, --hostname, --add-host, --dns … (network/modes.py)
+            network_modes.apply(store.root, record, networking)
         # starting: the caller starts it right away (run, a build's RUN); until its shim
         # reports, prune must not take it for a stopped container
         if intermediate:  # announced before it exists: a kill in between leaves nothing unclaimed
@@ -122,6 +125,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     spec["confinement"] = settings
     spec["cgroups"] = _make_cgroups(container, settings)
     spec["seccomp_cache"] = seccomp_cache(container.dir)
+    spec["join_netns"] = network_modes.namespace_of(store.root, container.config)
     try:
         spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
     except BaseException:

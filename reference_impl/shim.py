@@ -122,10 +122,13 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
                             privileged=settings.privileged, cgroups=spec["cgroups"],
                             nodev=not settings.privileged and not cgroups.enforces_devices())
         sc.sethostname(config.get("Hostname", ""))
+        if config.get("Domainname"):
+            sc.setdomainname(config["Domainname"])
         sc.loopback_up()
         workdir = config.get("WorkingDir") or "/"
         os.makedirs(workdir, exist_ok=True)
         confine_filesystem(settings)
+        os.read(spec["network_ready"][0], 1)  # EOF once the shim has set up the network
         os.chdir(workdir)
         uid, gid, groups, home = resolve_user(config.get("User") or "")
         env = container_env(config, home)
@@ -154,7 +157,13 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
 def _namespace_parent(spec: dict, pid_report: int, exec_report: int, stdio_fds, tty: bool) -> None:
     """A: create the namespaces, fork B into them, wait for it. Never returns."""
     try:
-        sc.unshare(sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWNET | sc.CLONE_NEWPID)
+        os.close(spec["network_ready"][1])
+        joined = spec.get("join_netns")  # None: a namespace of its own; "host"; /proc/<pid>/ns/net
+        if joined and joined != "host":
+            with open(joined) as netns:
+                sc.setns(netns.fileno(), sc.CLONE_NEWNET)
+        sc.unshare(sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
+                   | (0 if joined else sc.CLONE_NEWNET))
         pid = os.fork()
         if pid == 0:
             os.close(pid_report)
@@ -234,6 +243,7 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             outputs = {out_r: "stdout", err_r: "stderr"}
         pid_r, pid_w = os.pipe()
         exec_r, exec_w = os.pipe2(os.O_CLOEXEC)
+        spec["network_ready"] = os.pipe2(os.O_CLOEXEC)  # closed by the shim: PID 1 may exec
         a = os.fork()
         if a == 0:
             os.close(pid_r)
@@ -248,6 +258,16 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
                 os.close(fd)
         raw_pid = read_all(pid_r)
         os.close(pid_r)
+        os.close(spec["network_ready"][0])
+        net_state = {}
+        try:
+            if spec.get("network") and len(raw_pid) == 4:  # before the command runs
+                net_state = spec["network"].start(struct.unpack("i", raw_pid)[0])  # ports, address
+        except BaseException:  # no network it asked for: the command must not run
+            os.kill(struct.unpack("i", raw_pid)[0], signal.SIGKILL)
+            raise
+        finally:
+            os.close(spec["network_ready"][1])
         failure = read_all(exec_r)
         os.close(exec_r)
         if failure or len(raw_pid) != 4:
@@ -259,7 +279,6 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             on_exit(report["code"], failed=True)
             os._exit(0)
         pid = struct.unpack("i", raw_pid)[0]
-        net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
         on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
                  StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())

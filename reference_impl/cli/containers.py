@@ -7,7 +7,7 @@ import json
 import sys
 
 from reference_impl import humanize, refs
-from reference_impl.cli import output, ports
+from reference_impl.cli import network_flags, output, ports
 from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
@@ -36,6 +36,7 @@ def register(verbs, management: bool = False) -> None:
         p.add_argument("-P", "--publish-all", action="store_true")
         p.add_argument("--expose", action="append", default=[])
         _confinement_flags(p)
+        network_flags.add_flags(p)
         p.add_argument("image")
         p.add_argument("command", nargs=argparse.REMAINDER)
         p.set_defaults(handler=cmd_run if verb == "run" else cmd_create)
@@ -230,7 +231,7 @@ def create_options(args, starting: bool) -> CreateOptions:
                          stdin_open=args.interactive, labels=_labels(args.label), exposed=exposed,
                          host=HostConfig(auto_remove=args.rm, port_bindings=port_bindings,
                                          publish_all=args.publish_all, confinement=confinement),
-                         starting=starting)
+                         networking=network_flags.networking_options(args), starting=starting)
 
 
 def _to_stderr(line: str) -> None:

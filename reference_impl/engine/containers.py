@@ -57,7 +57,7 @@ class ContainerService:
                               entrypoint=o.entrypoint, env=o.env, workdir=o.workdir, user=o.user,
                               tty=o.tty, stdin_open=o.stdin_open, auto_remove=o.host.auto_remove,
                               labels=o.labels, exposed=o.exposed, port_bindings=o.host.port_bindings,
-                              publish_all=o.host.publish_all, **extra)
+                              publish_all=o.host.publish_all, networking=o.networking, **extra)
 
     def _pull_for_create(self, name: str, on_pull) -> None:
         from reference_impl import distribution
@@ -185,7 +185,8 @@ class ContainerService:
                            "AutoRemove": host.get("AutoRemove", False),
                            "PortBindings": host.get("PortBindings") or {},
                            "PublishAllPorts": host.get("PublishAllPorts", False),
-                           "NetworkMode": "default",
+                           "NetworkMode": host.get("NetworkMode", "default"),
+                           **{k: host[k] for k in ("ExtraHosts", "Dns", "DnsSearch", "DnsOptions") if k in host},
                            **runtime.settings_of(container).host_config()},
             "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},

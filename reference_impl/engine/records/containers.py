@@ -19,6 +19,21 @@ class HostConfig:
 
 
 @dataclass(frozen=True)
+class NetworkingOptions:
+    """How a container is networked (--network, --network-alias, --ip, --hostname, --domainname,
+    --add-host, --dns, --dns-search, --dns-option; the API's NetworkingConfig and HostConfig)."""
+    mode: str = "default"        # default/bridge, none, host, container:X, a network's name or id
+    aliases: list[str] = field(default_factory=list)
+    ip: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    extra_hosts: list[str] = field(default_factory=list)   # "name:ip"
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class CreateOptions:
     """What `run`/`create` and POST /containers/create ask for."""
     image: str
@@ -33,6 +48,7 @@ class CreateOptions:
     labels: dict[str, str] = field(default_factory=dict)
     exposed: list[str] = field(default_factory=list)   # "80/tcp"
     host: HostConfig = field(default_factory=HostConfig)
+    networking: NetworkingOptions = field(default_factory=NetworkingOptions)
     starting: bool = False      # started right away (run): prune leaves it alone meanwhile
     pull_missing: bool = False  # pull an image the store lacks (the CLI's run/create)
 
