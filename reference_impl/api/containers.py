@@ -8,7 +8,7 @@ import json
 
 from aiohttp import web
 
-from reference_impl.api import attach, common, hijack, validation, workers
+from reference_impl.api import attach, common, hijack, networks, validation, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
 from reference_impl.engine.images import ImageService
@@ -97,7 +97,8 @@ def create_options(body: dict) -> CreateOptions:
                          host=HostConfig(auto_remove=bool(host.get("AutoRemove")),
                                          port_bindings=_bindings(host.get("PortBindings")),
                                          publish_all=bool(host.get("PublishAllPorts")),
-                                         confinement=confinement))
+                                         confinement=confinement),
+                         networking=networks.networking_options(body))
 
 
 async def create(request: web.Request) -> web.Response:

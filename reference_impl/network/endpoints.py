@@ -60,7 +60,7 @@ def join(root: Path, container_id: str, config: dict, pid: int, netns_fd: int,
     address = next(iter(found.values()))["IPAddress"] if found else ""
     write_etc_files(root, container_id, config, address, embedded=bool(found))
     if found:
-        dns.serve(netns_fd, resolver(root, container_id), stopping)
+        dns.serve(netns_fd, resolver(root, container_id, {e["NetworkID"] for e in found.values()}), stopping)
     return {"Endpoints": found}
 
 
@@ -124,13 +124,15 @@ def _attach(net, container_id: str, pid: int, interface: str, wanted: dict, owne
 
 # --- names -------------------------------------------------------------------------------------
 
-def resolver(root: Path, container_id: str):
-    """lookup(name) -> addresses, for the embedded DNS server of one container."""
+def resolver(root: Path, container_id: str, joined: set[str]):
+    """lookup(name) -> addresses, for the embedded DNS server of one container. Its own
+    networks: those its state records (connect/disconnect change them), or those it `joined`
+    until the shim has recorded them (the command may ask before that)."""
     containers = ContainerStore(Path(root))
 
     def lookup(name: str) -> list[str]:
-        me = read_json(containers.dir / container_id / "state.json", {}) or {}
-        mine = {e["NetworkID"] for e in live_endpoints(me).values()}
+        me = (read_json(containers.dir / container_id / "state.json", {}) or {}).get("Network") or {}
+        mine = {e["NetworkID"] for e in me["Endpoints"].values()} if "Endpoints" in me else joined
         found = []
         for other in containers.all():
             if not other.running:

@@ -51,7 +51,10 @@ def allocate(net, container_id: str, owner_pid: int, fixed: str = "") -> ipaddre
                 raise Conflict("Address already in use")
             candidates = [ipaddress.ip_address(fixed)]
         else:
-            candidates = (a for a in pool.hosts() if a != gateway and str(a) not in live)
+            # a range's own first address is handed out too: only the subnet's are reserved
+            usable = pool if net.ip_range else pool.hosts()
+            reserved = {subnet.network_address, subnet.broadcast_address, gateway}
+            candidates = (a for a in usable if a not in reserved and str(a) not in live)
         for address in candidates:
             live[str(address)] = entry
             write_json(table_path, live, durable=False)

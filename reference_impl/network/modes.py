@@ -47,13 +47,14 @@ def apply(root: Path, record: dict, options) -> None:
         other = ContainerStore(Path(root)).resolve(mode.partition(":")[2])
         mode = f"container:{other.id}"
     elif mode not in ("default", "bridge", "none", "host"):
-        net = NetworkStore(Path(root)).resolve(mode)
-        if options.ip:
-            ipam.check_fixed(net, options.ip)
-        mode = net.name
-        wanted[net.name] = {"Aliases": list(options.aliases),
-                            "IPAMConfig": {"IPv4Address": options.ip} if options.ip else None,
-                            "NetworkID": net.id}
+        # as dockerd: a missing network or a bad --ip fails the start, not the create
+        try:
+            net_id = NetworkStore(Path(root)).resolve(mode).id
+        except NotFound:
+            net_id = ""
+        wanted[mode] = {"Aliases": list(options.aliases),
+                        "IPAMConfig": {"IPv4Address": options.ip} if options.ip else None,
+                        "NetworkID": net_id}
     if mode in ("default", "bridge", "none", "host") or mode.startswith("container:"):
         if options.aliases:
             raise InvalidArgument("network-scoped aliases are only supported for user-defined networks")
@@ -76,9 +77,16 @@ def apply(root: Path, record: dict, options) -> None:
 
 
 def namespace_of(root: Path, config: dict) -> str | None:
-    """Which network namespace the container's processes join: None for a new one, "host",
+    """Before a start: the networks asked for exist and take the fixed addresses asked for.
+    Which network namespace the container's processes join: None for a new one, "host",
     or /proc/<pid>/ns/net of the container whose namespace it shares (which must run)."""
     mode = config.get("HostConfig", {}).get("NetworkMode") or "default"
+    networks = NetworkStore(Path(root))
+    for name, wanted in ((config.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}).items():
+        net = networks.resolve(wanted.get("NetworkID") or name)
+        fixed = (wanted.get("IPAMConfig") or {}).get("IPv4Address")
+        if fixed:
+            ipam.check_fixed(net, fixed)
     if mode == "host":
         return "host"
     if mode.startswith("container:"):
