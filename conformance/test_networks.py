@@ -74,7 +74,12 @@ def endpoints(cli, container: str) -> dict:
 
 
 def network_json(cli, network: str) -> dict:
-    return json.loads(cli.ok("network", "inspect", network).stdout)[0]
+    """`network inspect` of one network, in Docker's shape."""
+    __tracebackhide__ = True
+    shown = json.loads(cli.ok("network", "inspect", network).stdout)[0]
+    missing = {"Name", "Id", "Driver", "IPAM", "Internal", "Containers", "Labels"} - set(shown)
+    assert not missing, f"network inspect lacks {sorted(missing)}: {shown}"
+    return shown
 
 
 def interfaces(cli, container: str) -> list[str]:
