@@ -12,6 +12,7 @@ import hashlib
 
 from reference_impl import humanize
 from reference_impl.layers import sha256_file
+from reference_impl.network import networks
 from reference_impl.store import Store, hex_of, staging
 
 
@@ -46,6 +47,7 @@ def problems(store: Store, deep: bool = True) -> list[str]:
                 found.append(f"container {container.short_id}: layer {diff_id} is missing")
         if not container.upper.is_dir():
             found.append(f"container {container.short_id}: its layer is missing")
+    found += networks.problems(store.root, store.containers.all())
     return found + leftover_problems(store)
 
 

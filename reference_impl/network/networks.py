@@ -244,3 +244,21 @@ def store_for(root: Path | str) -> NetworkStore:
 
 def exists_on_host(bridge_name: str) -> bool:
     return os.path.exists(f"/sys/class/net/{bridge_name}")
+
+
+def problems(root: Path, containers) -> list[str]:
+    """For `system check`: every user-defined network has its bridge; every endpoint of a
+    running container is on a network that exists, through a veth that exists."""
+    store = NetworkStore(root)
+    found = [f"network {net.name}: its bridge {net.bridge_name} is missing"
+             for net in store.user_networks() if not exists_on_host(net.bridge_name)]
+    known = {net.id for net in store.all()}
+    for container in containers:
+        if not container.running:
+            continue
+        for name, endpoint in ((container.state.get("Network") or {}).get("Endpoints") or {}).items():
+            if endpoint.get("NetworkID") not in known:
+                found.append(f"container {container.short_id}: endpoint on network {name}, which is gone")
+            elif not exists_on_host(endpoint.get("HostEnd", "")):
+                found.append(f"container {container.short_id}: its veth on network {name} is missing")
+    return found

@@ -74,6 +74,8 @@ def test_after_a_kill_9_nothing_of_the_endpoint_is_left(strata, victim):
     _ok(strata("network", "rm", f"kill-{victim.lower()}"))
     assert not Path(f"/sys/class/net/{BRIDGE_PREFIX}{net_id[:11]}").exists()
     assert not list((strata.root / "networks").glob(f"{net_id}*"))
+    checked = strata("system", "check")
+    assert checked.returncode == 0 and "consistent" in checked.stdout, checked.stdout + checked.stderr
 
 
 def test_a_stopped_container_no_longer_resolves(strata):
