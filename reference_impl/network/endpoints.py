@@ -24,7 +24,7 @@ from reference_impl.errors import Conflict, EngineError, NotFound
 from reference_impl.fsutil import read_json, write_json
 from reference_impl.network import dns, etcfiles, ipam, links
 from reference_impl.network.networks import NetworkStore
-from reference_impl.store.containers import Container, ContainerStore
+from reference_impl.store.containers import Container, ContainerStore, name_entry
 
 SPECIAL_MODES = ("none", "host")
 
@@ -127,21 +127,38 @@ def _attach(net, container_id: str, pid: int, interface: str, wanted: dict, owne
 def resolver(root: Path, container_id: str, joined: set[str]):
     """lookup(name) -> addresses, for the embedded DNS server of one container. Its own
     networks: those its state records (connect/disconnect change them), or those it `joined`
-    until the shim has recorded them (the command may ask before that)."""
+    until the shim has recorded them (the command may ask before that). A container name is
+    found through names/, a short id through the containers' directories; only an alias
+    needs every container's state read."""
     containers = ContainerStore(Path(root))
+
+    def addresses_of(cid: str, name: str, mine: set[str], by_alias: bool) -> list[str]:
+        # the state alone (a query must be cheap): running, and its process still there
+        state = read_json(containers.dir / cid / "state.json", {}) or {}
+        if state.get("Status") != "running" or not os.path.exists(f"/proc/{state.get('Pid', 0)}"):
+            return []
+        return [e["IPAddress"] for e in live_endpoints(state).values() if e["NetworkID"] in mine
+                and (not by_alias or name in {a.lower() for a in e.get("Aliases") or []})]
 
     def lookup(name: str) -> list[str]:
         me = (read_json(containers.dir / container_id / "state.json", {}) or {}).get("Network") or {}
         mine = {e["NetworkID"] for e in me["Endpoints"].values()} if "Endpoints" in me else joined
+        link = containers.names / name_entry(name)
+        if "/" not in name and not name.startswith(".") and os.path.islink(link):
+            found = addresses_of(os.readlink(link), name, mine, by_alias=False)
+            if found:
+                return found
+        if len(name) == 12 and all(c in "0123456789abcdef" for c in name):
+            for entry in containers.dir.glob(f"{name}*"):
+                found = addresses_of(entry.name, name, mine, by_alias=False)
+                if found:
+                    return found
         found = []
-        for other in containers.all():
-            if not other.running:
-                continue
-            names = {other.name.lower(), other.id[:12]}
-            for endpoint in live_endpoints(other.state).values():
-                if endpoint["NetworkID"] in mine and \
-                        name in names | {a.lower() for a in endpoint.get("Aliases") or []}:
-                    found.append(endpoint["IPAddress"])
+        for entry in os.scandir(containers.dir):
+            state = read_json(Path(entry.path) / "state.json", {}) or {}
+            if any(name in {a.lower() for a in e.get("Aliases") or []} and e.get("NetworkID") in mine
+                   for e in live_endpoints(state).values()):
+                found += addresses_of(entry.name, name, mine, by_alias=True)
         return found
 
     return lookup
