@@ -23,6 +23,7 @@ import re
 
 import pytest
 
+from conformance.fixtures import http_get
 from conformance.messages import expect_message, pattern
 from conformance.naming import LABEL_CHECK, LABEL_RUN
 
@@ -275,6 +276,14 @@ def test_inspect_shows_the_endpoint_on_each_network(cli, base, names, messages):
     members = network_json(cli, net)["Containers"]
     full_id = cli.inspect(server, "{{.Id}}")
     assert members[full_id]["Name"] == server and members[full_id]["IPv4Address"] == f"{fixed}/24"
+
+
+def test_a_port_published_from_a_container_on_a_user_network_answers_on_loopback(cli, base, names, messages):
+    net, _, _ = create_network(cli, names, messages)
+    server = serve(cli, base, names, net, "srv", "-p", "127.0.0.1::80")
+    port = cli.ok("port", server, "80/tcp").lines[0].rsplit(":", 1)[1]
+    short_id = cli.inspect(server, "{{.Id}}")[:12]
+    assert http_get("127.0.0.1", port, "/index.html", via=cli).text == f"served-by-{short_id}\n"
 
 
 def test_an_ip_outside_the_subnet_is_refused(cli, base, names, messages):
