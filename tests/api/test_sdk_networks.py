@@ -30,6 +30,16 @@ def _create(client, name: str, **kwargs):
     raise AssertionError("no free subnet")
 
 
+@pytest.fixture(autouse=True)
+def no_network_left(client, service):
+    """A network's bridge is host-wide: a failing test must not leave one behind its store."""
+    yield
+    ids = service.strata("ps", "-aq").stdout.split()
+    if ids:
+        service.strata("rm", "-f", *ids)
+    service.strata("network", "prune", "-f")
+
+
 def test_network_lifecycle_through_the_sdk(client, service):
     net, subnet = _create(client, "sdk-net", labels={"sdk": "yes"}, internal=True)
     other, _ = _create(client, "sdk-other")

@@ -15,6 +15,14 @@ from reference_impl.network import etcfiles, ipam
 from reference_impl.network.networks import BRIDGE_PREFIX, NetworkStore
 
 
+@pytest.fixture(autouse=True)
+def no_network_left(strata):
+    """A network's bridge is host-wide: a failing test must not leave one behind its store."""
+    yield
+    strata.remove_all_containers()
+    strata("network", "prune", "-f")
+
+
 def _ok(result):
     assert result.returncode == 0, result.stderr
     return result.stdout
