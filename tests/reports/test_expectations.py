@@ -30,11 +30,34 @@ def check_functions() -> set[str]:
 @pytest.mark.parametrize("path", sorted(EXPECTATIONS.glob("*.toml")), ids=lambda p: p.stem)
 def test_every_expectation_names_an_existing_check_and_a_reason(path):
     data = tomllib.loads(path.read_text())
-    assert set(data) <= {"checks"}, f"{path}: only [checks.\"<file>::<check>\"] tables"
+    assert set(data) <= {"checks", "reasons"}, f"{path}: only [reasons] and [checks.\"<file>::<check>\"] tables"
     known = check_functions()
+    keys = message_keys()
     for key, entry in data.get("checks", {}).items():
         assert key.split("[", 1)[0] in known, f"{path.name}: {key} names no check"
         assert entry.get("reason", "").strip(), f"{path.name}: {key} has no reason"
+        for site in entry.get("fails_at", []):
+            if site.startswith("message:"):
+                assert site.removeprefix("message:") in keys, f"{path.name}: {key}: no message {site}"
+            else:
+                assert " ".join(site.split()) in check_source(key), f"{path.name}: {key}: no {site!r} in the check"
+    used = {entry["reason"] for entry in data.get("checks", {}).values()}
+    assert set(data.get("reasons", {})) <= used, f"{path.name}: reasons no check refers to"
+
+
+def message_keys() -> set[str]:
+    from conformance import messages
+    return {key for toml in (ROOT / "conformance" / "messages").glob("*.toml")
+            for key in messages.load(toml.stem)}
+
+
+def check_source(key: str) -> str:
+    """The source of the check a key names, whitespace collapsed."""
+    file, _, name = key.split("[", 1)[0].partition("::")
+    tree = ast.parse((ROOT / "conformance" / file).read_text())
+    found = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
+    return " ".join(ast.unparse(found).split()) + " " + " ".join(
+        ast.get_source_segment((ROOT / "conformance" / file).read_text(), found).split())
 
 
 def test_docker_the_oracle_has_no_expected_differences():
