@@ -91,6 +91,10 @@ class Implementation:
         has_registry = slash and ("." in first or ":" in first or first == "localhost")
         return ref if has_registry or not self.local_registry else f"{self.local_registry}/{ref}"
 
+    def given_name(self, listed: str) -> str:
+        """`listed_name` undone: a listed local name as a check gives it."""
+        return listed.removeprefix(f"{self.local_registry}/") if self.local_registry else listed
+
     @property
     def pytest_id(self) -> str:
         return self.name
@@ -481,17 +485,17 @@ def _podman_keepalive(impl: Implementation, root: Path) -> None:
     that name" (seen under -n 2). With this container there, the chains stay. It is part
     of the run's store, which end_run resets."""
     env = {**os.environ, **impl.env}
-    argv = impl.argv[0]
+    argv = impl.for_cleanup().argv  # the whole CLI (a wrapper's argv is more than one word)
     with FileLock(str(root / "keepalive.lock")):
-        found = subprocess.run([argv, "container", "exists", "strata-keepalive"], env=env, capture_output=True)
+        found = subprocess.run([*argv, "container", "exists", "strata-keepalive"], env=env, capture_output=True)
         if found.returncode == 0:
             return
         rootfs = io.BytesIO()
         with tarfile.open(fileobj=rootfs, mode="w") as tar:
             tar.add(os.path.realpath(shutil.which("busybox") or "/bin/busybox"), arcname="bin/busybox")
-        subprocess.run([argv, "import", "-", "strata-keepalive:latest"], input=rootfs.getvalue(),
+        subprocess.run([*argv, "import", "-", "strata-keepalive:latest"], input=rootfs.getvalue(),
                        env=env, capture_output=True, timeout=120)
-        subprocess.run([argv, "run", "-d", "--name", "strata-keepalive", "strata-keepalive:latest",
+        subprocess.run([*argv, "run", "-d", "--name", "strata-keepalive", "strata-keepalive:latest",
                         "/bin/busybox", "sleep", "2147483"], env=env, capture_output=True, timeout=120)
 
 
@@ -611,7 +615,6 @@ def podman_api() -> Implementation:
         # podman's storage races as under its own CLI (conformance/locks.py); no private
         # instance: a second store would hand out the run's bridge addresses again
         capabilities=frozenset({"serial-import"}),
-        local_registry="localhost",
         store="podman",
         probe=_probe_podman_api,
         private_instance=None,

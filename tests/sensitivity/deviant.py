@@ -124,6 +124,8 @@ def main(argv) -> None:
         passthrough(insert_after_verb(args, "--no-cache"))
     if mode == "force-rmi" and verb == "rmi":
         passthrough(insert_after_verb(args, "-f"))
+    if mode == "force-rm" and verb == "rm":
+        passthrough(insert_after_verb(args, "-f"))
     if mode == "drop-publish-address" and verb in ("run", "create"):
         passthrough(rewrite_publish(args, drop_address))
     if mode == "wrong-container-port" and verb in ("run", "create"):
