@@ -232,6 +232,13 @@ def pytest_terminal_summary(terminalreporter, config):
             terminalreporter.line(
                 f"{name}: {c['pass']} pass, {c[Outcome.KNOWN.value]} known difference, "
                 f"{c['fail']} fail, {c['error']} error, {c['skip']} skip")
+        by_reason = config.stash[_LOG].known_by_reason()
+        if by_reason:
+            terminalreporter.section("strata known differences by reason")
+            for name, reasons in by_reason.items():
+                terminalreporter.line(f"{name}: {sum(reasons.values())} known differences, {len(reasons)} reasons")
+                for reason, n in reasons.most_common():
+                    terminalreporter.line(f"  {n:3d}  {reason[:110]}")
         unexpected = config.stash[_LOG].unexpected_passes()
         if unexpected:
             terminalreporter.section("strata: listed as known differences but pass", yellow=True)

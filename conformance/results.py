@@ -155,6 +155,15 @@ class ResultLog:
             by_impl.setdefault(record["implementation"], Counter())[record["outcome"]] += 1
         return by_impl
 
+    def known_by_reason(self) -> dict[str, Counter]:
+        """Per implementation: how many known differences each reason (its id) explains."""
+        found: dict[str, Counter] = {}
+        for record in self.records.values():
+            if record["outcome"] == Outcome.KNOWN.value:
+                reason = record.get("reason_id") or record.get("expected_reason") or ""
+                found.setdefault(record["implementation"], Counter())[reason] += 1
+        return dict(sorted(found.items()))
+
     def unexpected_passes(self) -> list[dict]:
         return sorted((r for r in self.records.values() if r["unexpected_pass"]), key=lambda r: r["check"])
 

@@ -50,7 +50,6 @@ def test_no_cache_rebuilds_every_step(cli, base, names, context, messages):
     _, first = build(cli, messages, ctx, tag=tag)
     result, second = build(cli, messages, ctx, "--no-cache", tag=tag)
     assert not any(s.cached for s in second.steps)
-    assert second.step(1).image == first.step(1).image and ids.same(second.step(1).image, base.id)
     run = second.step(4)
     assert run.instruction.startswith("RUN ")
     assert run.image != first.step(4).image
