@@ -168,6 +168,13 @@ class Cli:
         __tracebackhide__ = True
         return self.ok("inspect", "--format", fmt, ref).stdout.strip()
 
+    def inspect_id(self, ref: str, fmt: str) -> str:
+        """An inspect field that holds an image id ({{.Parent}}, {{.Image}}), normalised
+        to sha256:<hex> (conformance/ids.py); "" where the field is empty."""
+        __tracebackhide__ = True
+        value = self.inspect(ref, fmt)
+        return ids.full(value) if value else ""
+
     def exists(self, kind: str, ref: str) -> bool:
         """Whether an image or container of that name/id exists (`image|container inspect`)."""
         return self.run(kind, "inspect", "--format", "{{.Id}}", ref).rc == 0

@@ -505,8 +505,24 @@ def _podman_reset(impl: Implementation, root: Path) -> None:
     argv = (impl.for_cleanup().argv[0],)
     subprocess.run([*argv, "rm", "-a", "-f", "-t", "0"], env=env, capture_output=True, timeout=300)
     subprocess.run([*argv, "system", "reset", "--force"], env=env, capture_output=True, timeout=300)
+    _end_lingering(root)
     _unmount_below(root)
     shutil.rmtree(root, ignore_errors=True)
+
+
+def _end_lingering(root: Path) -> None:
+    """End the processes of this store that outlive its reset: the conmon of an exec made
+    through the API service waits --exit-delay (300 s) after its session ends. Only
+    processes whose command line names this run's own store directory."""
+    mine = str(root).encode() + b"/"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mine in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
 
 
 def podman_end_run(impl: Implementation) -> None:

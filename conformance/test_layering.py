@@ -115,7 +115,7 @@ def test_run_that_changes_nothing_makes_an_image_but_no_layer(cli, base, context
     after = cli.build_ok(context({"Dockerfile": dockerfile(base, "RUN echo x > /www/x", "RUN true")}),
                          tag=names("after"))
     assert after != before
-    assert cli.inspect(after, "{{.Parent}}") == before
+    assert cli.inspect_id(after, "{{.Parent}}") == before
     assert layers(cli, after) == layers(cli, before)
     top = cli.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}\t{{.Size}}", after).lines[0].split("\t")
     expect_message(top[0], messages, "layering.shell_created_by", command="true")
@@ -155,7 +155,7 @@ def test_images_built_from_one_base_share_its_layers(cli, base, context, names):
     assert one_layers[:len(base_layers)] == base_layers == two_layers[:len(base_layers)]
     assert len(one_layers) == len(two_layers) == len(base_layers) + 1
     assert one_layers[-1] != two_layers[-1]
-    assert cli.inspect(one, "{{.Parent}}") == cli.inspect(two, "{{.Parent}}") == base.id
+    assert cli.inspect_id(one, "{{.Parent}}") == cli.inspect_id(two, "{{.Parent}}") == base.id
 
 
 def test_run_exec_form_runs_the_program_without_a_shell(cli, base, context, names, messages):

@@ -190,13 +190,13 @@ def test_container_prune_filters_label_and_until(private, names, messages):
     keep, drop = names("keep"), names("drop")
     private.ok("run", "--name", keep, "-l", "probe=keep", base, "true")
     private.ok("run", "--name", drop, "-l", "probe=drop", base, "true")
-    ids = {name: private.ok("container", "inspect", "--format", "{{.Id}}", name).stdout.strip()
+    made = {name: private.ok("container", "inspect", "--format", "{{.Id}}", name).stdout.strip()
            for name in (keep, drop)}
     result = private.ok("container", "prune", "-f", "--filter", "label!=probe=keep")
-    assert containers(private) == {ids[keep]}
-    assert ids[drop] in result.lines
+    assert containers(private) == {made[keep]}
+    assert made[drop] in result.lines
     private.ok("container", "prune", "-f", "--filter", "until=1h")  # it is younger
-    assert containers(private) == {ids[keep]}
+    assert containers(private) == {made[keep]}
     result = private.fails("container", "prune", "-f", "--filter", "until=soon")
     expect_message(result.stderr, messages, "filter.bad_until", value="soon")
     private.ok("container", "prune", "-f", "--filter", "label=probe=keep")

@@ -167,7 +167,8 @@ def test_rmi_force_tag_with_a_running_container_only_untags(cli, base, names, co
     assert result.rc == 0
     assert not cli.exists("image", ref)
     assert cli.image_id(image) == image  # kept, now without a name
-    assert container_field(cli, name, "{{.State.Running}} {{.Image}}") == f"true {image}"
+    assert container_field(cli, name, "{{.State.Running}}") == "true"
+    assert ids.full(container_field(cli, name, "{{.Image}}")) == image
     assert len(result.lines) == 1
     expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(ref))
 
@@ -180,7 +181,7 @@ def test_rmi_force_id_with_a_stopped_container_deletes_the_image_and_keeps_the_c
     result = cli.run("rmi", "-f", image)
     assert result.rc == 0
     assert not cli.exists("image", image)
-    assert container_field(cli, name, "{{.Image}}") == image
+    assert ids.full(container_field(cli, name, "{{.Image}}")) == image
     assert cli.image_id(base.ref) == base.id
     expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(ref))
     assert reported(result.stdout, messages, "rmi.deleted")[0] == image
@@ -212,7 +213,7 @@ def test_rmi_tag_of_a_parent_image_only_untags(cli, base, names, context, messag
     assert result.rc == 0
     assert not cli.exists("image", parent_ref)
     assert cli.image_id(parent) == parent
-    assert cli.ok("image", "inspect", "--format", "{{.Parent}}", child).stdout.strip() == parent
+    assert cli.inspect_id(child, "{{.Parent}}") == parent
     assert len(result.lines) == 1
     expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(parent_ref))
 
