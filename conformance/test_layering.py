@@ -134,7 +134,7 @@ def test_image_id_is_sha256_of_saved_config(cli, base, context, names, tmp_path)
     image_id, _ = build_steps(cli, base, context, names)
     image = saved(cli, names("layers"), tmp_path)
     assert sha256(image.config_bytes) == image_id
-    assert image.manifest["RepoTags"] == [f"{names('layers')}:latest"]
+    assert image.manifest["RepoTags"] == [cli.listed_name(f"{names('layers')}:latest")]
 
 
 def test_each_layer_holds_only_its_own_step_changes(cli, base, context, names, tmp_path):

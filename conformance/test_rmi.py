@@ -57,6 +57,11 @@ def reported(text, messages, key) -> list[str]:
             if line.startswith(head) and line.endswith(tail) and len(line) > len(head) + len(tail)]
 
 
+def deleted_ids(text, messages) -> list[str]:
+    """The ids `rmi` reports as deleted, in order, normalised (conformance/ids.py)."""
+    return [ids.full(i) for i in reported(text, messages, "rmi.deleted")]
+
+
 def dangling_ids(cli, names) -> list[str]:
     return [ids.full(i) for i in cli.ok("images", "-q", "--no-trunc", "--filter", "dangling=true",
                                         "--filter", f"label={LABEL_CHECK}={names.prefix}").lines]
@@ -184,7 +189,7 @@ def test_rmi_force_id_with_a_stopped_container_deletes_the_image_and_keeps_the_c
     assert ids.full(container_field(cli, name, "{{.Image}}")) == image
     assert cli.image_id(base.ref) == base.id
     expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(ref))
-    assert reported(result.stdout, messages, "rmi.deleted")[0] == image
+    assert deleted_ids(result.stdout, messages)[0] == image
 
 
 # --- child images -----------------------------------------------------------------------
@@ -249,7 +254,7 @@ def test_rmi_force_id_untags_every_reference_and_deletes(cli, base, names, messa
     assert not cli.exists("image", base.id)
     assert [cli.exists("image", ref) for ref in refs] == [False] * len(refs)
     assert sorted(reported(result.stdout, messages, "rmi.untagged")) == sorted(map(cli.listed_name, refs))
-    assert reported(result.stdout, messages, "rmi.deleted")[0] == base.id
+    assert deleted_ids(result.stdout, messages)[0] == base.id
 
 
 # --- what removal reports ---------------------------------------------------------------
@@ -271,7 +276,7 @@ def test_rmi_tag_deletes_the_image_and_its_untagged_parents(cli, base, names, co
     result = cli.ok("rmi", ref)
     assert [cli.exists("image", i) for i in chain] == [False] * len(chain)
     assert cli.image_id(base.ref) == base.id
-    deleted = reported(result.stdout, messages, "rmi.deleted")
+    deleted = deleted_ids(result.stdout, messages)
     assert [i for i in deleted if i in chain] == chain  # the image, then each parent
     assert base.id not in deleted
     assert reported(result.stdout, messages, "rmi.untagged") == [cli.listed_name(ref)]
@@ -293,7 +298,7 @@ def test_rmi_also_reports_the_layers_it_releases(cli, base, names, context, mess
                                     base.id).stdout)
     assert layers[:len(base_layers)] == base_layers and len(layers) == len(base_layers) + 2
     released = chain_ids(layers)[len(base_layers):]  # the two RUN layers; ENV adds none
-    deleted = reported(cli.ok("rmi", ref).stdout, messages, "rmi.deleted")
+    deleted = deleted_ids(cli.ok("rmi", ref).stdout, messages)
     assert sorted(deleted) == sorted(chain + released)
 
 
@@ -303,7 +308,7 @@ def test_rmi_no_prune_keeps_the_untagged_parents(cli, base, names, context, mess
     assert not cli.exists("image", chain[0])
     assert [cli.exists("image", i) for i in chain[1:]] == [True, True]
     assert dangling_ids(cli, names) == [chain[1]]  # the parent has no child left
-    deleted = reported(result.stdout, messages, "rmi.deleted")
+    deleted = deleted_ids(result.stdout, messages)
     assert [i for i in deleted if i in chain] == [chain[0]]
 
 
