@@ -6,8 +6,8 @@ non-conformance, not a harness error and not a skip. Deviants cover every check 
 
 Its blast radius — how many checks *outside* its area fail on it — stays small: a
 wording or harness dependency that spreads one deviation over unrelated checks makes
-the matrix unreadable. It is measured over SAMPLE, one quick check per area that needs
-no registry and no private instance (each run on every deviant), printed, and asserted
+the matrix unreadable. It is measured over SAMPLE, a few quick checks that need no registry
+and no private instance (each run on every deviant), printed, and asserted
 to be at most MAX_BLAST.
 """
 import json
@@ -48,20 +48,13 @@ CAUGHT_BY = {
     "deviant-force-rm": ["test_containers.py::test_rm_of_a_running_container_is_refused"],
 }
 
-# one quick check per area, run on every deviant to measure its blast radius
+# quick checks from four areas, run on every deviant to measure its blast radius (the
+# whole suite per deviant would cost CI minutes for each of ~20 deviants)
 SAMPLE = [
     "test_images.py::test_images_quiet_prints_short_ids",
     "test_containers.py::test_rm_force_removes_a_running_container",
-    "test_build.py::test_build_with_file_flag_uses_that_dockerfile",
-    "test_build_cache.py::test_copy_with_same_content_and_new_mtime_hits_the_cache",
-    "test_rmi.py::test_rm_of_an_image_name_finds_no_container",
     "test_cow.py::test_diff_of_container_that_wrote_nothing_is_empty",
-    "test_ports.py::test_publish_random_port_on_loopback_port_prints_the_mapping",
-    "test_layering.py::test_layer_count_is_base_plus_filesystem_steps",
-    "test_commit.py::test_commit_prints_the_new_image_id_and_adds_exactly_one_layer",
     "test_filters.py::test_ps_filter_name",
-    "test_bad_input.py::test_run_refuses_a_malformed_flag_with_125[empty-label]",
-    "test_confinement.py::test_mount_is_refused",
 ]
 
 
