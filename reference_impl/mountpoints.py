@@ -22,8 +22,9 @@ from reference_impl import syscalls as sc
 from reference_impl.errors import InvalidArgument, NotFound
 from reference_impl.store.volumes import StoredVolume, VolumeStore
 
-_MODES = {"ro", "rw", "z", "Z", "nocopy", "private", "rprivate", "shared", "rshared", "slave", "rslave",
-          "consistent", "cached", "delegated"}
+# z/Z (SELinux labels) and the consistency modes change nothing on this host, as on dockerd's;
+# propagation other than (r)private is not implemented, so refused
+_MODES = {"ro", "rw", "z", "Z", "nocopy", "private", "rprivate", "consistent", "cached", "delegated"}
 _TMPFS_FLAGS = {"ro": sc.MS_RDONLY, "nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC}
 
 
