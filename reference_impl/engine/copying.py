@@ -24,6 +24,16 @@ _GO_TYPE = ((stat.S_ISDIR, 1 << 31), (stat.S_ISLNK, 1 << 27), (stat.S_ISFIFO, 1 
             (stat.S_ISSOCK, 1 << 24), (stat.S_ISBLK, 1 << 26), (stat.S_ISCHR, (1 << 26) | (1 << 21)))
 
 
+_BUFFER = 1 << 20   # tarfile's stream default (10 KiB reads, 16 KiB copies) costs a third of the speed
+
+
+def open_stream(fileobj, mode: str, **kwargs) -> tarfile.TarFile:
+    """A tar stream ("r|*", "w|") read or written in large blocks."""
+    tar = tarfile.open(fileobj=fileobj, mode=mode, bufsize=_BUFFER, **kwargs)
+    tar.copybufsize = _BUFFER
+    return tar
+
+
 class ArchiveService:
     def __init__(self, store: Store):
         self.store = store
@@ -82,7 +92,7 @@ def _export(path: str, container_name: str, out_fd: int) -> dict:
     source = path.rstrip("/") or "/"
     arcname = found["name"] if found["name"] != "/" else "."
     with os.fdopen(out_fd, "wb", closefd=True) as out, \
-            tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            open_stream(out, "w|", format=tarfile.PAX_FORMAT) as tar:
         tar.add(source, arcname=arcname, recursive=True)
     return found
 
@@ -108,7 +118,7 @@ def _extract(path: str, container_name: str, in_fd: int, copy_uid_gid: bool, no_
                                       f"{'non-directory' if member.isfile() else 'directory'} \"{member.name}\"")
         return member
 
-    with os.fdopen(in_fd, "rb", closefd=True) as source, tarfile.open(fileobj=source, mode="r|*") as tar:
+    with os.fdopen(in_fd, "rb", closefd=True) as source, open_stream(source, "r|*") as tar:
         try:
             tar.extractall(path, numeric_owner=True, filter=member_filter)
         except tarfile.FilterError as exc:
