@@ -88,6 +88,20 @@ class VolumeStore:
                 continue
         return found
 
+    def problems(self) -> list[str]:
+        """Volume directories without their record or their data (not counting ones being removed)."""
+        try:
+            names = sorted(n for n in os.listdir(self.dir) if not n.startswith("."))
+        except FileNotFoundError:
+            return []
+        found = []
+        for name in names:
+            if not (self.dir / name / "opts.json").is_file():
+                found.append(f"volume {name}: its record (opts.json) is missing")
+            elif not (self.dir / name / "_data").is_dir():
+                found.append(f"volume {name}: its data directory is missing")
+        return found
+
     def remove(self, volume: StoredVolume) -> None:
         """The record goes first (atomically), then the data."""
         trash = self.dir / f".gone-{volume.name}-{time.monotonic_ns()}"
