@@ -162,7 +162,7 @@ async def start_container(app: web.Application, store, container: Container) -> 
 
 def _remove_quietly(store, cid: str) -> None:
     try:
-        ContainerService(store).remove(cid, force=True)
+        ContainerService(store).remove(cid, force=True, volumes=True)
     except NotFound:
         pass
 

@@ -256,7 +256,7 @@ def cmd_run(store: Store, args) -> int:
     except EngineError:
         if args.rm:
             try:
-                service.remove(container.id, force=True)
+                service.remove(container.id, force=True, volumes=True)  # --rm takes its anonymous volumes
             except NotFound:  # the shim removed it already (--rm after a failed start)
                 pass
         raise
