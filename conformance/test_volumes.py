@@ -6,6 +6,7 @@ mounted over an image path is first filled with the image's content there (copy-
 a volume that already holds files is not. Bind mounts show a host directory; tmpfs a
 memory filesystem. Docker lists a container's .Mounts in map order: checks sort them.
 """
+import json
 import re
 
 import pytest
@@ -262,9 +263,10 @@ def test_inspect_shows_mounts_and_host_config(cli, base, names, volumes, tmp_pat
         {"Type": "bind", "Source": str(tmp_path), "Destination": "/m", "Mode": "", "RW": False,
          "Propagation": "rprivate"},
     ]
-    host = cli.inspect(container, "{{json .HostConfig.Binds}}|{{json .HostConfig.Mounts}}|"
-                                  "{{json .HostConfig.Tmpfs}}|{{json .HostConfig.ReadonlyRootfs}}|"
-                                  "{{json .Config.Volumes}}")
-    assert host == (f'["{name}:/data","{bound}:/b:ro"]|'
-                    f'[{{"Type":"bind","Source":"{tmp_path}","Target":"/m","ReadOnly":true}}]|'
+    # the docker CLI sends -v's binds in map order: their order is not part of the behaviour
+    assert sorted(json.loads(cli.inspect(container, "{{json .HostConfig.Binds}}"))) == \
+        sorted([f"{name}:/data", f"{bound}:/b:ro"])
+    host = cli.inspect(container, "{{json .HostConfig.Mounts}}|{{json .HostConfig.Tmpfs}}|"
+                                  "{{json .HostConfig.ReadonlyRootfs}}|{{json .Config.Volumes}}")
+    assert host == (f'[{{"Type":"bind","Source":"{tmp_path}","Target":"/m","ReadOnly":true}}]|'
                     '{"/t":"size=1m"}|false|{"/anon":{}}')
