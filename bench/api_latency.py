@@ -75,13 +75,16 @@ def main() -> int:
                  ("GET /containers/json", lambda s: request(s, "/v1.41/containers/json")),
                  ("GET /images/json", lambda s: request(s, "/v1.41/images/json"))]
         results = {(case, e): [] for case, _ in cases for e in engines}
+        load_before = os.getloadavg()[0]
         for case, fn in cases:
             for e, s in engines.items():
                 fn(s)  # warm up
             for _ in range(args.n):
                 for e, s in engines.items():
                     results[(case, e)].append(fn(s))
-        print(f"{args.n} rounds, engines interleaved")
+        load_after = os.getloadavg()[0]
+        print(f"{args.n} rounds, engines interleaved; load average {load_before:.2f} at the start, "
+              f"{load_after:.2f} at the end")
         for case, _ in cases:
             for e in engines:
                 print(f"{case:22s} {e:8s} {summary(results[(case, e)])}")

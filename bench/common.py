@@ -50,6 +50,11 @@ def timed(argv: list[str], env: dict | None = None) -> float:
     return time.perf_counter() - start
 
 
+def load_average() -> str:
+    """The host's load (1, 5, 15 min): figures from a shared machine mean little without it."""
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def summary(samples: list[float]) -> str:
     return (f"median {statistics.median(samples) * 1000:7.1f} ms   mean {statistics.mean(samples) * 1000:7.1f} ms"
             f"   min {min(samples) * 1000:7.1f} ms   n={len(samples)}")

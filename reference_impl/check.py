@@ -8,11 +8,10 @@ containers: never visible, but they hold disk). `--repair` removes those.
 """
 from __future__ import annotations
 
-import hashlib
-
 from reference_impl import humanize
 from reference_impl.layers import sha256_file
 from reference_impl.store import Store, hex_of, staging
+from reference_impl.store.digest import Digest
 
 
 def problems(store: Store, deep: bool = True) -> list[str]:
@@ -21,7 +20,7 @@ def problems(store: Store, deep: bool = True) -> list[str]:
     for image_id in images.ids():
         directory = images.images_dir / hex_of(image_id)
         raw = (directory / "config.json").read_bytes()
-        if "sha256:" + hashlib.sha256(raw).hexdigest() != image_id:
+        if Digest.of(raw) != image_id:
             found.append(f"image {image_id}: config does not hash to its id")
             continue
         image = images.get(image_id)
@@ -35,7 +34,7 @@ def problems(store: Store, deep: bool = True) -> list[str]:
             tar = layer_dir / "layer.tar"
             if not tar.exists() or not (layer_dir / "diff").is_dir():
                 found.append(f"layer {layer_dir.name}: incomplete")
-            elif sha256_file(tar) != "sha256:" + layer_dir.name:
+            elif sha256_file(tar).hex != layer_dir.name:
                 found.append(f"layer {layer_dir.name}: tar does not hash to its diff id")
     for ref, image_id in images.tags().items():
         if not (images.images_dir / hex_of(image_id) / "config.json").exists():

@@ -9,7 +9,6 @@ the config's diff id (here), before anything enters the store.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import secrets
 import shutil
@@ -23,6 +22,7 @@ from reference_impl.layers import sha256_file
 from reference_impl.registry import manifests
 from reference_impl.registry.client import AuthenticationError, NotFoundError, RegistryAPIError, RegistryClient, Unreachable
 from reference_impl.store import Store, hex_of
+from reference_impl.store.digest import Digest
 
 CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
@@ -124,7 +124,7 @@ def _resolve_manifest(client: RegistryClient, ref: refs.Reference) -> tuple[dict
             raise EngineError(f"no matching manifest for linux/amd64 in the manifest list entries")
         data, _, _ = client.get_manifest(ref.path, chosen["digest"])
         manifest = json.loads(data)
-    return manifest, digest or "sha256:" + hashlib.sha256(data).hexdigest()
+    return manifest, digest or Digest.of(data)
 
 
 def pull(store: Store, text: str, out, auth=STORED) -> str:
@@ -164,7 +164,7 @@ def _fetch_and_store(store: Store, client, ref, manifest: dict, digest: str, scr
     image_id = manifest["config"]["digest"]
     try:
         raw = client.get_blob(ref.path, image_id)
-        if "sha256:" + hashlib.sha256(raw).hexdigest() != image_id:
+        if Digest.of(raw) != image_id:
             raise InvalidInput(f"image config does not match its digest {image_id}")
         diff_ids = json.loads(raw).get("rootfs", {}).get("diff_ids", [])
         if len(diff_ids) != len(manifest.get("layers", [])):

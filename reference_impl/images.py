@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import copy
-import platform
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from reference_impl import changes as config_changes
-from reference_impl import humanize, layers, refs
+from reference_impl import humanize, refs
 from reference_impl.ownership import staging_prefix
 from reference_impl.store import Image, Store
 
 DOCKER_VERSION = "20.10.24"  # the Docker whose image format we write
-ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
 
 EMPTY_CONTAINER_CONFIG = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
@@ -96,6 +96,7 @@ def layer_from_directory(directory, scratch) -> PendingLayer | None:
     when it is empty: Docker then records an empty_layer history entry instead."""
     if not any(Path(directory).iterdir()):
         return None
+    from reference_impl import layers  # tar handling: only where a layer is made
     tar_path = Path(scratch) / f"{staging_prefix('layer-')}{secrets.token_hex(8)}.tar"
     return PendingLayer(tar_path, layers.write_diff_tar(Path(directory), tar_path))
 

@@ -10,11 +10,10 @@ Every removal is printed as Docker prints it: `Untagged: ref`, `Deleted: id`, an
 """
 from __future__ import annotations
 
-import hashlib
-
 from reference_impl import refs
 from reference_impl.errors import Conflict
 from reference_impl.store import Store, hex_of
+from reference_impl.store.digest import Digest
 
 HARD_CHILD, HARD_RUNNING, SOFT_STOPPED = 1, 2, 4
 
@@ -25,7 +24,7 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
         if not chains:
             chains.append(diff_id)
         else:
-            chains.append("sha256:" + hashlib.sha256(f"{chains[-1]} {diff_id}".encode()).hexdigest())
+            chains.append(Digest.of(f"{chains[-1]} {diff_id}".encode()))
     return chains
 
 

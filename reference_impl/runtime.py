@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -140,13 +141,13 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     status_r, status_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    first = os.fork()
-    if first == 0:
+    # One fork (a second one, to leave no child behind, costs a process hand-off on every
+    # start): the shim, in a session of its own, outlives its starter and init adopts it; a
+    # starter that lives on (a build's RUN steps) keeps its exited shims as zombies until it ends.
+    if os.fork() == 0:
         try:
             os.close(status_r)
             os.setsid()
-            if os.fork() != 0:
-                os._exit(0)
             _shim_process(store, container, spec, status_w, stdio, attach)
         finally:
             os._exit(0)
@@ -155,7 +156,6 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     for fd in (stdio.stdin, stdio.stdout, stdio.stderr):
         if fd is not None:
             os.close(fd)
-    os.waitpid(first, 0)
     reader = os.fdopen(status_r, "r")
     line = reader.readline()
     message = json.loads(line) if line else {"error": {"code": 125, "message": "the shim died"}}
@@ -241,11 +241,21 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
                 store.containers.set_state(container, OOMKilled=True)
             except OSError:  # removed meanwhile (rm -f)
                 pass
-        cgroups.remove(container.id)
-        if container.config["HostConfig"].get("AutoRemove"):
-            with store.lock():
-                store.containers.remove(container)
-                mountpoints.remove_anonymous(store.root, container.config)
+        if not container.config["HostConfig"].get("AutoRemove"):
+            cgroups.remove(container.id)
+            return None
+        with store.lock():
+            trash = store.containers.detach(container)  # gone from ps -a before the exit is reported
+            mountpoints.remove_anonymous(store.root, container.config)
+
+        def purge():  # after the report: the container is out of reach already
+            cgroups.remove(container.id)
+            if trash is not None:
+                try:  # as rm(1): the command line this shim inherited (the starter's) goes away
+                    os.execv("/bin/rm", ["rm", "-rf", "--", str(trash)])
+                except OSError:
+                    shutil.rmtree(trash, ignore_errors=True)
+        return purge
 
     shim.run_shim(spec, status_w, stdio, on_state, on_exit)
 

@@ -212,8 +212,9 @@ class LogWriter:
 
 def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> None:
     """The shim's life. `on_state(**values)` records state; `on_exit(code)` runs after exit
-    (e.g. removal for --rm). Writes to status_fd: {"started": pid} or {"error": …}, then
-    {"exit": code} once the container has exited. Never returns."""
+    (e.g. removal for --rm) and may return a callable to run once the exit is reported (work
+    nobody can observe, off the starter's path). Writes to status_fd: {"started": pid} or
+    {"error": …}, then {"exit": code} once the container has exited. Never returns."""
     tty = bool(spec["config"].get("Tty"))
     try:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -249,6 +250,9 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
                 os.close(fd)
         raw_pid = read_all(pid_r)
         os.close(pid_r)
+        net_state = {}
+        if spec.get("network") and len(raw_pid) == 4:  # ports and address while PID 1 sets up
+            net_state = spec["network"].start(struct.unpack("i", raw_pid)[0])
         failure = read_all(exec_r)
         os.close(exec_r)
         if failure or len(raw_pid) != 4:
@@ -257,10 +261,12 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             on_state(Status="created" if report["code"] in (126, 127) else "exited", StartingPid=0,
                      ExitCode=report["code"], Error=report["message"], Pid=0)
             os.write(status_fd, (json.dumps({"error": report}) + "\n").encode())
-            on_exit(report["code"], failed=True)
+            after_report = on_exit(report["code"], failed=True)
+            if after_report is not None:
+                _close_quietly(status_fd, stdio.stdin, stdio.stdout, stdio.stderr)
+                after_report()
             os._exit(0)
         pid = struct.unpack("i", raw_pid)[0]
-        net_state = spec["network"].start(pid) if spec.get("network") else {}  # ports, address
         on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
                  StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
@@ -268,11 +274,14 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
         _, status = os.waitpid(a, 0)
         code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
         on_state(Status="exited", ExitCode=code, Pid=0, FinishedAt=humanize.now_rfc3339())
-        on_exit(code, failed=False)
+        after_report = on_exit(code, failed=False)
         try:
             os.write(status_fd, (json.dumps({"exit": code}) + "\n").encode())
         except OSError:
             pass
+        if after_report is not None:
+            _close_quietly(status_fd, stdio.stdin, stdio.stdout, stdio.stderr)  # EOF to the starter's pipes now
+            after_report()
     except BaseException as exc:  # the shim must never leave a starter waiting
         try:
             os.write(status_fd, (json.dumps({"error": {"code": 125, "message": str(exc)}}) + "\n").encode())
@@ -280,6 +289,14 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             pass
         print(f"strata shim: {exc!r}", file=sys.stderr)
     os._exit(0)
+
+
+def _close_quietly(*fds: int | None) -> None:
+    for fd in set(fds) - {None}:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:

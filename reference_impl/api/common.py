@@ -143,6 +143,13 @@ async def blocking(request: web.Request, fn, *args):
     return await loop.run_in_executor(request.app[STATE]["executor"], fn, *args)
 
 
+def short_read(fn, *args):
+    """Run an engine read that takes no lock and waits for nothing (a few small files per
+    record) on the event loop itself: the hop to the pool and back, two thread switches
+    (more on a loaded host), costs as much as such a read."""
+    return fn(*args)
+
+
 def gone(request: web.Request) -> bool:
     """Whether the client has closed its connection."""
     transport = request.transport

@@ -125,7 +125,7 @@ def summary_json(c: ContainerSummary) -> dict:
 async def list_containers(request: web.Request) -> web.Response:
     options = ContainerListOptions(all=common.qbool(request, "all"), limit=common.qint(request, "limit", -1),
                                    filters=common.filters(request))
-    found = await common.blocking(request, lambda: _service(request).list(options))
+    found = common.short_read(_service(request).list, options)
     return common.json_response([summary_json(c) for c in found])
 
 

@@ -7,12 +7,13 @@ cannot be invoked, 127 when it is not found, and the command's own code otherwis
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
 from reference_impl.cli.errors import words
 from reference_impl.errors import ContainerStartError, EngineError, from_os_error
-from reference_impl.gotemplate import TemplateError
+from reference_impl.gotemplate.values import TemplateError
 from reference_impl.store import Store
 
 
@@ -176,4 +177,16 @@ def _record_unexpected(store: Store, exc: Exception) -> str:
 
 
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    threading = sys.modules.get("threading")
+    if threading is not None and any(t.is_alive() and not t.daemon and t is not threading.main_thread()
+                                     for t in threading.enumerate()):
+        sys.exit(code)  # a thread still working (the service's pool): Python waits for it
+    # Leave without the interpreter's teardown (freeing every module costs tens of ms, on
+    # every command): no exit handler of ours is left to run, only output to flush.
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code & 0xFF)

@@ -6,6 +6,7 @@ import ctypes
 import errno
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from reference_impl import syscalls as sc
@@ -49,16 +50,33 @@ def default_profile_text() -> str:
         return f.read()
 
 
-def default_profile() -> dict:
-    """containers-common's profile with Docker's namespace rules."""
-    profile = parse(default_profile_text())
-    rules = []
-    for rule in profile.get("syscalls") or []:
-        names = [n for n in rule.get("names") or [] if n not in _NAMESPACE_CALLS]
-        if names:
-            rules.append({**rule, "names": names})
-    profile["syscalls"] = rules + _NAMESPACE_RULES
-    return profile
+@dataclass(frozen=True)
+class Profile:
+    """A profile as given, its JSON text: parsed only when its filter is not compiled yet
+    (parsing and rewriting the default costs milliseconds on every container start)."""
+    text: str
+    docker_namespace_rules: bool = False  # the default: containers-common's, with Docker's rules
+
+    @classmethod
+    def default(cls) -> Profile:
+        return cls(default_profile_text(), docker_namespace_rules=True)
+
+    def rules(self) -> dict:
+        profile = parse(self.text)
+        if self.docker_namespace_rules:
+            kept = []
+            for rule in profile.get("syscalls") or []:
+                names = [n for n in rule.get("names") or [] if n not in _NAMESPACE_CALLS]
+                if names:
+                    kept.append({**rule, "names": names})
+            profile["syscalls"] = kept + _NAMESPACE_RULES
+        return profile
+
+    def cache_key(self, caps: list[str]) -> str:
+        import hashlib
+        added = _NAMESPACE_RULES if self.docker_namespace_rules else None
+        return hashlib.sha256(json.dumps([self.text, added, sorted(caps), os.uname().machine],
+                                         sort_keys=True).encode()).hexdigest()
 
 
 def parse(text: str) -> dict:
@@ -155,14 +173,12 @@ def build_filter(profile: dict, caps: list[str]):
     return filt
 
 
-def compiled(profile: dict, caps: list[str], cache_dir: Path) -> bytes:
-    """The filter as libseccomp compiles it (classic BPF), cached by profile and capabilities:
-    a container start then needs neither libseccomp's Python binding nor a compile."""
-    import hashlib
+def compiled(profile: Profile, caps: list[str], cache_dir: Path) -> bytes:
+    """The filter as libseccomp compiles it (classic BPF), cached by profile text and
+    capabilities: a container start then needs neither a parse, libseccomp's Python
+    binding nor a compile."""
     import tempfile
-    key = hashlib.sha256(json.dumps([profile, sorted(caps), os.uname().machine],
-                                    sort_keys=True).encode()).hexdigest()
-    path = cache_dir / f"{key}.bpf"
+    path = cache_dir / f"{profile.cache_key(caps)}.bpf"
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -171,7 +187,7 @@ def compiled(profile: dict, caps: list[str], cache_dir: Path) -> bytes:
     fd, partial = tempfile.mkstemp(dir=cache_dir, prefix=".partial-")
     try:
         with os.fdopen(fd, "w+b") as out:
-            build_filter(profile, caps).export_bpf(out)
+            build_filter(profile.rules(), caps).export_bpf(out)
             out.seek(0)
             program = out.read()
         os.rename(partial, path)

@@ -88,12 +88,12 @@ class Confinement:
     def capabilities(self) -> list[str]:
         return capabilities.effective_set(self.privileged, self.cap_add, self.cap_drop)
 
-    def seccomp_profile(self) -> dict | None:
+    def seccomp_profile(self) -> seccomp.Profile | None:
         """The profile to load, or None (unconfined, privileged)."""
         value = self._security_value("seccomp")
         if self.privileged or value == seccomp.UNCONFINED:
             return None
-        return seccomp.parse(value) if value else seccomp.default_profile()
+        return seccomp.Profile(value) if value else seccomp.Profile.default()
 
     def no_new_privileges(self) -> bool:
         value = self._security_value("no-new-privileges")

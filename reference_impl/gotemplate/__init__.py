@@ -69,12 +69,30 @@ Deviations (documented on purpose):
   custom delimiters are not modelled.
 """
 
-from reference_impl.gotemplate.fmt import go_format, go_sprintf
-from reference_impl.gotemplate.formatter import is_table, pre_format, strip_table
-from reference_impl.gotemplate.json import go_json
-from reference_impl.gotemplate.tabwriter import tabulate, tabwrite
-from reference_impl.gotemplate.template import Template, parse, render
-from reference_impl.gotemplate.values import NO_VALUE, Row, Struct, TemplateError
+import importlib
+
+# Each public name and its module, imported on first use (PEP 562): a command that never
+# formats (run, rm…) does not pay for the lexer, parser and executor.
+_HOME = {
+    "go_format": "fmt", "go_sprintf": "fmt",
+    "is_table": "formatter", "pre_format": "formatter", "strip_table": "formatter",
+    "go_json": "json",
+    "tabulate": "tabwriter", "tabwrite": "tabwriter",
+    "Template": "template", "parse": "template", "render": "template",
+    "NO_VALUE": "values", "Row": "values", "Struct": "values", "TemplateError": "values",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_HOME))
 
 __all__ = [
     "TemplateError",

@@ -22,6 +22,7 @@ from pathlib import Path
 from reference_impl import humanize
 from reference_impl.errors import Conflict, NotFound
 from reference_impl.fsutil import read_json, write_json
+from reference_impl.ownership import staging_prefix
 
 
 @dataclass
@@ -200,15 +201,26 @@ class ContainerStore:
             pass
 
     def remove(self, container: Container) -> None:
+        trash = self.detach(container)
+        if trash is not None:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def detach(self, container: Container) -> Path | None:
+        """Take the container out of the store at once (caller holds the store lock): its
+        name freed, its directory moved to the store's tmp/ as this process's scratch entry.
+        Returns that entry for the caller to delete (a leftover if the caller dies first),
+        None when it was removed already (--rm racing rm -f)."""
         link = self.names / name_entry(container.name)
         if os.path.islink(link) and os.readlink(link) == container.id:
             os.unlink(link)
-        trash = self.dir / f".gone-{container.id}-{time.monotonic_ns()}"
+        tmp = self.dir.parent / "tmp"
+        tmp.mkdir(exist_ok=True)
+        trash = tmp / f"{staging_prefix('gone-')}{container.id}-{time.monotonic_ns()}"
         try:
             os.rename(container.dir, trash)
-        except FileNotFoundError:  # removed already (--rm racing rm -f)
-            return
-        shutil.rmtree(trash, ignore_errors=True)
+        except FileNotFoundError:
+            return None
+        return trash
 
     def layers_in_use(self) -> set[str]:
         used: set[str] = set()

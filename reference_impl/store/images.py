@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reference_impl import layers, refs
+from reference_impl import refs
 from reference_impl.errors import Conflict, InvalidInput, NotFound
 from reference_impl.fsutil import atomic_write, locked, read_json, write_json
 from reference_impl.store import staging
@@ -170,8 +170,9 @@ class ImageIndex:
                 try:
                     image = self.store.get(hex_id)
                     found[image.id] = image
-                except NotFound:
-                    found.pop("sha256:" + hex_id, None)
+                except NotFound:  # removed since the snapshot; a torn entry names nothing
+                    with contextlib.suppress(InvalidDigest):
+                        found.pop(Digest.from_hex(hex_id), None)
         self._memo = (signature, found)
         return dict(found)
 
@@ -249,6 +250,7 @@ class ImageStore:
         if self.has_layer(diff_id):
             tar_path.unlink()
             return
+        from reference_impl import layers  # tar handling: only where layers come in
         work = staging.new_dir(self.tmp_dir, "layer-")
         try:
             (work / "diff").mkdir()
@@ -275,6 +277,7 @@ class ImageStore:
         return self._layer_sizes[diff_id]
 
     def spool(self, stream) -> tuple[Path, Digest]:
+        from reference_impl import layers
         return layers.spool_uncompressed(stream, self.tmp_dir)
 
     # --- images ------------------------------------------------------------------

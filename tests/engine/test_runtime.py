@@ -1,5 +1,6 @@
 """Container runtime details the suite does not cover: a real pty for -t, stdin for -i,
-exec -d, the namespaces a container gets."""
+exec -d, the namespaces a container gets, what `run --rm` leaves."""
+import time
 
 
 def test_tty_gives_the_container_a_real_terminal(strata):
@@ -33,3 +34,19 @@ def test_container_has_its_own_namespaces_and_hostname(strata):
     assert len(hostname) == 12
     assert "lo" in interfaces.split()
     assert cmdline.startswith("sh -c")
+
+
+def test_run_rm_returns_with_the_container_gone_and_its_files_deleted_soon_after(strata):
+    """The shim reports an --rm exit once the container is out of the store (its files are
+    deleted after the report, off the starter's path): when `run --rm` returns nothing lists
+    it, its name is free at once, and no scratch copy of it outlives the shim."""
+    name = "rm-gone"
+    for _ in range(2):  # the second run takes the name the first freed
+        out = strata("run", "--rm", "--name", name, "base", "sh", "-c", "echo out; exit 3")
+        assert (out.returncode, out.stdout) == (3, "out\n"), out.stderr
+        assert strata("ps", "-a", "-q", "--filter", f"name={name}").stdout == ""
+        assert not [d for d in (strata.root / "containers").iterdir() if not d.name.startswith(".")]
+    deadline = time.monotonic() + 30
+    while any((strata.root / "tmp").iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list((strata.root / "tmp").iterdir())
