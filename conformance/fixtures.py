@@ -140,7 +140,7 @@ def storage_lock(impl, busybox_rootfs: Path) -> StorageLock | NoLock:
     conformance/locks.py)."""
     if not impl.has("serial-import"):
         return NoLock()
-    return storage_lock_at(Path(str(busybox_rootfs) + f".{impl.name}.storage.lock"))
+    return storage_lock_at(Path(str(busybox_rootfs) + f".{impl.store or impl.name}.storage.lock"))
 
 
 # Pauses between cleanup attempts: an engine busy with other checks' work may refuse a

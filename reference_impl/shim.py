@@ -120,7 +120,8 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         locks = prepare(settings, Path(spec["seccomp_cache"]))
         rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty,
                             privileged=settings.privileged, cgroups=spec["cgroups"],
-                            nodev=not settings.privileged and not cgroups.enforces_devices())
+                            nodev=not settings.privileged and not cgroups.enforces_devices(),
+                            mounts=spec.get("mounts", ()))
         sc.sethostname(config.get("Hostname", ""))
         if config.get("Domainname"):
             sc.setdomainname(config["Domainname"])

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from reference_impl.confinement.settings import Confinement
 from reference_impl.engine.filters import Filters
+from reference_impl.engine.records.volumes import Storage
 from reference_impl.network.ports import PortMap
 
 
@@ -16,6 +17,7 @@ class HostConfig:
     port_bindings: PortMap = field(default_factory=dict)
     publish_all: bool = False
     confinement: Confinement | None = None   # capabilities, seccomp, limits …; None: Docker's defaults
+    storage: Storage | None = None           # binds, mounts, tmpfs, anonymous volumes; None: none
 
 
 @dataclass(frozen=True)
