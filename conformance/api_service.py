@@ -1,5 +1,5 @@
-"""An Engine API service the suite starts for a run (strata's `system service`), driven
-through the real docker CLI with DOCKER_HOST pointing at its socket.
+"""An Engine API service the suite starts for a run (strata's or podman's `system service`),
+driven through the real docker CLI with DOCKER_HOST pointing at its socket.
 
 The service of a run lives in /tmp/<run>-<name>/ (socket, pid file, log): started once,
 under a FileLock, by whichever of the controller and the xdist workers prepares the
@@ -37,9 +37,20 @@ def socket_answers(sock: Path, timeout: float = 5.0) -> str | None:
     return None
 
 
+def strata_serve(sock: Path) -> list[str]:
+    """strata's words for serving the API on `sock` (exits after IDLE_EXIT idle seconds)."""
+    return ["system", "service", "--socket", str(sock), "--time", str(IDLE_EXIT)]
+
+
+def podman_serve(sock: Path) -> list[str]:
+    """podman's words for serving its Docker-compatible API on `sock`."""
+    return ["system", "service", "--time", str(IDLE_EXIT), f"unix://{sock}"]
+
+
 def start(argv: tuple[str, ...], directory: Path, env: dict[str, str] | None = None,
-          timeout: float = 60) -> Path:
-    """The socket of the service in `directory`, started unless it already answers."""
+          timeout: float = 60, serve=strata_serve) -> Path:
+    """The socket of the service in `directory`, started unless it already answers
+    (`serve(socket)`: the service's arguments after `argv`)."""
     directory.mkdir(parents=True, exist_ok=True)
     sock = directory / "api.sock"
     with FileLock(str(directory / "start.lock")):
@@ -47,7 +58,7 @@ def start(argv: tuple[str, ...], directory: Path, env: dict[str, str] | None = N
             return sock
         with open(directory / "service.log", "ab") as log:
             proc = subprocess.Popen(
-                [*argv, "system", "service", "--socket", str(sock), "--time", str(IDLE_EXIT)],
+                [*argv, *serve(sock)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env={**os.environ, **(env or {})},
                 start_new_session=True)
         (directory / "service.pid").write_text(str(proc.pid))

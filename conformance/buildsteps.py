@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_HEX = r"[0-9a-f]{12,64}"
+from conformance import ids
+
+_HEX = r"[0-9a-f]{11,64}"  # podman prints 11 hex digits per step, Docker 12
 
 
 def template_regex(template: str, **groups: str) -> re.Pattern:
@@ -42,8 +44,9 @@ class Step:
 @dataclass
 class BuildLog:
     steps: list[Step]
-    built: str | None              # the id printed by build.built
+    built: str | None              # the id printed by build.built (words: the build's output)
     tagged: list[str]              # the refs printed by build.tagged
+    image: str | None = None       # the built image's full id, from --iidfile (behaviour)
 
     def images(self) -> list[str | None]:
         return [s.image for s in self.steps]
@@ -89,7 +92,7 @@ def parse(stdout: str, messages: dict[str, str]) -> BuildLog:
 
 
 def short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
+    return ids.short(image_id)
 
 
 def seed_dockerfile(base_ref: str, refreshed: str = "2016-11-09") -> str:
@@ -106,4 +109,6 @@ def build(cli, messages: dict[str, str], context, *options, tag: str | None = No
     __tracebackhide__ = True
     result = cli.build(context, *options, tag=tag)
     assert result.rc == 0, f"expected the build to succeed:\n{result.describe()}"
-    return result, parse(result.stdout, messages)
+    log = parse(result.stdout, messages)
+    log.image = result.image
+    return result, log

@@ -140,7 +140,7 @@ def storage_lock(impl, busybox_rootfs: Path) -> StorageLock | NoLock:
     conformance/locks.py)."""
     if not impl.has("serial-import"):
         return NoLock()
-    return storage_lock_at(Path(str(busybox_rootfs) + f".{impl.name}.storage.lock"))
+    return storage_lock_at(Path(str(busybox_rootfs) + f".{impl.store or impl.name}.storage.lock"))
 
 
 # Pauses between cleanup attempts: an engine busy with other checks' work may refuse a
@@ -159,7 +159,7 @@ def _listed(cli: Cli, *args) -> tuple[list[str] | None, str]:
 
 
 def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = ()) -> None:
-    """Remove every container and image labelled with this check (children first);
+    """Remove every container, network and image labelled with this check (children first);
     images are removed holding `lock` (storage_lock) exclusive.
 
     Done only when the label listings succeed empty AND a full listing of the engine's
@@ -176,13 +176,17 @@ def remove_check_objects(cli: Cli, check: str, lock, known_images: list[str] = (
         words.append(refused)
         if containers:
             words.append(_refusal(quiet.run("rm", "-f", *containers)))
+        networks, refused = _listed(quiet, "network", "ls", "-q", "--no-trunc", "--filter", label)
+        words.append(refused)
+        if networks:  # after the containers: a network in use cannot be removed
+            words.append(_refusal(quiet.run("network", "rm", *networks)))
         images, refused = _listed(quiet, "images", "-a", "-q", "--no-trunc", "--filter", label)
         words.append(refused)
         everything, refused = _listed(quiet, "images", "-a", "-q", "--no-trunc")
         words.append(refused)
         standing = [i for i in known_images if everything is None or _listed_id(i, everything)]
-        left = [*(containers or []), *dict.fromkeys([*(images or []), *standing])]
-        if containers == [] and images == [] and everything is not None and not left:
+        left = [*(containers or []), *(networks or []), *dict.fromkeys([*(images or []), *standing])]
+        if containers == [] and networks == [] and images == [] and everything is not None and not left:
             return
         if images or standing:
             with lock.exclusive():

@@ -1,7 +1,7 @@
 """The end-of-session leak check: nothing the run created may be left behind.
 
-Containers and images are found by the run's label (inherited by everything built
-from the run's base images) and by the run's tag in repository names; processes,
+Containers, networks and images are found by the run's label (inherited by everything built
+from the run's base images) and by the run's tag in repository and volume names; processes,
 mounts and directories by the run's tag in their command line or path. Each leftover
 names the check that made it, from its ``strata.check`` label or its name
 (``strata-<run>-<worker>-<n>-<what>``), so the report can say which check lost it.
@@ -51,7 +51,8 @@ def _lines(cli: Cli, *args) -> list[str] | None:
 
 
 def _prefix(cli: Cli, kind: str, object_id: str, name: str) -> str | None:
-    label = cli.run(kind, "inspect", "--format", f'{{{{index .Config.Labels "{LABEL_CHECK}"}}}}', object_id)
+    labels = ".Labels" if kind in ("network", "volume") else ".Config.Labels"  # they have no Config
+    label = cli.run(kind, "inspect", "--format", f'{{{{index {labels} "{LABEL_CHECK}"}}}}', object_id)
     text = label.stdout.strip() if label.rc == 0 else ""
     found = _PREFIX.search(text) or _PREFIX.search(name)
     return found.group(1) if found else None
@@ -63,6 +64,9 @@ def engine_leaks(cli: Cli, run: str, where: str) -> list[Leak]:
         "container": ("container", ("ps", "-a", "--filter", label, "--format", "{{.ID}} {{.Names}}")),
         "image": ("image", ("images", "-a", "--filter", label, "--format", "{{.ID}} {{.Repository}}:{{.Tag}}")),
         "tag": ("image", ("images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}")),
+        "network": ("network", ("network", "ls", "--filter", label, "--format", "{{.ID}} {{.Name}}")),
+        # volumes carry the check's name, not the run's label (a label would show in their inspect)
+        "volume": ("volume", ("volume", "ls", "--format", "{{.Name}} {{.Name}}")),
     }
     found: list[Leak] = []
     seen: set[str] = set()
@@ -73,7 +77,7 @@ def engine_leaks(cli: Cli, run: str, where: str) -> list[Leak]:
                                                 f"{cli.transcript.results[-1].stderr.strip()[:500]}"))
             continue
         for line in lines:
-            if kind == "tag" and (run not in line or line in seen):
+            if kind in ("tag", "volume") and (run not in line or line in seen):
                 continue
             seen.add(line)
             object_id, _, name = line.partition(" ")
@@ -98,7 +102,13 @@ def clean_engine(cli: Cli, run: str) -> None:
     label = f"label={LABEL_RUN}={run}"
     containers = cli.run("ps", "-a", "-q", "--filter", label).lines
     if containers:
-        cli.run("rm", "-f", *containers)
+        cli.run("rm", "-f", "-v", *containers)
+    volumes = [v for v in cli.run("volume", "ls", "-q").lines if run in v]
+    if volumes:
+        cli.run("volume", "rm", "-f", *volumes)
+    networks = cli.run("network", "ls", "-q", "--filter", label).lines
+    if networks:
+        cli.run("network", "rm", *networks)
     for _ in range(5):
         images = cli.run("images", "-a", "-q", "--filter", label).lines
         refs = [r.split()[1] for r in cli.run("images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").lines

@@ -46,9 +46,18 @@ def pattern(template: str, values: dict[str, str]) -> re.Pattern:
     return re.compile("".join(regex))
 
 
+class MessageMismatch(AssertionError):
+    """The words of message `message_key` were not found: an expectation can name the key
+    (``fails_at = ["message:<key>"]``, conformance/known.py)."""
+
+    def __init__(self, text: str, message_key: str):
+        super().__init__(text)
+        self.message_key = message_key
+
+
 def expect_message(text: str, messages: dict[str, str], key: str, **values) -> None:
     __tracebackhide__ = True
     template = messages[key]
     if not pattern(template, values).search(text):
-        raise AssertionError(
-            f"message {key!r} not found.\nexpected: {template!r} with {values}\nin: {text!r}")
+        raise MessageMismatch(
+            f"message {key!r} not found.\nexpected: {template!r} with {values}\nin: {text!r}", key)

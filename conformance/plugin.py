@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance import leaks, targets
+from conformance import known, leaks, targets
 from conformance.cli import HarnessError
 from conformance.fixtures import PREFIX, TRANSCRIPT, host_for, run_uid
 from conformance.naming import run_tag
-from conformance.results import TRANSCRIPT_SECTION, Outcome, ResultLog, expected_difference, host_environment, now
+from conformance.results import TRANSCRIPT_SECTION, Outcome, ResultLog, host_environment, now
 
 pytest_plugins = ["conformance.fixtures"]
 
@@ -133,19 +133,29 @@ def pytest_runtest_makereport(item, call):
     if report.when != "call" or report.skipped:
         return
     record = item.config.stash[_RECORDS].get(impl_name) if impl_name else None
-    expected = expected_difference(item.nodeid, impl_name, record.expectations) if record else None
+    listed = known.lookup(item.nodeid, impl_name, record.expectations) if record else None
+    expected = listed.reason if listed else None
+    if listed:
+        report.user_properties += [("strata_expected", expected), ("strata_reason_id", listed.reason_id)]
     if report.failed and call.excinfo is not None:
         if not call.excinfo.errisinstance(AssertionError):
             report.user_properties.append(("strata_outcome", Outcome.ERROR.value))
-        elif expected:
+            return
+        failed_at = known.failure_site(call.excinfo, item.path)
+        report.user_properties.append(("strata_failed_at", failed_at))
+        if listed and listed.covers(failed_at):
             # a known difference: shown as pytest's xfail, does not fail the run
-            report.user_properties += [("strata_outcome", Outcome.KNOWN.value), ("strata_expected", expected)]
+            report.user_properties.append(("strata_outcome", Outcome.KNOWN.value))
             report.outcome = "skipped"
             report.wasxfail = f"known difference: {expected}"
         else:
             report.user_properties.append(("strata_outcome", Outcome.FAIL.value))
+            if listed:  # listed, but this is not the difference it lists: a new failure
+                report.sections.append(("strata: not the known difference",
+                                        f"failed at {failed_at!r}; listed as failing at "
+                                        f"{list(listed.fails_at)} ({expected})"))
     elif report.passed and expected:
-        report.user_properties += [("strata_expected", expected), ("strata_unexpected_pass", True)]
+        report.user_properties.append(("strata_unexpected_pass", True))
         if item.config.getoption("--strict-expectations"):
             report.user_properties.append(("strata_outcome", Outcome.ERROR.value))
             report.outcome = "failed"
@@ -222,6 +232,13 @@ def pytest_terminal_summary(terminalreporter, config):
             terminalreporter.line(
                 f"{name}: {c['pass']} pass, {c[Outcome.KNOWN.value]} known difference, "
                 f"{c['fail']} fail, {c['error']} error, {c['skip']} skip")
+        by_reason = config.stash[_LOG].known_by_reason()
+        if by_reason:
+            terminalreporter.section("strata known differences by reason")
+            for name, reasons in by_reason.items():
+                terminalreporter.line(f"{name}: {sum(reasons.values())} known differences, {len(reasons)} reasons")
+                for reason, n in reasons.most_common():
+                    terminalreporter.line(f"  {n:3d}  {reason[:110]}")
         unexpected = config.stash[_LOG].unexpected_passes()
         if unexpected:
             terminalreporter.section("strata: listed as known differences but pass", yellow=True)

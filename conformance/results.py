@@ -1,13 +1,18 @@
 """Outcomes of checks, kept apart, and what a run writes for the reports.
 
 pass < known difference < fail (non-conformance) < error (the harness broke); skip =
-unsupported. A *known difference* is a check that fails on an implementation whose
-expectations file (conformance/expectations/<name>.toml) lists it, with the reason:
+unsupported. A *known difference* is a check that fails, where its entry in the
+implementation's expectations file (conformance/expectations/<name>.toml) expects it to
+fail (conformance/known.py: the reason, written once, and the message key or statement):
 
     [checks."test_build.py::test_x"]              # every parametrization of the check
-    reason = "podman build prints STEP n/m, not Step n/m"
+    reason = "build-words"                        # a key of the file's [reasons]
+    fails_at = ["message:build.step"]
     [checks."test_registry.py::test_y[strata-registry]"]   # one parametrization (impl id left out)
     reason = "..."
+
+Every failure record says where the check failed (``failed_at``); a listed check that
+fails elsewhere is a *fail*.
 
 A listed check that passes is an *unexpected pass*: its outcome is pass, the record
 says ``unexpected_pass``, the terminal summary and the report show it, and with
@@ -24,14 +29,14 @@ import json
 import os
 import platform
 import socket
-import tomllib
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 
-EXPECTATIONS = Path(__file__).parent / "expectations"
+from conformance import known
+from conformance.known import EXPECTATIONS, case_id  # noqa: F401 (their home before known.py)
+
 TRANSCRIPT_SECTION = "strata transcript"
 
 
@@ -49,49 +54,16 @@ ORDER = [Outcome.PASS, Outcome.SKIP, Outcome.KNOWN, Outcome.FAIL, Outcome.ERROR]
 
 # --- expectations (data, per implementation) ------------------------------------------------
 
-@cache
 def expectations(ref: str) -> dict[str, str]:
-    """{check key: reason} from an expectations file: a name in conformance/expectations/
-    or a path. A missing file means no expected differences."""
-    path = Path(ref) if ref.endswith(".toml") else EXPECTATIONS / f"{ref}.toml"
-    if not path.exists():
-        return {}
-    data = tomllib.loads(path.read_text())
-    found = {}
-    for key, entry in data.get("checks", {}).items():
-        reason = entry.get("reason", "").strip() if isinstance(entry, dict) else ""
-        if not reason:
-            raise ValueError(f"{path}: [checks.{key!r}] needs a reason")
-        found[key] = reason
-    return found
-
-
-def case_id(nodeid: str, impl: str) -> str:
-    """The check's id without the conformance/ directory and without the implementation's
-    parameter: ``test_x.py::test_y[docker-registry]`` for ``...::test_y[docker-registry-podman]``."""
-    nodeid = nodeid.removeprefix("conformance/")
-    if not nodeid.endswith("]") or "[" not in nodeid:
-        return nodeid
-    head, params = nodeid[:-1].split("[", 1)
-    if params == impl:
-        return head
-    if params.endswith(f"-{impl}"):
-        params = params[:-len(impl) - 1]
-    elif params.startswith(f"{impl}-"):
-        params = params[len(impl) + 1:]
-    else:
-        params = params.replace(f"-{impl}-", "-", 1)
-    return f"{head}[{params}]"
+    """{check key: reason} from an expectations file (conformance/known.py reads it)."""
+    return {key: entry.reason for key, entry in known.load(ref).items()}
 
 
 def expected_difference(nodeid: str, impl: str, ref: str) -> str | None:
     """The reason this check is expected to differ from Docker on ``impl`` (whose
     expectations file is ``ref``), or None."""
-    listed = expectations(ref)
-    if not listed:
-        return None
-    case = case_id(nodeid, impl)
-    return listed.get(case) or listed.get(case.split("[", 1)[0])
+    entry = known.lookup(nodeid, impl, ref)
+    return entry.reason if entry else None
 
 
 # --- one record per check ---------------------------------------------------------------------
@@ -146,12 +118,16 @@ class ResultLog:
             "area": Path(report.fspath).stem.removeprefix("test_"),
             "outcome": outcome.value, "seconds": 0.0, "details": "", "transcript": "",
             "expected_reason": props.get("strata_expected"), "unexpected_pass": False,
+            "reason_id": props.get("strata_reason_id"), "failed_at": props.get("strata_failed_at"),
             "prefix": props.get("strata_prefix")})
         record["seconds"] = round(self._seconds[report.nodeid], 3)  # setup + call + teardown
         if ORDER.index(outcome) > ORDER.index(Outcome(record["outcome"])):
             record["outcome"] = outcome.value
         if props.get("strata_expected"):
             record["expected_reason"] = props["strata_expected"]
+            record["reason_id"] = props.get("strata_reason_id")
+        if props.get("strata_failed_at"):
+            record["failed_at"] = props["strata_failed_at"]
         if props.get("strata_unexpected_pass"):
             record["unexpected_pass"] = True
         if report.failed or report.skipped:
@@ -178,6 +154,15 @@ class ResultLog:
         for record in self.records.values():
             by_impl.setdefault(record["implementation"], Counter())[record["outcome"]] += 1
         return by_impl
+
+    def known_by_reason(self) -> dict[str, Counter]:
+        """Per implementation: how many known differences each reason (its id) explains."""
+        found: dict[str, Counter] = {}
+        for record in self.records.values():
+            if record["outcome"] == Outcome.KNOWN.value:
+                reason = record.get("reason_id") or record.get("expected_reason") or ""
+                found.setdefault(record["implementation"], Counter())[reason] += 1
+        return dict(sorted(found.items()))
 
     def unexpected_passes(self) -> list[dict]:
         return sorted((r for r in self.records.values() if r["unexpected_pass"]), key=lambda r: r["check"])

@@ -29,6 +29,7 @@ from filelock import FileLock
 REGISTRY = {
     "docker": "conformance.targets:docker",
     "podman": "conformance.targets:podman",
+    "podman-api": "conformance.targets:podman_api",
     "strata": "conformance.targets:strata",
     "strata-api": "conformance.targets:strata_api",
 }
@@ -76,6 +77,23 @@ class Implementation:
     before_check: Callable[["Implementation"], None] | None = None
     # the environment fingerprint of a run: key -> CLI arguments whose stdout is the value
     fingerprint: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the registry part the implementation gives a local image's name that has none, in
+    # what it prints (podman: "localhost/"; Docker prints the name as given)
+    local_registry: str = ""
+    # the store this record shares with another record of the run (podman-api serves
+    # podman's): one storage lock for both (fixtures.storage_lock); default: its own
+    store: str = ""
+
+    def listed_name(self, ref: str) -> str:
+        """An image name as this implementation lists and reports it (images, ps, history,
+        build's and rmi's words): `ref` with the local registry part where it has none."""
+        first, slash, _ = ref.partition("/")
+        has_registry = slash and ("." in first or ":" in first or first == "localhost")
+        return ref if has_registry or not self.local_registry else f"{self.local_registry}/{ref}"
+
+    def given_name(self, listed: str) -> str:
+        """`listed_name` undone: a listed local name as a check gives it."""
+        return listed.removeprefix(f"{self.local_registry}/") if self.local_registry else listed
 
     @property
     def pytest_id(self) -> str:
@@ -467,17 +485,17 @@ def _podman_keepalive(impl: Implementation, root: Path) -> None:
     that name" (seen under -n 2). With this container there, the chains stay. It is part
     of the run's store, which end_run resets."""
     env = {**os.environ, **impl.env}
-    argv = impl.argv[0]
+    argv = impl.for_cleanup().argv  # the whole CLI (a wrapper's argv is more than one word)
     with FileLock(str(root / "keepalive.lock")):
-        found = subprocess.run([argv, "container", "exists", "strata-keepalive"], env=env, capture_output=True)
+        found = subprocess.run([*argv, "container", "exists", "strata-keepalive"], env=env, capture_output=True)
         if found.returncode == 0:
             return
         rootfs = io.BytesIO()
         with tarfile.open(fileobj=rootfs, mode="w") as tar:
             tar.add(os.path.realpath(shutil.which("busybox") or "/bin/busybox"), arcname="bin/busybox")
-        subprocess.run([argv, "import", "-", "strata-keepalive:latest"], input=rootfs.getvalue(),
+        subprocess.run([*argv, "import", "-", "strata-keepalive:latest"], input=rootfs.getvalue(),
                        env=env, capture_output=True, timeout=120)
-        subprocess.run([argv, "run", "-d", "--name", "strata-keepalive", "strata-keepalive:latest",
+        subprocess.run([*argv, "run", "-d", "--name", "strata-keepalive", "strata-keepalive:latest",
                         "/bin/busybox", "sleep", "2147483"], env=env, capture_output=True, timeout=120)
 
 
@@ -487,14 +505,34 @@ def _podman_reset(impl: Implementation, root: Path) -> None:
     argv = (impl.for_cleanup().argv[0],)
     subprocess.run([*argv, "rm", "-a", "-f", "-t", "0"], env=env, capture_output=True, timeout=300)
     subprocess.run([*argv, "system", "reset", "--force"], env=env, capture_output=True, timeout=300)
+    _end_lingering(root)
     _unmount_below(root)
     shutil.rmtree(root, ignore_errors=True)
 
 
+def _end_lingering(root: Path) -> None:
+    """End the processes of this store that outlive its reset: the conmon of an exec made
+    through the API service waits --exit-delay (300 s) after its session ends. Only
+    processes whose command line names this run's own store directory."""
+    mine = str(root).encode() + b"/"
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if mine in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
+
+
 def podman_end_run(impl: Implementation) -> None:
+    """Stop the run's podman API service, if podman-api started one, then reset the store
+    (either record may end first: each step is done once)."""
     conf = impl.env.get("CONTAINERS_STORAGE_CONF")
-    if conf:
-        _podman_reset(impl, Path(conf).parent)
+    if conf and Path(conf).exists():
+        from conformance import api_service
+        api_service.stop(Path(conf).parent / "api")
+        _podman_reset(replace(podman(), env={**podman().env, **impl.env}), Path(conf).parent)
 
 
 def _probe_podman(impl: Implementation) -> str | None:
@@ -531,6 +569,7 @@ def podman() -> Implementation:
         messages="podman",
         expectations="podman",
         capabilities=frozenset({"private-instance", "serial-import"}),
+        local_registry="localhost",
         probe=_probe_podman,
         private_instance=private_podman,
         for_run=podman_for_run,
@@ -539,4 +578,66 @@ def podman() -> Implementation:
                      "cli_version": ("version", "--format", "{{.Client.Version}}"),
                      "storage_driver": ("info", "--format", "{{.Store.GraphDriverName}}"),
                      "runtime": ("info", "--format", "{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Version}}")},
+    )
+
+
+# --- podman-api (the real docker CLI against podman's Docker-compatible API) -----------------
+#
+# `podman system service` on a socket of the run (/tmp/<run>-podman/api/api.sock), on the
+# store of the run's podman record (one podman store per run: two would hand out the same
+# bridge addresses), started by the run's set-up and stopped by podman_end_run.
+
+def podman_api_for_run(impl: Implementation, run: str) -> Implementation:
+    from conformance import api_service
+    engine = podman_for_run(podman(), run)
+    sock = api_service.start(("podman",), _podman_root(engine) / "api", engine.env,
+                             serve=api_service.podman_serve)
+    return replace(impl, env={**impl.env, **_podman_config(engine), "DOCKER_HOST": f"unix://{sock}"})
+
+
+def _podman_root(impl: Implementation) -> Path:
+    return Path(impl.env["CONTAINERS_STORAGE_CONF"]).parent
+
+
+def _podman_config(impl: Implementation) -> dict[str, str]:
+    return {k: v for k, v in impl.env.items() if k.startswith("CONTAINERS_")}
+
+
+def podman_api_ready(impl: Implementation) -> None:
+    """The run's service, started again if it went away when idle (same socket)."""
+    from conformance import api_service
+    if "CONTAINERS_STORAGE_CONF" in impl.env and shutil.which("podman"):
+        api_service.start(("podman",), _podman_root(impl) / "api", _podman_config(impl),
+                          serve=api_service.podman_serve)
+
+
+def _probe_podman_api(impl: Implementation) -> str | None:
+    from conformance import api_service
+    if "CONTAINERS_STORAGE_CONF" not in impl.env:
+        return "no podman API service for this run (targets.prepare was not called)"
+    if shutil.which("podman") is None:
+        return "'podman' is not installed"
+    return api_service.socket_answers(_podman_root(impl) / "api" / "api.sock")
+
+
+def podman_api() -> Implementation:
+    return replace(
+        docker(),
+        name="podman-api",
+        argv=("docker",),
+        env={"DOCKER_BUILDKIT": "0", "DOCKER_CLI_HINTS": "false"},
+        messages="podman-api",
+        expectations="podman-api",
+        # podman's storage races as under its own CLI (conformance/locks.py); no private
+        # instance: a second store would hand out the run's bridge addresses again
+        capabilities=frozenset({"serial-import"}),
+        store="podman",
+        probe=_probe_podman_api,
+        private_instance=None,
+        for_run=podman_api_for_run,
+        end_run=podman_end_run,
+        before_check=podman_api_ready,
+        fingerprint={"engine_version": ("version", "--format", "{{.Server.Version}}"),
+                     "cli_version": ("version", "--format", "{{.Client.Version}}"),
+                     "storage_driver": ("info", "--format", "{{.Driver}}")},
     )

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from conformance import buildsteps, remote
+from conformance import buildsteps, ids, remote
 from conformance.buildsteps import build, seed_dockerfile, short
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK, LABEL_RUN
@@ -31,10 +31,10 @@ def test_build_prints_a_numbered_step_for_each_instruction(cli, base, names, con
     expected = seed_dockerfile(base.ref).splitlines()  # each step echoes its line
     assert [(s.number, s.total, s.instruction) for s in log.steps] == [
         (n, 5, instruction) for n, instruction in enumerate(expected, start=1)]
+    assert ids.same(log.step(1).image, base.id)
     for n, instruction in enumerate(expected, start=1):
         expect_message(result.stdout, messages, "build.step", n=n, total=5, instruction=instruction)
     expect_message(result.stdout, messages, "build.sending_context")
-    assert log.step(1).image == base.short_id
 
 
 def test_build_runs_each_step_in_an_intermediate_container_and_removes_it(
@@ -55,13 +55,14 @@ def test_successfully_built_names_the_tagged_image(cli, base, names, context, me
     tag = f"{names('web')}:v1"
     result, log = build(cli, messages, context({"Dockerfile": seed_dockerfile(base.ref)}), tag=tag)
     image = cli.image_id(tag)
-    assert log.built == short(image) == log.step(5).image
-    assert log.tagged == [tag]
-    expect_message(result.stdout, messages, "build.built", id=short(image))
-    expect_message(result.stdout, messages, "build.tagged", ref=tag)
+    assert log.image == image and ids.same(log.step(5).image, image)
     # every step's image is the next one's parent
     parents = [cli.inspect(s.image, "{{.Parent}}") for s in log.steps[1:]]
-    assert [short(p) for p in parents] == log.images()[:-1]
+    assert ids.same_each(parents, log.images()[:-1])
+    assert log.tagged == [cli.listed_name(tag)]
+    expect_message(result.stdout, messages, "build.tagged", ref=cli.listed_name(tag))
+    expect_message(result.stdout, messages, "build.built", id=short(image))
+    assert log.built == short(image)
 
 
 def test_seed_image_serves_its_index_file_and_exposes_port_80(cli, base, names, context):
@@ -77,10 +78,10 @@ def test_build_with_several_tags_tags_one_image(cli, base, names, context, messa
     tags = [f"{names('web')}:v1", f"{names('web')}:latest", f"{names('other')}:v9"]
     result, log = build(cli, messages, context({"Dockerfile": seed_dockerfile(base.ref)}),
                         "-t", tags[1], "-t", tags[2], tag=tags[0])
-    assert {cli.image_id(t) for t in tags} == {cli.image_id(log.built)}
-    assert sorted(log.tagged) == sorted(tags)
+    assert {cli.image_id(t) for t in tags} == {log.image}
+    assert sorted(log.tagged) == sorted(cli.listed_name(t) for t in tags)
     for t in tags:
-        expect_message(result.stdout, messages, "build.tagged", ref=t)
+        expect_message(result.stdout, messages, "build.tagged", ref=cli.listed_name(t))
 
 
 def test_build_with_file_flag_uses_that_dockerfile(cli, base, names, context):
@@ -103,7 +104,7 @@ def test_failed_run_stops_the_build_with_its_exit_code(cli, base, names, context
     assert result.rc == 3, result.describe()
     log = buildsteps.parse(result.stdout, messages)
     assert [s.number for s in log.steps] == [1, 2, 3]  # step 4 never started
-    assert log.step(3).image is None and log.built is None
+    assert log.step(3).image is None and result.image is None
     assert "about to fail" in log.step(3).lines
     assert not cli.exists("image", tag)
     expect_message(result.stderr, messages, "build.run_failed", command="echo about to fail; exit 3", code=3)
@@ -198,30 +199,30 @@ def test_run_exec_form_runs_the_program_without_a_shell(cli, base, context, mess
                   'RUN ["echo", "$HOME", "stays", "literal"]\n')
     _, log = build(cli, messages, context({"Dockerfile": dockerfile}))
     assert "$HOME stays literal" in log.step(3).lines
-    assert cli.ok("run", "--rm", log.built, "cat", "/made-by").stdout == "exec-form\n"
+    assert cli.ok("run", "--rm", log.image, "cat", "/made-by").stdout == "exec-form\n"
 
 
 def test_env_is_set_for_later_run_steps_and_in_the_config(cli, base, context, messages):
     dockerfile = f"FROM {base.ref}\nENV GREETING=bonjour\nRUN echo $GREETING > /greeting\n"
     _, log = build(cli, messages, context({"Dockerfile": dockerfile}))
-    assert cli.ok("run", "--rm", log.built, "cat", "/greeting").stdout == "bonjour\n"
-    assert "GREETING=bonjour" in cli.inspect(log.built, "{{json .Config.Env}}")
-    assert cli.ok("run", "--rm", log.built, "sh", "-c", "echo $GREETING").stdout == "bonjour\n"
+    assert cli.ok("run", "--rm", log.image, "cat", "/greeting").stdout == "bonjour\n"
+    assert "GREETING=bonjour" in cli.inspect(log.image, "{{json .Config.Env}}")
+    assert cli.ok("run", "--rm", log.image, "sh", "-c", "echo $GREETING").stdout == "bonjour\n"
 
 
 def test_build_arg_overrides_the_arg_default_and_is_not_kept(cli, base, context, messages):
     ctx = context({"Dockerfile": f"FROM {base.ref}\nARG FLAVOUR=plain\nRUN echo $FLAVOUR > /flavour\n"})
     _, default = build(cli, messages, ctx)
     _, given = build(cli, messages, ctx, "--build-arg", "FLAVOUR=mint")
-    assert cli.ok("run", "--rm", default.built, "cat", "/flavour").stdout == "plain\n"
-    assert cli.ok("run", "--rm", given.built, "cat", "/flavour").stdout == "mint\n"
-    assert "FLAVOUR" not in cli.inspect(given.built, "{{json .Config.Env}}")
+    assert cli.ok("run", "--rm", default.image, "cat", "/flavour").stdout == "plain\n"
+    assert cli.ok("run", "--rm", given.image, "cat", "/flavour").stdout == "mint\n"
+    assert "FLAVOUR" not in cli.inspect(given.image, "{{json .Config.Env}}")
 
 
 def test_unused_build_arg_is_reported(cli, base, context, messages):
     result, log = build(cli, messages, context({"Dockerfile": f"FROM {base.ref}\nRUN true\n"}),
                         "--build-arg", "NOBODY_USES=1")
-    assert log.built is not None
+    assert log.image is not None
     expect_message(result.stdout, messages, "build.unused_build_args", names="NOBODY_USES")
 
 
@@ -230,16 +231,16 @@ def test_workdir_user_cmd_and_entrypoint_are_recorded_in_the_config(cli, base, c
                   'ENTRYPOINT ["/bin/echo", "said:"]\nCMD ["from", "cmd"]\n')
     _, log = build(cli, messages, context({"Dockerfile": dockerfile}))
     config = "{{.Config.WorkingDir}}|{{.Config.User}}|{{json .Config.Entrypoint}}|{{json .Config.Cmd}}"
-    assert cli.inspect(log.built, config) == '/srv/app|nobody|["/bin/echo","said:"]|["from","cmd"]'
-    assert cli.ok("run", "--rm", log.built).stdout == "said: from cmd\n"
-    assert cli.ok("run", "--rm", "--entrypoint", "", log.built, "pwd").stdout == "/srv/app\n"
-    assert cli.ok("run", "--rm", "--entrypoint", "", log.built, "id", "-u").stdout == "65534\n"
+    assert cli.inspect(log.image, config) == '/srv/app|nobody|["/bin/echo","said:"]|["from","cmd"]'
+    assert cli.ok("run", "--rm", log.image).stdout == "said: from cmd\n"
+    assert cli.ok("run", "--rm", "--entrypoint", "", log.image, "pwd").stdout == "/srv/app\n"
+    assert cli.ok("run", "--rm", "--entrypoint", "", log.image, "id", "-u").stdout == "65534\n"
 
 
 def test_label_is_recorded_beside_the_inherited_labels(cli, base, names, context, messages):
     dockerfile = f'FROM {base.ref}\nLABEL com.example.tier="web" version=1\n'
     _, log = build(cli, messages, context({"Dockerfile": dockerfile}))
-    labels = cli.inspect(log.built, "{{json .Config.Labels}}")
+    labels = cli.inspect(log.image, "{{json .Config.Labels}}")
     assert json.loads(labels) == {"com.example.tier": "web", "version": "1",
                                   LABEL_CHECK: names.prefix, LABEL_RUN: names.run}
 
@@ -263,10 +264,10 @@ def test_add_extracts_a_local_tar_archive_and_copy_does_not(cli, base, context, 
                    "site.tar": _tar_bytes(files, "w"),
                    "site.tar.gz": _tar_bytes(files, "w:gz")})
     _, log = build(cli, messages, ctx)
-    listing = cli.ok("run", "--rm", log.built, "find", "/srv", "/gz", "/copied", "-type", "f").lines
+    listing = cli.ok("run", "--rm", log.image, "find", "/srv", "/gz", "/copied", "-type", "f").lines
     assert sorted(listing) == ["/copied/site.tar", "/gz/site/css/main.css", "/gz/site/index.html",
                                "/srv/site/css/main.css", "/srv/site/index.html"]
-    assert cli.ok("run", "--rm", log.built, "cat", "/srv/site/index.html").stdout == "from tar\n"
+    assert cli.ok("run", "--rm", log.image, "cat", "/srv/site/index.html").stdout == "from tar\n"
 
 
 def test_dockerignore_with_double_star_and_exceptions(cli, base, context, messages):
@@ -275,10 +276,10 @@ def test_dockerignore_with_double_star_and_exceptions(cli, base, context, messag
                    "secret.txt": "s\n", "main.txt": "m\n", "top.log": "t\n",
                    "keep/a.log": "a\n", "keep/deep/b.log": "b\n", "logs/c.log": "c\n"})
     _, log = build(cli, messages, ctx)
-    found = cli.ok("run", "--rm", log.built, "find", "/ctx", "-type", "f").lines
+    found = cli.ok("run", "--rm", log.image, "find", "/ctx", "-type", "f").lines
     assert sorted(found) == ["/ctx/.dockerignore", "/ctx/Dockerfile", "/ctx/keep/a.log", "/ctx/main.txt"]
     # directories emptied by the patterns are still sent
-    dirs = cli.ok("run", "--rm", log.built, "find", "/ctx", "-type", "d").lines
+    dirs = cli.ok("run", "--rm", log.image, "find", "/ctx", "-type", "d").lines
     assert sorted(dirs) == ["/ctx", "/ctx/keep", "/ctx/keep/deep", "/ctx/logs"]
 
 
@@ -370,18 +371,18 @@ def git_http(git_repo):
 def test_build_from_a_local_git_directory_sends_its_working_tree(cli, git_repo, messages):
     (git_repo / "index.html").write_text("not committed\n")
     _, log = build(cli, messages, git_repo)
-    assert cli.ok("run", "--rm", log.built, "cat", "/ctx/index.html").stdout == "not committed\n"
+    assert cli.ok("run", "--rm", log.image, "cat", "/ctx/index.html").stdout == "not committed\n"
     # a plain directory to the builder: .git goes along, other branches do not
-    listed = cli.ok("run", "--rm", log.built, "ls", "-a", "/ctx").lines
+    listed = cli.ok("run", "--rm", log.image, "ls", "-a", "/ctx").lines
     assert sorted(listed) == [".", "..", ".git", "Dockerfile", "index.html"]
 
 
 def test_build_from_a_git_url_uses_the_committed_tree(cli, git_repo, git_http, messages):
     (git_repo / "index.html").write_text("not committed\n")
     _, log = build(cli, messages, git_http)
-    assert cli.ok("run", "--rm", log.built, "cat", "/ctx/index.html").stdout == "committed\n"
+    assert cli.ok("run", "--rm", log.image, "cat", "/ctx/index.html").stdout == "committed\n"
     # the client clones the repository and sends the clone, .git included
-    listed = cli.ok("run", "--rm", log.built, "ls", "-a", "/ctx").lines
+    listed = cli.ok("run", "--rm", log.image, "ls", "-a", "/ctx").lines
     assert sorted(listed) == [".", "..", ".git", "Dockerfile", "index.html"]
 
 
@@ -394,14 +395,14 @@ def test_build_from_a_git_url_without_a_ref_fetches_master_not_head(cli, git_rep
     _git("symbolic-ref", "HEAD", "refs/heads/main", cwd=bare)
     _git("update-server-info", cwd=bare)
     _, log = build(cli, messages, git_http)
-    assert cli.ok("run", "--rm", log.built, "cat", "/ctx/index.html").stdout == "committed\n"
+    assert cli.ok("run", "--rm", log.image, "cat", "/ctx/index.html").stdout == "committed\n"
     _, main = build(cli, messages, f"{git_http}#main")
-    assert cli.ok("run", "--rm", main.built, "cat", "/ctx/index.html").stdout == "on main\n"
+    assert cli.ok("run", "--rm", main.image, "cat", "/ctx/index.html").stdout == "on main\n"
 
 
 def test_build_from_a_git_url_with_branch_and_subdirectory(cli, git_http, messages):
     _, log = build(cli, messages, f"{git_http}#site:site")
-    listed = cli.ok("run", "--rm", log.built, "find", "/ctx", "-type", "f").lines
+    listed = cli.ok("run", "--rm", log.image, "find", "/ctx", "-type", "f").lines
     assert sorted(listed) == ["/ctx/Dockerfile", "/ctx/page.html"]
 
 
@@ -423,7 +424,7 @@ def test_build_from_a_git_protocol_url(cli, git_repo, host_port_allocator, messa
                 time.sleep(0.05)
         remote.expose(port)
         _, log = build(cli, messages, f"git://127.0.0.1:{port}/repo.git")
-        assert cli.ok("run", "--rm", log.built, "cat", "/ctx/index.html").stdout == "committed\n"
+        assert cli.ok("run", "--rm", log.image, "cat", "/ctx/index.html").stdout == "committed\n"
     finally:
         remote.withdraw(port)
         os.killpg(daemon.pid, signal.SIGTERM)  # the daemon and its per-connection children

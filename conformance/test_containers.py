@@ -49,7 +49,7 @@ def test_ps_lists_a_running_container_in_its_columns(cli, base, names):
     host_port = cli.ok("port", name, "80").stdout.strip()
     row = ps_row(cli.ok("ps", "--filter", f"name=^{name}$").stdout)
     assert row["CONTAINER ID"] == cid[:12]
-    assert row["IMAGE"] == base.ref
+    assert row["IMAGE"] == cli.listed_name(base.ref)
     assert row["COMMAND"] == '"httpd -f -p 80 -h /…"'
     assert re.fullmatch(r"(Less than a second|\d+ seconds?) ago", row["CREATED"]), row
     assert re.fullmatch(r"Up (Less than a second|\d+ seconds?)", row["STATUS"]), row

@@ -14,7 +14,7 @@ def test_images_lists_columns_and_a_12_hex_id(cli, base):
     positions = [header.index(col) for col in IMAGES_HEADER]
     assert positions == sorted(positions), header
     row = out.lines[1].split()
-    assert row[0] == base.ref.split(":")[0]
+    assert row[0] == cli.listed_name(base.ref.split(":")[0])
     assert row[1] == "latest"
     assert re.fullmatch(r"[0-9a-f]{12}", row[2])
     assert row[2] == base.short_id
@@ -24,7 +24,7 @@ def test_images_repository_filter_lists_only_that_repository(cli, base, names):
     other = f"{names('other')}:v1"
     cli.ok("tag", base.ref, other)
     listed = cli.ok("images", "--format", "{{.Repository}}:{{.Tag}}", names("other")).lines
-    assert listed == [other]
+    assert listed == [cli.listed_name(other)]
 
 
 def test_images_repository_and_tag_filter(cli, base, names):
@@ -43,7 +43,10 @@ def test_images_quiet_prints_short_ids(cli, base):
 def test_images_no_trunc_prints_full_id(cli, base):
     lines = cli.ok("images", "--no-trunc", "-q", base.ref.split(":")[0]).lines
     assert lines == [base.id]
-    assert re.fullmatch(r"sha256:[0-9a-f]{64}", base.id)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", lines[0])
+    # inspect's {{.Id}} prints the same full form (base.id is read through it, normalised)
+    printed = cli.ok("image", "inspect", "--format", "{{.Id}}", base.ref).stdout.strip()
+    assert printed == base.id
 
 
 def test_tag_without_tag_means_latest(cli, base, names):

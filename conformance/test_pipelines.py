@@ -5,6 +5,8 @@ Each check sets a store up (tagged images, images left dangling by a rebuild,
 intermediate images of multi-step builds, stopped and running containers), runs
 the command, and compares the store before and after.
 """
+from conformance import ids
+from conformance.ids import short  # noqa: F401 (the checks' short ids)
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK
 
@@ -13,8 +15,6 @@ NONE_RMI = "{cli} images | grep '<none>' | awk '{{print $3}}' | xargs {cli} rmi"
 RMI_ALL = "{cli} rmi $({cli} images -a -q)"
 
 
-def short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
 
 
 def build(cli, context, tag, *steps) -> str:
@@ -24,11 +24,12 @@ def build(cli, context, tag, *steps) -> str:
 
 
 def all_images(cli) -> set[str]:
-    return set(cli.ok("images", "-a", "-q", "--no-trunc").lines)
+    return {ids.full(i) for i in cli.ok("images", "-a", "-q", "--no-trunc").lines}
 
 
 def tags(cli) -> set[str]:
-    return {line for line in cli.ok("images", "--format", "{{.Repository}}:{{.Tag}}").lines
+    """The image names listed, in the form the check gave them (targets.py: given_name)."""
+    return {cli.impl.given_name(line) for line in cli.ok("images", "--format", "{{.Repository}}:{{.Tag}}").lines
             if "<none>" not in line}
 
 
@@ -38,7 +39,7 @@ def containers(cli) -> set[str]:
 
 def dangling(cli) -> set[str]:
     """Untagged images nothing is built on (with -a, intermediate images would count too)."""
-    return set(cli.ok("images", "-q", "--no-trunc", "--filter", "dangling=true").lines)
+    return {ids.full(i) for i in cli.ok("images", "-q", "--no-trunc", "--filter", "dangling=true").lines}
 
 
 # A long-running container that ends on SIGTERM (a busybox `sleep` as PID 1 ignores
@@ -109,7 +110,7 @@ def test_rmi_all_images_empties_a_store_whose_tags_are_all_leaves(private, names
     assert result.rc != 0
     assert all_images(private) == set()
     for ref, image in leaves.items():
-        expect_message(result.stdout, messages, "rmi.untagged", ref=ref)
+        expect_message(result.stdout, messages, "rmi.untagged", ref=private.listed_name(ref))
         expect_message(result.stdout, messages, "rmi.deleted", id=image)
 
 
@@ -189,13 +190,13 @@ def test_container_prune_filters_label_and_until(private, names, messages):
     keep, drop = names("keep"), names("drop")
     private.ok("run", "--name", keep, "-l", "probe=keep", base, "true")
     private.ok("run", "--name", drop, "-l", "probe=drop", base, "true")
-    ids = {name: private.ok("container", "inspect", "--format", "{{.Id}}", name).stdout.strip()
+    made = {name: private.ok("container", "inspect", "--format", "{{.Id}}", name).stdout.strip()
            for name in (keep, drop)}
     result = private.ok("container", "prune", "-f", "--filter", "label!=probe=keep")
-    assert containers(private) == {ids[keep]}
-    assert ids[drop] in result.lines
+    assert containers(private) == {made[keep]}
+    assert made[drop] in result.lines
     private.ok("container", "prune", "-f", "--filter", "until=1h")  # it is younger
-    assert containers(private) == {ids[keep]}
+    assert containers(private) == {made[keep]}
     result = private.fails("container", "prune", "-f", "--filter", "until=soon")
     expect_message(result.stderr, messages, "filter.bad_until", value="soon")
     private.ok("container", "prune", "-f", "--filter", "label=probe=keep")

@@ -10,7 +10,7 @@ import socket
 
 import requests
 
-from conformance.messages import expect_message, pattern
+from conformance.messages import MessageMismatch, expect_message, pattern
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKERFILE = "FROM {base}\nRUN echo 'Hi, I am in your container' > /www/index.html\n"
@@ -36,8 +36,8 @@ def expect_line(text: str, messages: dict, key: str, **values) -> None:
     __tracebackhide__ = True
     regex = pattern(messages[key], values)
     if not any(regex.fullmatch(line.rstrip()) for line in text.splitlines()):
-        raise AssertionError(
-            f"no line is message {key!r}.\nexpected: {messages[key]!r} with {values}\nin: {text!r}")
+        raise MessageMismatch(
+            f"no line is message {key!r}.\nexpected: {messages[key]!r} with {values}\nin: {text!r}", key)
 
 
 def build_for(cli, base, context, ref: str) -> str:

@@ -6,12 +6,10 @@ Every image here is built on this check's own base, so ids are this check's only
 import hashlib
 import json
 
+from conformance import ids
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK
-
-
-def short(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
+from conformance.ids import short
 
 
 def build(cli, context, base, tag, *steps) -> str:
@@ -45,7 +43,8 @@ def parent_chain(cli, image_id, stop) -> list[str]:
     chain = []
     while image_id and image_id != stop:
         chain.append(image_id)
-        image_id = cli.ok("image", "inspect", "--format", "{{.Parent}}", image_id).stdout.strip()
+        parent = cli.ok("image", "inspect", "--format", "{{.Parent}}", image_id).stdout.strip()
+        image_id = ids.full(parent) if parent else parent
     assert image_id == stop, f"{chain[0]} does not descend from {stop}"
     return chain
 
@@ -58,9 +57,14 @@ def reported(text, messages, key) -> list[str]:
             if line.startswith(head) and line.endswith(tail) and len(line) > len(head) + len(tail)]
 
 
+def deleted_ids(text, messages) -> list[str]:
+    """The ids `rmi` reports as deleted, in order, normalised (conformance/ids.py)."""
+    return [ids.full(i) for i in reported(text, messages, "rmi.deleted")]
+
+
 def dangling_ids(cli, names) -> list[str]:
-    return cli.ok("images", "-q", "--no-trunc", "--filter", "dangling=true",
-                  "--filter", f"label={LABEL_CHECK}={names.prefix}").lines
+    return [ids.full(i) for i in cli.ok("images", "-q", "--no-trunc", "--filter", "dangling=true",
+                                        "--filter", f"label={LABEL_CHECK}={names.prefix}").lines]
 
 
 # --- names ------------------------------------------------------------------------------
@@ -98,7 +102,7 @@ def test_rmi_force_of_a_missing_image_reports_it_and_still_exits_zero(cli, base,
     assert not cli.exists("image", other)
     assert cli.image_id(base.ref) == base.id
     expect_message(result.stderr, messages, "image.no_such_image", ref=missing)
-    expect_message(result.stdout, messages, "rmi.untagged", ref=other)
+    expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(other))
 
 
 # --- images used by containers ----------------------------------------------------------
@@ -133,7 +137,7 @@ def test_rmi_tag_only_untags_while_another_tag_remains_even_with_a_container(cli
     assert not cli.exists("image", ref)
     assert cli.image_id(second) == image
     assert len(result.lines) == 1
-    expect_message(result.stdout, messages, "rmi.untagged", ref=ref)
+    expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(ref))
 
 
 def test_rmi_id_of_an_image_a_running_container_uses_cannot_be_forced(cli, base, names, context, messages):
@@ -168,9 +172,10 @@ def test_rmi_force_tag_with_a_running_container_only_untags(cli, base, names, co
     assert result.rc == 0
     assert not cli.exists("image", ref)
     assert cli.image_id(image) == image  # kept, now without a name
-    assert container_field(cli, name, "{{.State.Running}} {{.Image}}") == f"true {image}"
+    assert container_field(cli, name, "{{.State.Running}}") == "true"
+    assert ids.full(container_field(cli, name, "{{.Image}}")) == image
     assert len(result.lines) == 1
-    expect_message(result.stdout, messages, "rmi.untagged", ref=ref)
+    expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(ref))
 
 
 def test_rmi_force_id_with_a_stopped_container_deletes_the_image_and_keeps_the_container(
@@ -181,10 +186,10 @@ def test_rmi_force_id_with_a_stopped_container_deletes_the_image_and_keeps_the_c
     result = cli.run("rmi", "-f", image)
     assert result.rc == 0
     assert not cli.exists("image", image)
-    assert container_field(cli, name, "{{.Image}}") == image
+    assert ids.full(container_field(cli, name, "{{.Image}}")) == image
     assert cli.image_id(base.ref) == base.id
-    expect_message(result.stdout, messages, "rmi.untagged", ref=ref)
-    assert reported(result.stdout, messages, "rmi.deleted")[0] == image
+    expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(ref))
+    assert deleted_ids(result.stdout, messages)[0] == image
 
 
 # --- child images -----------------------------------------------------------------------
@@ -213,9 +218,9 @@ def test_rmi_tag_of_a_parent_image_only_untags(cli, base, names, context, messag
     assert result.rc == 0
     assert not cli.exists("image", parent_ref)
     assert cli.image_id(parent) == parent
-    assert cli.ok("image", "inspect", "--format", "{{.Parent}}", child).stdout.strip() == parent
+    assert cli.inspect_id(child, "{{.Parent}}") == parent
     assert len(result.lines) == 1
-    expect_message(result.stdout, messages, "rmi.untagged", ref=parent_ref)
+    expect_message(result.stdout, messages, "rmi.untagged", ref=cli.listed_name(parent_ref))
 
 
 # --- several references -----------------------------------------------------------------
@@ -248,8 +253,8 @@ def test_rmi_force_id_untags_every_reference_and_deletes(cli, base, names, messa
     assert result.rc == 0
     assert not cli.exists("image", base.id)
     assert [cli.exists("image", ref) for ref in refs] == [False] * len(refs)
-    assert sorted(reported(result.stdout, messages, "rmi.untagged")) == sorted(refs)
-    assert reported(result.stdout, messages, "rmi.deleted")[0] == base.id
+    assert sorted(reported(result.stdout, messages, "rmi.untagged")) == sorted(map(cli.listed_name, refs))
+    assert deleted_ids(result.stdout, messages)[0] == base.id
 
 
 # --- what removal reports ---------------------------------------------------------------
@@ -271,11 +276,11 @@ def test_rmi_tag_deletes_the_image_and_its_untagged_parents(cli, base, names, co
     result = cli.ok("rmi", ref)
     assert [cli.exists("image", i) for i in chain] == [False] * len(chain)
     assert cli.image_id(base.ref) == base.id
-    deleted = reported(result.stdout, messages, "rmi.deleted")
+    deleted = deleted_ids(result.stdout, messages)
     assert [i for i in deleted if i in chain] == chain  # the image, then each parent
     assert base.id not in deleted
-    assert reported(result.stdout, messages, "rmi.untagged") == [ref]
-    expect_message(result.stdout.splitlines()[0], messages, "rmi.untagged", ref=ref)
+    assert reported(result.stdout, messages, "rmi.untagged") == [cli.listed_name(ref)]
+    expect_message(result.stdout.splitlines()[0], messages, "rmi.untagged", ref=cli.listed_name(ref))
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -293,7 +298,7 @@ def test_rmi_also_reports_the_layers_it_releases(cli, base, names, context, mess
                                     base.id).stdout)
     assert layers[:len(base_layers)] == base_layers and len(layers) == len(base_layers) + 2
     released = chain_ids(layers)[len(base_layers):]  # the two RUN layers; ENV adds none
-    deleted = reported(cli.ok("rmi", ref).stdout, messages, "rmi.deleted")
+    deleted = deleted_ids(cli.ok("rmi", ref).stdout, messages)
     assert sorted(deleted) == sorted(chain + released)
 
 
@@ -303,7 +308,7 @@ def test_rmi_no_prune_keeps_the_untagged_parents(cli, base, names, context, mess
     assert not cli.exists("image", chain[0])
     assert [cli.exists("image", i) for i in chain[1:]] == [True, True]
     assert dangling_ids(cli, names) == [chain[1]]  # the parent has no child left
-    deleted = reported(result.stdout, messages, "rmi.deleted")
+    deleted = deleted_ids(result.stdout, messages)
     assert [i for i in deleted if i in chain] == [chain[0]]
 
 
@@ -323,7 +328,7 @@ def test_rebuilding_a_tag_leaves_the_old_image_without_a_name(cli, base, names, 
     listed = cli.ok("images", "--no-trunc", "--format", "{{.ID}} {{.Repository}} {{.Tag}}",
                     "--filter", f"label={LABEL_CHECK}={names.prefix}").lines
     assert f"{old} <none> <none>" in listed
-    assert f"{new} {ref.replace(':', ' ')}" in listed
+    assert f"{new} {cli.listed_name(ref).replace(':', ' ')}" in listed
 
 
 def test_images_dangling_filter_lists_the_old_image(cli, base, names, context):

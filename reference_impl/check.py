@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reference_impl import humanize
 from reference_impl.layers import sha256_file
+from reference_impl.network import networks
 from reference_impl.store import Store, hex_of, staging
 from reference_impl.store.digest import Digest
 
@@ -45,7 +46,23 @@ def problems(store: Store, deep: bool = True) -> list[str]:
                 found.append(f"container {container.short_id}: layer {diff_id} is missing")
         if not container.upper.is_dir():
             found.append(f"container {container.short_id}: its layer is missing")
+    found += volume_problems(store)
+    found += networks.problems(store.root, store.containers.all())
     return found + leftover_problems(store)
+
+
+def volume_problems(store: Store) -> list[str]:
+    """Volumes without their record or data, and containers that mount a missing volume."""
+    from reference_impl import mountpoints
+    from reference_impl.store.volumes import VolumeStore
+    volumes = VolumeStore(store.root)
+    found = volumes.problems()
+    known = {v.name for v in volumes.all()}
+    for container in store.containers.all():
+        for name in mountpoints.volume_names(container.config):
+            if name not in known:
+                found.append(f"container {container.short_id}: volume {name} is missing")
+    return found
 
 
 def leftover_problems(store: Store) -> list[str]:

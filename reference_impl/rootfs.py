@@ -50,7 +50,8 @@ def overlay_options(layers_dir: Path, diff_ids: list[str], init: Path, upper: Pa
 
 
 def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False,
-                 privileged: bool = False, cgroups: list[Path] = (), nodev: bool = False) -> Path:
+                 privileged: bool = False, cgroups: list[Path] = (), nodev: bool = False,
+                 mounts: list[dict] = ()) -> Path:
     """In the container's mount namespace: mount its root and enter it (pivot_root).
     Privileged: every device of the host in /dev, and /sys read-write. `cgroups`: the
     container's own groups, shown at /sys/fs/cgroup. `nodev`: no device node the
@@ -99,6 +100,9 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
     if cgroups:
         from reference_impl.confinement.cgroups import mount_view
         mount_view(root, list(cgroups))
+    if mounts:  # volumes, binds, tmpfs (mounting.py), while the host's paths are in view
+        from reference_impl import mounting
+        mounting.apply(root, list(mounts))
     os.chdir(root)
     sc.pivot_root(".", ".")
     sc.umount2(".", sc.MNT_DETACH)

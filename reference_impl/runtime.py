@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from reference_impl import humanize, images, network, rootfs, shim
+from reference_impl import humanize, images, mountpoints, network, rootfs, shim
+from reference_impl.network import modes as network_modes
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
@@ -37,7 +38,8 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
            exposed: list[str] | None = None, port_bindings: PortMap | None = None,
            starting: bool = False,
            publish_all: bool = False, confinement: Confinement | None = None,
-           intermediate: bool = False, lifecycle: LifecycleOptions | None = None) -> Container:
+           intermediate: bool = False, storage=None, networking=None,
+           lifecycle: LifecycleOptions | None = None) -> Container:
     """intermediate: a build step's container, removed by the next store lock if its builder dies."""
     if workdir and not workdir.startswith("/"):
         raise InvalidArgument(f"the working directory '{workdir}' is invalid, it needs to be an absolute path")
@@ -97,8 +99,12 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
                            **(confinement or Confinement()).host_config()},
         }
         lifecycle.apply(config, record["HostConfig"])
+        if networking is not None:  # --network, --hostname, --add-host, --dns … (network/modes.py)
+            network_modes.apply(store.root, record, networking)
         # starting: the caller starts it right away (run, a build's RUN); until its shim
         # reports, prune must not take it for a stopped container
+        if not intermediate:  # volumes, binds, tmpfs (a build step's container has none)
+            mountpoints.add_to(store.root, record, storage)
         if intermediate:  # announced before it exists: a kill in between leaves nothing unclaimed
             staging.announce_intermediate(store.root, cid)
         return store.containers.create(record, starting_pid=os.getpid() if starting else 0)
@@ -123,12 +129,14 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     spec = {"config": container.config["Config"],
             "argv": [container.config["Path"], *container.config["Args"]],
             "layers_dir": store.images.layers_dir, "diff_ids": container.config["Layers"],
-            "container_dir": container.dir, "log_path": container.log_path}
+            "container_dir": container.dir, "log_path": container.log_path,
+            "mounts": container.config.get("MountPoints", [])}
     settings = settings_of(container)
     spec["confinement"] = settings
     spec["cgroups"] = _make_cgroups(container, settings)
     spec["seccomp_cache"] = seccomp_cache(container.dir)
     spec["lifecycle"] = lifecycle_of(container.config)
+    spec["join_netns"] = network_modes.namespace_of(store.root, container.config)
     try:
         spec["network"] = network.publish(store.root, container)  # binds host ports, or fails here
     except BaseException:
@@ -251,6 +259,7 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
             return None
         with store.lock():
             trash = store.containers.detach(container)  # gone from ps -a before the exit is reported
+            mountpoints.remove_anonymous(store.root, container.config)
 
         def purge():  # after the report: the container is out of reach already
             cgroups.remove(container.id)
@@ -342,7 +351,8 @@ def signal_number(name: str) -> int:
     return signals.number(name)
 
 
-def remove(store: Store, container: Container, force: bool = False) -> None:
+def remove(store: Store, container: Container, force: bool = False, volumes: bool = False) -> None:
+    """volumes: its anonymous volumes go too (rm -v)."""
     if container.running:
         if not force:
             raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
@@ -361,6 +371,8 @@ def remove(store: Store, container: Container, force: bool = False) -> None:
     with store.lock():
         if _exists(store, container):
             store.containers.remove(container)
+            if volumes:
+                mountpoints.remove_anonymous(store.root, container.config)
 
 
 def processes_of(container: Container) -> list[int]:

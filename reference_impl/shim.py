@@ -89,13 +89,17 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
             init.install(spec["container_dir"])
         rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty,
                             privileged=settings.privileged, cgroups=spec["cgroups"],
-                            nodev=not settings.privileged and not cgroups.enforces_devices())
+                            nodev=not settings.privileged and not cgroups.enforces_devices(),
+                            mounts=spec.get("mounts", ()))
         argv = init.argv(spec["argv"]) if life is not None and life.init else spec["argv"]
         sc.sethostname(config.get("Hostname", ""))
+        if config.get("Domainname"):
+            sc.setdomainname(config["Domainname"])
         sc.loopback_up()
         workdir = config.get("WorkingDir") or "/"
         os.makedirs(workdir, exist_ok=True)
         confine_filesystem(settings)
+        os.read(spec["network_ready"][0], 1)  # EOF once the shim has set up the network
         os.chdir(workdir)
         try:
             uid, gid, groups, home = resolve_user(config.get("User") or "",
@@ -133,7 +137,13 @@ class _Plain(Exception):
 def _namespace_parent(spec: dict, pid_report: int, exec_report: int, stdio_fds, tty: bool) -> None:
     """A: create the namespaces, fork B into them, wait for it. Never returns."""
     try:
-        sc.unshare(sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWNET | sc.CLONE_NEWPID)
+        os.close(spec["network_ready"][1])
+        joined = spec.get("join_netns")  # None: a namespace of its own; "host"; /proc/<pid>/ns/net
+        if joined and joined != "host":
+            with open(joined) as netns:
+                sc.setns(netns.fileno(), sc.CLONE_NEWNET)
+        sc.unshare(sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWPID
+                   | (0 if joined else sc.CLONE_NEWNET))
         pid = os.fork()
         if pid == 0:
             os.close(pid_report)
@@ -254,6 +264,7 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         outputs = {out_r: "stdout", err_r: "stderr"}
     pid_r, pid_w = os.pipe()
     exec_r, exec_w = os.pipe2(os.O_CLOEXEC)
+    spec["network_ready"] = os.pipe2(os.O_CLOEXEC)  # closed by the shim: PID 1 may exec
     a = os.fork()
     if a == 0:
         os.close(pid_r)
@@ -268,13 +279,20 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
             os.close(fd)
     raw_pid = read_all(pid_r)
     os.close(pid_r)
+    os.close(spec["network_ready"][0])
     net_state = {}
-    if spec.get("network") and len(raw_pid) == 4:  # ports and address while PID 1 sets up
-        pid = struct.unpack("i", raw_pid)[0]
-        if first:
-            net_state = spec["network"].start(pid)
-        elif hasattr(spec["network"], "rejoin"):
-            net_state = spec["network"].rejoin(pid)
+    try:
+        if spec.get("network") and len(raw_pid) == 4:  # before the command runs
+            pid = struct.unpack("i", raw_pid)[0]
+            if first:
+                net_state = spec["network"].start(pid)  # ports, address
+            elif hasattr(spec["network"], "rejoin"):
+                net_state = spec["network"].rejoin(pid)
+    except BaseException:  # no network it asked for: the command must not run
+        os.kill(struct.unpack("i", raw_pid)[0], signal.SIGKILL)
+        raise
+    finally:
+        os.close(spec["network_ready"][1])
     failure = read_all(exec_r)
     os.close(exec_r)
     if failure or len(raw_pid) != 4:

@@ -60,6 +60,11 @@ def sethostname(name: str) -> None:
     _check(_libc.sethostname(data, len(data)), "sethostname")
 
 
+def setdomainname(name: str) -> None:
+    data = name.encode()
+    _check(_libc.setdomainname(data, len(data)), "setdomainname")
+
+
 def loopback_up() -> None:
     """ip link set lo up, without running ip."""
     SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1

@@ -52,6 +52,35 @@ def counts(run: Run) -> dict[str, Counter]:
     return found
 
 
+def area_counts(run: Run) -> dict[str, dict[str, Counter]]:
+    """Per area (check file), per implementation: the outcome counts (the summary by area)."""
+    found: dict[str, dict[str, Counter]] = {}
+    for (impl, _), record in sorted(run.records.items()):
+        row = found.setdefault(record["area"], {i: Counter({o: 0 for o in OUTCOMES}) for i in run.implementations})
+        row[impl][record["outcome"]] += 1
+    return dict(sorted(found.items()))
+
+
+@dataclass
+class Reason:
+    key: str            # its id in the expectations file's [reasons], else its words
+    text: str
+    cases: list[str] = field(default_factory=list)   # the checks it explains in this run
+
+
+def known_by_reason(run: Run) -> dict[str, list[Reason]]:
+    """Per implementation, its known differences grouped by reason, the most common first."""
+    found: dict[str, dict[str, Reason]] = {}
+    for (impl, case), record in sorted(run.records.items()):
+        if record["outcome"] != "known difference":
+            continue
+        text = record.get("expected_reason") or ""
+        key = record.get("reason_id") or text
+        found.setdefault(impl, {}).setdefault(key, Reason(key, text)).cases.append(case)
+    return {impl: sorted(reasons.values(), key=lambda r: (-len(r.cases), r.key))
+            for impl, reasons in sorted(found.items())}
+
+
 def pass_rate(run: Run, impl: str) -> float | None:
     """Passes over the checks that ran (skips left out); a known difference is not a pass."""
     ran = [r for (i, _), r in run.records.items() if i == impl and r["outcome"] != "skip"]

@@ -81,6 +81,7 @@ def render(history_dir: Path, out: Path, last: int = 14) -> Path:
     page = env.get_template("index.html.j2").render(
         latest=latest, previous=previous, matrix=analysis.matrix(latest),
         counts=analysis.counts(latest), changes=analysis.changes(previous, latest),
+        areas=analysis.area_counts(latest), reasons=analysis.known_by_reason(latest),
         flaky=analysis.flaky(runs), strip=strip, chart=chart(runs), runs=runs,
         host_env=host_env, impl_env=impl_env,
         rates={impl: analysis.pass_rate(latest, impl) for impl in latest.implementations})

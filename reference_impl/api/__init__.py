@@ -9,13 +9,14 @@ CLI starts is seen by the API and the other way round.
     server.py        the application: routes with and without /v1.41, errors as
                      {"message"}, Docker's response headers, the socket
     common.py        query booleans, filters, JSON streams, the store per request
-    system.py        /_ping /version /info, and 404s for networks, volumes, plugins
+    system.py        /_ping /version /info, and 404s for volumes, plugins
     images.py        images/json, inspect, history, tag, delete, save, load
     build.py         /build: the classic builder's JSON stream
     distribution.py  /auth, /images/create (pull), push, search
     containers.py    create, list, inspect, start, stop, kill, wait, remove, logs …
     hijack.py        Upgrade: tcp — the raw stream of attach and exec start
     execs.py         /containers/{id}/exec, /exec/{id}/start, /exec/{id}/json
+    networks.py      /networks/…, and a create request's network fields
     workers.py       engine calls that fork long-lived processes run in a fresh
                      `python -m reference_impl.api.worker` (never forked from the
                      service's threads; no socket of the service leaks into a shim)

@@ -8,7 +8,7 @@ import json
 
 from aiohttp import web
 
-from reference_impl.api import attach, common, hijack, lifecycle, validation, workers
+from reference_impl.api import attach, common, hijack, lifecycle, networks, validation, volumes, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
 from reference_impl.engine.images import ImageService
@@ -99,7 +99,8 @@ def create_options(body: dict) -> CreateOptions:
                          host=HostConfig(auto_remove=bool(host.get("AutoRemove")),
                                          port_bindings=_bindings(host.get("PortBindings")),
                                          publish_all=bool(host.get("PublishAllPorts")),
-                                         confinement=confinement),
+                                         confinement=confinement, storage=volumes.storage(body)),
+                         networking=networks.networking_options(body),
                          lifecycle=lifecycle.create_options(body))
 
 
@@ -165,7 +166,7 @@ async def start_container(app: web.Application, store, container: Container) -> 
 
 def _remove_quietly(store, cid: str) -> None:
     try:
-        ContainerService(store).remove(cid, force=True)
+        ContainerService(store).remove(cid, force=True, volumes=True)
     except NotFound:
         pass
 
@@ -204,8 +205,8 @@ async def restart(request: web.Request) -> web.Response:
 
 async def remove(request: web.Request) -> web.Response:
     container = await resolve(request)
-    force = common.qbool(request, "force")
-    await common.blocking(request, lambda: _service(request).remove(container.id, force))
+    force, with_volumes = common.qbool(request, "force"), common.qbool(request, "v")
+    await common.blocking(request, lambda: _service(request).remove(container.id, force, with_volumes))
     return web.Response(status=204)
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from reference_impl.api import build, common, containers, distribution, execs, images, system
+from reference_impl.api import archive, build, common, containers, distribution, execs, images, networks, system, volumes
 from reference_impl.api.common import API_VERSION, MIN_API_VERSION, STATE, ApiError
 
-FAMILIES = (system, images, build, distribution, containers, execs)
+FAMILIES = (system, images, build, distribution, containers, execs, volumes, archive, networks)
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:

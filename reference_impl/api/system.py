@@ -1,4 +1,4 @@
-"""/_ping, /version, /info; networks, volumes and plugins answer 404 (strata has none:
+"""/_ping, /version, /info; plugins answer 404 (strata has none:
 only `docker inspect NAME` probes them, and a 404 there is what it expects)."""
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ def routes():
         ("GET", "/_ping", ping),
         ("GET", "/version", version),
         ("GET", "/info", info),
-        ("GET", "/networks/{name}", no_network),
-        ("GET", "/volumes/{name}", no_volume),
         ("GET", "/plugins/{name}/json", no_plugin),
     ]
 
@@ -34,12 +32,6 @@ async def info(request: web.Request) -> web.Response:
     return common.json_response(await common.blocking(request, lambda: SystemService(common.store(request)).info()))
 
 
-async def no_network(request: web.Request) -> web.Response:
-    return common.error_response(404, f"network {request.match_info['name']} not found")
-
-
-async def no_volume(request: web.Request) -> web.Response:
-    return common.error_response(404, f"get {request.match_info['name']}: no such volume")
 
 
 async def no_plugin(request: web.Request) -> web.Response:

@@ -45,10 +45,13 @@ _MODULE_OF = {
     **dict.fromkeys(("run", "create", "start", "stop", "restart", "kill", "wait", "rm", "ps", "logs", "top",
                      "diff", "commit", "exec", "port", "container", "pause", "unpause", "rename"), "containers"),
     **dict.fromkeys(("system", "version"), "system"),
+    "volume": "volumes",
+    "cp": "copying",
     "build": "build",
     **dict.fromkeys(("pull", "push", "search", "login", "logout", "registry"), "registry"),
+    "network": "networks",
 }
-_GROUPS = {"image": "images", "container": "containers"}
+_GROUPS = {"image": "images", "container": "containers", "network": "networks"}
 
 
 class _Unbuilt:
@@ -92,7 +95,8 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--root", help="state directory (default $STRATA_ROOT or /var/lib/strata)")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND", parser_class=Parser)
     wanted = verb if verb in _MODULE_OF else None
-    names = [_MODULE_OF[wanted]] if wanted else ["images", "containers", "system", "build", "registry"]
+    names = [_MODULE_OF[wanted]] if wanted else ["images", "containers", "system", "build", "registry",
+                                                 "volumes", "copying", "networks"]
     modules = {name: importlib.import_module(f"reference_impl.cli.{name}") for name in names}
     for name, module in modules.items():
         module.register(_OnlyVerb(verbs, wanted))

@@ -12,7 +12,7 @@ from pathlib import Path
 from reference_impl import refs
 from reference_impl.errors import InvalidInput
 from reference_impl.ownership import staging_prefix
-from reference_impl.store import Store
+from reference_impl.store import Store, hex_of
 
 
 def register(verbs, management: bool = False) -> None:
@@ -27,6 +27,7 @@ def register(verbs, management: bool = False) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--target")
     p.add_argument("--pull", action="store_true")
+    p.add_argument("--iidfile", help="write the image ID to the file")
     p.add_argument("path")
     p.set_defaults(handler=cmd_build)
 
@@ -82,6 +83,8 @@ def cmd_build(store: Store, args) -> int:
             print(f'invalid argument "{tag}" for "-t, --tag" flag: {_reference_words(tag, exc)}\n'
                   "See 'strata build --help'.", file=sys.stderr)
             return 125
+    if args.iidfile:  # as the docker CLI: an old file never passes for this build's id
+        Path(args.iidfile).unlink(missing_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=store.images.tmp_dir, prefix=staging_prefix("ctx-")))
     try:
         dockerfile = args.file or "Dockerfile"
@@ -101,7 +104,9 @@ def cmd_build(store: Store, args) -> int:
                           no_cache=args.no_cache, build_args=_pairs(args.build_arg),
                           labels=_pairs(args.label), rm=args.rm, force_rm=args.force_rm,
                           quiet=args.quiet, target=args.target)
-        build(store, options)
+        image_id = build(store, options)
+        if args.iidfile:
+            Path(args.iidfile).write_text(f"sha256:{hex_of(image_id)}")
         return 0
     except BuildError as exc:
         print(exc.message, file=sys.stderr)

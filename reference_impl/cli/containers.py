@@ -7,7 +7,7 @@ import json
 import sys
 
 from reference_impl import humanize, refs
-from reference_impl.cli import lifecycle, output, ports
+from reference_impl.cli import lifecycle, mounts, network_flags, output, ports
 from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
@@ -37,6 +37,8 @@ def register(verbs, management: bool = False) -> None:
         p.add_argument("--expose", action="append", default=[])
         _confinement_flags(p)
         lifecycle.add_flags(p)
+        mounts.add_flags(p)
+        network_flags.add_flags(p)
         p.add_argument("image")
         p.add_argument("command", nargs=argparse.REMAINDER)
         p.set_defaults(handler=cmd_run if verb == "run" else cmd_create)
@@ -235,8 +237,10 @@ def create_options(args, starting: bool) -> CreateOptions:
                          env=_env(args.env), workdir=args.workdir, user=args.user, tty=args.tty,
                          stdin_open=args.interactive, labels=_labels(args.label), exposed=exposed,
                          host=HostConfig(auto_remove=args.rm, port_bindings=port_bindings,
-                                         publish_all=args.publish_all, confinement=confinement),
-                         starting=starting, lifecycle=lifecycle.options(args, auto_remove=args.rm))
+                                         publish_all=args.publish_all, confinement=confinement,
+                                         storage=mounts.storage(args)),
+                         networking=network_flags.networking_options(args), starting=starting,
+                         lifecycle=lifecycle.options(args, auto_remove=args.rm))
 
 
 def _to_stderr(line: str) -> None:
@@ -260,7 +264,7 @@ def cmd_run(store: Store, args) -> int:
     except EngineError:
         if args.rm:
             try:
-                service.remove(container.id, force=True)
+                service.remove(container.id, force=True, volumes=True)  # --rm takes its anonymous volumes
             except NotFound:  # the shim removed it already (--rm after a failed start)
                 pass
         raise
@@ -316,7 +320,7 @@ def cmd_wait(store: Store, args) -> int:
 
 
 def cmd_rm(store: Store, args) -> int:
-    return _each(args.containers, lambda name: ContainerService(store).remove(name, args.force))
+    return _each(args.containers, lambda name: ContainerService(store).remove(name, args.force, args.volumes))
 
 
 # --- ps / inspect ----------------------------------------------------------------------------------

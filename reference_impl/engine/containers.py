@@ -5,7 +5,7 @@ import json
 import signal
 import time
 
-from reference_impl import humanize, refs, runtime
+from reference_impl import humanize, mountpoints, refs, runtime
 from reference_impl.engine import filters as flt
 from reference_impl.engine.records import PruneReport
 from reference_impl.engine.records.containers import (Change, ContainerListOptions, ContainerSummary,
@@ -54,11 +54,14 @@ class ContainerService:
 
     def _create(self, o: CreateOptions) -> Container:
         extra = {"confinement": o.host.confinement} if o.host.confinement is not None else {}
+        if o.host.storage is not None:
+            extra["storage"] = o.host.storage
         return runtime.create(self.store, o.image, name=o.name, cmd=o.cmd, starting=o.starting,
                               entrypoint=o.entrypoint, env=o.env, workdir=o.workdir, user=o.user,
                               tty=o.tty, stdin_open=o.stdin_open, auto_remove=o.host.auto_remove,
                               labels=o.labels, exposed=o.exposed, port_bindings=o.host.port_bindings,
-                              publish_all=o.host.publish_all, lifecycle=o.lifecycle, **extra)
+                              publish_all=o.host.publish_all, networking=o.networking, lifecycle=o.lifecycle,
+                              **extra)
 
     def _pull_for_create(self, name: str, on_pull) -> None:
         from reference_impl import distribution
@@ -150,8 +153,9 @@ class ContainerService:
         """Not running, and its shim has recorded the exit."""
         return not container.running and runtime.shim_gone(container)
 
-    def remove(self, name: str, force: bool = False) -> None:
-        runtime.remove(self.store, self.get(name), force)
+    def remove(self, name: str, force: bool = False, volumes: bool = False) -> None:
+        """volumes: its anonymous volumes go too (rm -v)."""
+        runtime.remove(self.store, self.get(name), force, volumes=volumes)
 
     def prune(self, filters: flt.Filters) -> PruneReport:
         flt.check_keys(filters, PRUNE_FILTERS)
@@ -233,12 +237,14 @@ class ContainerService:
                            "AutoRemove": host.get("AutoRemove", False),
                            "PortBindings": host.get("PortBindings") or {},
                            "PublishAllPorts": host.get("PublishAllPorts", False),
-                           "NetworkMode": "default",
+                           "NetworkMode": host.get("NetworkMode", "default"),
+                           **{k: host[k] for k in ("ExtraHosts", "Dns", "DnsSearch", "DnsOptions") if k in host},
                            **runtime.settings_of(container).host_config(),
+                           **mountpoints.host_config(config),
                            **lifecycle_host_config(lifecycle_of(config))},
             "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
-            "Mounts": [],
+            "Mounts": mountpoints.shown(config),
             "Config": config["Config"],
             "NetworkSettings": network_settings(container),
             "ExecIDs": None,

@@ -31,7 +31,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reference_impl.network import allocation, bridge, forwarding
+from reference_impl.network import allocation, bridge, endpoints, forwarding
 from reference_impl.network.allocation import Listener
 from reference_impl.network.ports import PortMap, port_map_to_json
 
@@ -44,6 +44,7 @@ class ContainerNetwork:
     container_name: str
     ports: PortMap
     listeners: list[Listener]
+    config: dict = field(default_factory=dict)   # the container's record: its network mode
     address: str = ""
     netns_fd: int | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -62,11 +63,17 @@ class ContainerNetwork:
             self.netns_fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:  # PID 1 has exited already (e.g. a quick RUN step)
             return {"Network": state}
-        try:
-            state.update(self._attach(pid))
-        except Exception as exc:  # the container runs without an address
-            print(f"strata shim: no address on {bridge.BRIDGE}: {exc!r} "
-                  f"{getattr(exc, 'stderr', '') or ''}", file=sys.stderr)
+        mode = endpoints.mode_of(self.config)
+        if endpoints.is_default(mode):
+            try:
+                state.update(self._attach(pid))
+            except Exception as exc:  # the container runs without an address
+                print(f"strata shim: no address on {bridge.BRIDGE}: {exc!r} "
+                      f"{getattr(exc, 'stderr', '') or ''}", file=sys.stderr)
+            endpoints.write_etc_files(self.root, self.container_id, self.config, self.address, embedded=False)
+        else:  # none, host, container:X, user-defined networks
+            state.update(endpoints.join_mode(self.root, self.container_id, self.config, pid, self.netns_fd,
+                                             self.stopping))
         forwarding.start_forwarders(self.listeners, self.netns_fd, self.stopping)
         return {"Network": state}
 
@@ -90,9 +97,11 @@ class ContainerNetwork:
             with contextlib.suppress(OSError):
                 allocation.release_address(self.address)
             self.address = ""
+        with contextlib.suppress(OSError):
+            endpoints.leave(self.root, self.container_id)
 
 
 def publish(root: Path, container) -> ContainerNetwork:
     """Bind every published port of `container`; fails (PortError) before any shim exists."""
     ports, listeners = allocation.bind_ports(root, container)
-    return ContainerNetwork(root, container.id, container.name, ports, listeners)
+    return ContainerNetwork(root, container.id, container.name, ports, listeners, container.config)

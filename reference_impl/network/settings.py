@@ -1,8 +1,42 @@
 """A container's NetworkSettings as `inspect` shows it, and its published ports: what the
-shim recorded (`state["Network"]`) while the container runs, empty otherwise."""
+shim recorded (`state["Network"]`) while the container runs, empty otherwise.
+
+On the default bridge the top-level address fields and `Networks.bridge` show strata0's
+endpoint; on user-defined networks each network has its entry (with Aliases: the
+--network-alias names and the short id) and the top-level fields are empty, as dockerd shows
+them. A container that does not run shows the networks it asked for, without addresses."""
 from __future__ import annotations
 
 from reference_impl.network.ports import PortMap, port_map_from_json
+
+
+def _endpoint(live: dict, aliases=None, ipam=None) -> dict:
+    return {"IPAMConfig": ipam, "Links": None, "Aliases": aliases,
+            "MacAddress": live.get("MacAddress", ""), "NetworkID": live.get("NetworkID", ""),
+            "EndpointID": live.get("EndpointID", ""), "Gateway": live.get("Gateway", ""),
+            "IPAddress": live.get("IPAddress", ""), "IPPrefixLen": live.get("IPPrefixLen", 0), "IPv6Gateway": "",
+            "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None}
+
+
+def _networks(container, live: dict) -> dict:
+    mode = container.config.get("HostConfig", {}).get("NetworkMode") or "default"
+    if mode in ("default", "bridge"):
+        return {"bridge": _endpoint(live)} if live else {}
+    if mode in ("none", "host"):
+        return {mode: _endpoint({})}
+    if mode.startswith("container:"):
+        return {}
+    asked = (container.config.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
+    running = live.get("Endpoints") or {}
+    shown = {}
+    for name, wanted in asked.items():
+        endpoint = running.get(name)
+        if endpoint is not None:
+            shown[name] = _endpoint(endpoint, endpoint.get("Aliases"), wanted.get("IPAMConfig"))
+        else:
+            shown[name] = _endpoint({"NetworkID": wanted.get("NetworkID", "")}, wanted.get("Aliases") or None,
+                                    wanted.get("IPAMConfig"))
+    return shown
 
 
 def network_settings(container) -> dict:
@@ -10,11 +44,6 @@ def network_settings(container) -> dict:
     live = container.state.get("Network") if container.running else None
     live = live or {}
     ip = live.get("IPAddress", "")
-    endpoint = {"IPAMConfig": None, "Links": None, "Aliases": None,
-                "MacAddress": live.get("MacAddress", ""), "NetworkID": live.get("NetworkID", ""),
-                "EndpointID": live.get("EndpointID", ""), "Gateway": live.get("Gateway", ""),
-                "IPAddress": ip, "IPPrefixLen": live.get("IPPrefixLen", 0), "IPv6Gateway": "",
-                "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "DriverOpts": None}
     return {"Bridge": "", "SandboxID": live.get("SandboxID", ""), "HairpinMode": False,
             "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "Ports": live.get("Ports", {}), "SandboxKey": live.get("SandboxKey", ""),
@@ -23,7 +52,7 @@ def network_settings(container) -> dict:
             "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": ip,
             "IPPrefixLen": live.get("IPPrefixLen", 0), "IPv6Gateway": "",
             "MacAddress": live.get("MacAddress", ""),
-            "Networks": {"bridge": endpoint} if live else {}}
+            "Networks": _networks(container, live)}
 
 
 def published_ports(container) -> PortMap:

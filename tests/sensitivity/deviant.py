@@ -117,12 +117,62 @@ def drop_option(args, names) -> list[str]:
     return out
 
 
+def positional_args(args, takes_value) -> list[int]:
+    """Indexes of the verb's positional arguments (options in `takes_value` take a value)."""
+    found, i = [], verb_index(args) + 1
+    while i < len(args):
+        if args[i].startswith("-"):
+            i += 2 if args[i] in takes_value and "=" not in args[i] else 1
+            continue
+        found.append(i)
+        i += 1
+    return found
+
+
+def images_ignore_reference(args) -> None:
+    """images REPO[:TAG] lists every image (the reference argument is dropped)."""
+    drop = set(positional_args(args, ("-f", "--filter", "--format")))
+    passthrough([a for i, a in enumerate(args) if i not in drop])
+
+
+def push_does_nothing(args) -> None:
+    """push that says it pushed and sends nothing."""
+    ref = args[positional_args(args, ())[0]]
+    print(f"The push refers to repository [{ref.rsplit(':', 1)[0]}]")
+    sys.exit(0)
+
+
+def login_elsewhere(args) -> None:
+    """login that stores its credentials in a config directory of its own, not the client's."""
+    import tempfile
+    os.execvp(DOCKER, [DOCKER, "--config", tempfile.mkdtemp(prefix="deviant-login-"), *args])
+
+
+def _drop_filter(args, prefix) -> list[str]:
+    """args without the --filter options whose value starts with `prefix`."""
+    out, i = [], 0
+    while i < len(args):
+        if args[i] in ("-f", "--filter") and i + 1 < len(args) and args[i + 1].startswith(prefix):
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
+def prune_does_nothing(args) -> None:
+    print("Total reclaimed space: 0B")
+    sys.exit(0)
+
+
 def main(argv) -> None:
     mode, args = argv[1], argv[2:]
     verb = args[verb_index(args)] if verb_index(args) < len(args) else ""
     if mode == "no-cache" and verb == "build":
         passthrough(insert_after_verb(args, "--no-cache"))
     if mode == "force-rmi" and verb == "rmi":
+        passthrough(insert_after_verb(args, "-f"))
+    if mode == "force-rm" and verb == "rm":
         passthrough(insert_after_verb(args, "-f"))
     if mode == "drop-publish-address" and verb in ("run", "create"):
         passthrough(rewrite_publish(args, drop_address))
@@ -146,6 +196,22 @@ def main(argv) -> None:
         passthrough(drop_option(args, ("-m", "--memory", "--memory-swap")))
     if mode == "rmi-any-tag" and verb == "rmi":
         rmi_any_tag(args)
+    if mode == "build-drops-build-args" and verb == "build":
+        passthrough(drop_option(args, ("--build-arg",)))
+    if mode == "images-ignore-reference" and verb == "images":
+        images_ignore_reference(args)
+    if mode == "history-hides-nop" and verb == "history":
+        filtered(args, lambda line: "#(nop)" not in line)
+    if mode == "push-does-nothing" and verb == "push":
+        push_does_nothing(args)
+    if mode == "login-elsewhere" and verb == "login":
+        login_elsewhere(args)
+    if mode == "prune-does-nothing" and verb == "image" and "prune" in args:
+        prune_does_nothing(args)
+    if mode == "ps-ignores-status-filter" and verb == "ps":
+        passthrough(_drop_filter(args, "status="))
+    if mode == "run-fixes-bad-env" and verb in ("run", "create"):
+        passthrough([("FIXED" + a) if a.startswith("=") else a for a in args])
     passthrough(args)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from reference_impl.confinement.settings import Confinement
 from reference_impl.engine.filters import Filters
 from reference_impl.lifecycle.settings import LifecycleOptions
+from reference_impl.engine.records.volumes import Storage
 from reference_impl.network.ports import PortMap
 
 
@@ -17,6 +18,22 @@ class HostConfig:
     port_bindings: PortMap = field(default_factory=dict)
     publish_all: bool = False
     confinement: Confinement | None = None   # capabilities, seccomp, limits …; None: Docker's defaults
+    storage: Storage | None = None           # binds, mounts, tmpfs, anonymous volumes; None: none
+
+
+@dataclass(frozen=True)
+class NetworkingOptions:
+    """How a container is networked (--network, --network-alias, --ip, --hostname, --domainname,
+    --add-host, --dns, --dns-search, --dns-option; the API's NetworkingConfig and HostConfig)."""
+    mode: str = "default"        # default/bridge, none, host, container:X, a network's name or id
+    aliases: list[str] = field(default_factory=list)
+    ip: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    extra_hosts: list[str] = field(default_factory=list)   # "name:ip"
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class CreateOptions:
     labels: dict[str, str] = field(default_factory=dict)
     exposed: list[str] = field(default_factory=list)   # "80/tcp"
     host: HostConfig = field(default_factory=HostConfig)
+    networking: NetworkingOptions = field(default_factory=NetworkingOptions)
     starting: bool = False      # started right away (run): prune leaves it alone meanwhile
     pull_missing: bool = False  # pull an image the store lacks (the CLI's run/create)
     # restart policy, init, added groups, stop signal and timeout, healthcheck (issue 20)

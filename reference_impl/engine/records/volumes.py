@@ -1,0 +1,72 @@
+"""Records of the VolumeService, and the storage a container asks for at create."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reference_impl.engine.filters import Filters
+
+
+@dataclass(frozen=True)
+class Volume:
+    """One volume, as `volume inspect` and GET /volumes/{name} show it."""
+    name: str
+    driver: str
+    mountpoint: str
+    created_at: str
+    labels: dict[str, str] | None
+    options: dict[str, str] | None
+    scope: str = "local"
+    anonymous: bool = False
+
+
+@dataclass(frozen=True)
+class VolumeCreateOptions:
+    """`volume create` and POST /volumes/create; no name: an anonymous volume."""
+    name: str = ""
+    driver: str = "local"
+    labels: dict[str, str] = field(default_factory=dict)
+    driver_opts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumeListOptions:
+    """`volume ls` and GET /volumes."""
+    filters: Filters = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One `--mount` / HostConfig.Mounts entry, as the docker CLI sends it."""
+    type: str                          # "bind", "volume", "tmpfs"
+    target: str
+    source: str = ""
+    read_only: bool = False
+    no_copy: bool = False              # volume-nocopy
+    tmpfs_size: int = 0                # bytes; 0: the kernel's default
+    tmpfs_mode: int = 0                # 0: the kernel's default (1777)
+
+    def to_json(self) -> dict:
+        """HostConfig.Mounts as dockerd keeps it (omitempty fields)."""
+        shown = {"Type": self.type}
+        if self.source:
+            shown["Source"] = self.source
+        shown["Target"] = self.target
+        if self.read_only:
+            shown["ReadOnly"] = True
+        if self.no_copy:
+            shown["VolumeOptions"] = {"NoCopy": True}
+        if self.tmpfs_size or self.tmpfs_mode:
+            shown["TmpfsOptions"] = {k: v for k, v in (("SizeBytes", self.tmpfs_size),
+                                                       ("Mode", self.tmpfs_mode)) if v}
+        return shown
+
+
+@dataclass(frozen=True)
+class Storage:
+    """What a container mounts besides its root: HostConfig.Binds ("src:dst[:opts]", as -v
+    sends them), HostConfig.Mounts, HostConfig.Tmpfs ({path: options}) and Config.Volumes
+    (anonymous volumes: -v /path)."""
+    binds: list[str] = field(default_factory=list)
+    mounts: list[Mount] = field(default_factory=list)
+    tmpfs: dict[str, str] = field(default_factory=dict)
+    volumes: list[str] = field(default_factory=list)
