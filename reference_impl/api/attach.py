@@ -205,4 +205,4 @@ async def start_attached(app: web.Application, store, container, session: Sessio
             await asyncio.sleep(30)  # a late `wait` may still ask
             if state["exits"].get(container.id) is exit_code:
                 del state["exits"][container.id]
-    loop.create_task(watch())
+    common.background(watch())

@@ -150,6 +150,18 @@ def short_read(fn, *args):
     return fn(*args)
 
 
+_BACKGROUND: set[asyncio.Task] = set()
+
+
+def background(coro) -> asyncio.Task:
+    """A task nobody awaits, kept alive until it ends: the loop holds tasks only weakly, and a
+    collected task runs its `finally` early (a --rm run's exit code was lost that way)."""
+    task = asyncio.get_running_loop().create_task(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+    return task
+
+
 def gone(request: web.Request) -> bool:
     """Whether the client has closed its connection."""
     transport = request.transport

@@ -81,7 +81,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     instance["Running"] = True
     if body.get("Detach"):
         worker = await workers.spawn("exec", spec)
-        asyncio.get_running_loop().create_task(_finish(request.app, instance, worker))
+        common.background(_finish(request.app, instance, worker))
         return web.Response(status=200)
     from reference_impl.api.attach import Session
     conn = Hijacked(request)
@@ -123,4 +123,4 @@ async def _finish(app: web.Application, instance: dict, worker: workers.Worker) 
     async def forget() -> None:
         await asyncio.sleep(_KEEP)
         app[STATE]["execs"].pop(instance["ID"], None)
-    asyncio.get_running_loop().create_task(forget())
+    common.background(forget())
