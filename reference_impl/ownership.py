@@ -17,6 +17,17 @@ def process_start_time(pid: int) -> str | None:
         return None
 
 
+def process_alive(pid: int) -> bool:
+    """A process with that pid exists and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def owner_token(pid: int | None = None) -> str:
     pid = os.getpid() if pid is None else pid
     return f"{pid}-{process_start_time(pid)}"

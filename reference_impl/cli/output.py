@@ -51,5 +51,16 @@ def inspect_json(values: list[dict]) -> None:
     sys.stdout.write(json.dumps(values, indent=4) + "\n")
 
 
+def inspected(values: list[dict], fmt: str | None) -> None:
+    """What `X inspect` prints: each value through --format, or all of them as JSON."""
+    if not fmt:
+        inspect_json(values)
+        return
+    from reference_impl import gotemplate
+    template = gotemplate.parse(fmt)
+    for value in values:
+        sys.stdout.write(template.execute(value) + "\n")
+
+
 def truncate_id(full: str, no_trunc: bool) -> str:
     return full if no_trunc else full.removeprefix("sha256:")[:12]

@@ -92,13 +92,7 @@ def cmd_inspect(store: Store, args) -> int:
         except EngineError as exc:
             failed = True
             print(words(exc), file=sys.stderr)
-    if args.format:
-        from reference_impl import gotemplate
-        template = gotemplate.parse(args.format)
-        for value in found:
-            sys.stdout.write(template.execute(value) + "\n")
-    else:
-        output.inspect_json(found)
+    output.inspected(found, args.format)
     return 1 if failed else 0
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reference_impl import humanize
+from reference_impl.ownership import process_alive
 from reference_impl.errors import Conflict, NotFound
 from reference_impl.fsutil import read_json, write_json
 from reference_impl.ownership import staging_prefix
@@ -42,12 +43,12 @@ class Container:
 
     @property
     def running(self) -> bool:
-        return self.state.get("Status") == "running" and _alive(self.state.get("Pid", 0))
+        return self.state.get("Status") == "running" and process_alive(self.state.get("Pid", 0))
 
     @property
     def starting(self) -> bool:
         """Created by a command that is starting it right now (not yet up, not stopped)."""
-        return self.state.get("Status") == "created" and _alive(self.state.get("StartingPid", 0))
+        return self.state.get("Status") == "created" and process_alive(self.state.get("StartingPid", 0))
 
     @property
     def status(self) -> str:
@@ -69,7 +70,7 @@ SHIM_DIED = "the container's shim died: its process was killed"
 
 
 def _shim_died(state: dict) -> bool:
-    return state.get("Status") in ("running", "restarting") and bool(state.get("ShimPid")) and not _alive(state["ShimPid"])
+    return state.get("Status") in ("running", "restarting") and bool(state.get("ShimPid")) and not process_alive(state["ShimPid"])
 
 
 def _in_own_pid_namespace(pid: int) -> bool:
@@ -86,16 +87,6 @@ def name_entry(name: str) -> str:
     if len(name.encode()) <= 200:
         return name
     return "~" + hashlib.sha256(name.encode()).hexdigest()
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
 
 
 class ContainerStore:
@@ -152,7 +143,7 @@ class ContainerStore:
         its process would run on unreachable. Kill the process (its namespace and eth0 go
         with it) and record it as killed, 137, with the reason in State.Error."""
         pid = container.state.get("Pid", 0)
-        if _alive(pid) and _in_own_pid_namespace(pid):
+        if process_alive(pid) and _in_own_pid_namespace(pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

@@ -1,4 +1,5 @@
 """The engine's tests drive the real `strata` CLI on a store of their own."""
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,11 @@ class Strata:
     def __call__(self, *args, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run([STRATA, *map(str, args)], env=self.env, capture_output=True, text=True,
                               timeout=timeout, **kwargs)
+
+    def inspect(self, name: str) -> dict:
+        result = self("inspect", name)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)[0]
 
     def remove_all_containers(self) -> None:
         ids = self("ps", "-aq").stdout.split()

@@ -7,20 +7,7 @@ import signal
 import time
 
 from reference_impl.lifecycle.restart import FIRST_DELAY, RestartPolicy, delay
-
-
-def _inspect(strata, name: str) -> dict:
-    result = strata("inspect", name)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)[0]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+from reference_impl.ownership import process_alive
 
 
 def test_a_killed_shim_of_an_always_container_is_reported_and_the_container_kept(strata):
@@ -30,33 +17,33 @@ def test_a_killed_shim_of_an_always_container_is_reported_and_the_container_kept
     state = json.loads((strata.root / "containers" / cid / "state.json").read_text())
     os.kill(state["ShimPid"], signal.SIGKILL)
     deadline = time.monotonic() + 5
-    while _alive(state["ShimPid"]) and time.monotonic() < deadline:
+    while process_alive(state["ShimPid"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    info = _inspect(strata, "keeper")
+    info = strata.inspect("keeper")
     assert (info["State"]["Status"], info["State"]["ExitCode"]) == ("exited", 137)
     assert "shim" in info["State"]["Error"]
     assert info["HostConfig"]["RestartPolicy"] == {"Name": "always", "MaximumRetryCount": 0}
     deadline = time.monotonic() + 5
-    while _alive(state["Pid"]) and time.monotonic() < deadline:
+    while process_alive(state["Pid"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(state["Pid"])
+    assert not process_alive(state["Pid"])
     # not lost: listed, and a start runs it again under its policy
     assert strata("ps", "-aq", "--no-trunc").stdout.split() == [cid]
     assert strata("start", "keeper").returncode == 0
-    assert _inspect(strata, "keeper")["State"]["Running"] is True
+    assert strata.inspect("keeper")["State"]["Running"] is True
 
 
 def test_stop_during_the_back_off_ends_the_policy(strata):
     started = strata("run", "-d", "--name", "looper", "--restart", "always", "base", "sh", "-c", "exit 1")
     assert started.returncode == 0, started.stderr
     deadline = time.monotonic() + 10
-    while _inspect(strata, "looper")["RestartCount"] < 2 and time.monotonic() < deadline:
+    while strata.inspect("looper")["RestartCount"] < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _inspect(strata, "looper")["RestartCount"] >= 2
+    assert strata.inspect("looper")["RestartCount"] >= 2
     assert strata("stop", "-t", "1", "looper").returncode == 0
-    count = _inspect(strata, "looper")["RestartCount"]
+    count = strata.inspect("looper")["RestartCount"]
     time.sleep(1.5)
-    info = _inspect(strata, "looper")
+    info = strata.inspect("looper")
     assert info["State"]["Status"] == "exited" and info["RestartCount"] == count
 
 

@@ -8,20 +8,7 @@ import time
 import urllib.request
 
 import pytest
-
-
-def _inspect(strata, name: str) -> dict:
-    result = strata("inspect", name)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)[0]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+from reference_impl.ownership import process_alive
 
 
 def _listening_inodes(port: int) -> set[str]:
@@ -68,13 +55,13 @@ def web(strata):
 
 
 def test_a_killed_shim_is_noticed(strata, web):
-    state = json.loads((strata.root / "containers" / _inspect(strata, "web")["Id"] / "state.json").read_text())
+    state = json.loads((strata.root / "containers" / strata.inspect("web")["Id"] / "state.json").read_text())
     shim_pid, pid = state["ShimPid"], state["Pid"]
     listening = _listening_inodes(web)
     assert listening and _holders(listening)
     os.kill(shim_pid, signal.SIGKILL)
     deadline = time.monotonic() + 5
-    while _alive(shim_pid) and time.monotonic() < deadline:
+    while process_alive(shim_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
 
     # the listener died with its shim (another test may bind the port next: look at the socket)
@@ -83,17 +70,17 @@ def test_a_killed_shim_is_noticed(strata, web):
     ps = strata("ps", "-a", "--filter", "name=web", "--format", "{{.Status}}")
     assert ps.stdout.startswith("Exited (137)"), ps.stdout
     assert strata("ps", "-q").stdout.split() == []
-    info = _inspect(strata, "web")["State"]
+    info = strata.inspect("web")["State"]
     assert (info["Status"], info["Running"], info["ExitCode"]) == ("exited", False, 137)
     assert "shim" in info["Error"]
     deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(pid), "the container's process outlived its shim"
+    assert not process_alive(pid), "the container's process outlived its shim"
 
     stopped = strata("stop", "web")
     assert stopped.returncode == 0, stopped.stderr
-    assert _inspect(strata, "web")["State"]["Status"] == "exited"
+    assert strata.inspect("web")["State"]["Status"] == "exited"
     removed = strata("rm", "web")
     assert removed.returncode == 0, removed.stderr
     assert strata("ps", "-aq").stdout.split() == []
