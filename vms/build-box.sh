@@ -12,7 +12,7 @@
 # Everything the guest needs is baked in, so provisioning downloads nothing: docker.io
 # (dockerd, containerd, runc), busybox-static, git (docker builds from git URLs),
 # python3 3.11 with python3-venv and Debian's python3-aiohttp, python3-bcrypt,
-# python3-requests and python3-seccomp (the engine's dependencies), the default seccomp
+# python3-requests, python3-seccomp and python3-dnslib (the engine's dependencies), tini (--init), the default seccomp
 # profile (golang-github-containers-common's /usr/share/containers/seccomp.json), rsync (the project is synced in), dbus.
 # AppArmor is off in the guest (apparmor=0), as on the hosts the suite runs on: docker.io
 # without the apparmor package refuses to start containers on a kernel that has it on.
@@ -69,7 +69,7 @@ if [ ! -f "$BOX" ]; then
   chroot "$R" apt-get update -q >"$WORK/apt.log" 2>&1
   DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get install -y -q --no-install-recommends \
     docker.io busybox-static git rsync procps python3-venv python3-aiohttp python3-bcrypt \
-    python3-requests python3-seccomp golang-github-containers-common iptables e2fsprogs less >>"$WORK/apt.log" 2>&1 || { tail -30 "$WORK/apt.log" >&2; exit 1; }
+    python3-requests python3-seccomp python3-dnslib tini golang-github-containers-common iptables e2fsprogs less >>"$WORK/apt.log" 2>&1 || { tail -30 "$WORK/apt.log" >&2; exit 1; }
   chroot "$R" apt-get clean
   umount "$R/dev/pts" "$R/dev" "$R/sys" "$R/proc"
   rm -f "$R/usr/sbin/policy-rc.d"

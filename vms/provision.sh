@@ -4,7 +4,7 @@
 # Nothing is downloaded when the box has the packages baked in (vms/build-box.sh).
 set -euo pipefail
 PROJECT=$1
-PACKAGES="docker.io busybox-static git rsync procps python3-venv python3-aiohttp python3-bcrypt python3-requests python3-seccomp golang-github-containers-common"
+PACKAGES="docker.io busybox-static git rsync procps python3-venv python3-aiohttp python3-bcrypt python3-requests python3-seccomp python3-dnslib tini golang-github-containers-common"
 missing=$(for p in $PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done)
 if [ -n "$missing" ]; then   # only boxes other than ours (VirtualBox's debian/bookworm64)
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing

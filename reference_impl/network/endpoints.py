@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reference_impl.errors import Conflict, EngineError, NotFound
 from reference_impl.fsutil import read_json, write_json
-from reference_impl.network import dns, etcfiles, ipam, links
+from reference_impl.network import etcfiles, ipam, links
 from reference_impl.network.networks import NetworkStore
 from reference_impl.store.containers import Container, ContainerStore, name_entry
 
@@ -60,6 +60,7 @@ def join(root: Path, container_id: str, config: dict, pid: int, netns_fd: int,
     address = next(iter(found.values()))["IPAddress"] if found else ""
     write_etc_files(root, container_id, config, address, embedded=bool(found))
     if found:
+        from reference_impl.network import dns  # dnslib: only a container on a user network needs it
         dns.serve(netns_fd, resolver(root, container_id, {e["NetworkID"] for e in found.values()}), stopping)
     return {"Endpoints": found}
 
