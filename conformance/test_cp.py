@@ -30,7 +30,9 @@ def container(request, cli, base, names):
 
 
 def _host_text(cli, path) -> str:
-    return cli.host.file(str(path)).content_string
+    copied = cli.host.file(str(path))
+    assert copied.exists, f"nothing at {path}"
+    return copied.content_string
 
 
 def _host_listing(cli, directory) -> list[str]:

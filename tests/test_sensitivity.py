@@ -46,6 +46,13 @@ CAUGHT_BY = {
     "deviant-ps-ignores-status-filter": ["test_filters.py::test_ps_filter_status"],
     "deviant-run-fixes-bad-env": ["test_bad_input.py::test_run_refuses_a_malformed_flag_with_125[env-without-name]"],
     "deviant-force-rm": ["test_containers.py::test_rm_of_a_running_container_is_refused"],
+    "deviant-ro-bind-is-rw": ["test_volumes.py::test_read_only_bind_mount_refuses_writes"],
+    "deviant-cp-copies-nothing": ["test_cp.py::test_cp_a_file_out_and_in"],
+    "deviant-network-drops-alias": [
+        "test_networks.py::test_containers_on_a_user_network_reach_each_other_by_name_alias_and_short_id"],
+    "deviant-kill-ignores-signal": ["test_lifecycle.py::test_kill_with_a_signal_name_or_number_reaches_the_process"],
+    "deviant-exec-ignores-workdir": ["test_exec.py::test_exec_user_workdir_and_env"],
+    "deviant-logs-ignores-tail": ["test_logs.py::test_tail_keeps_the_last_lines"],
 }
 
 # quick checks from four areas, run on every deviant to measure its blast radius (the

@@ -165,6 +165,15 @@ def prune_does_nothing(args) -> None:
     sys.exit(0)
 
 
+def rw_binds(args) -> list[str]:
+    """-v SRC:DST:ro mounted read-write (the mode dropped)."""
+    out = list(args)
+    for i in range(len(out) - 1):
+        if out[i] in ("-v", "--volume") and out[i + 1].endswith(":ro"):
+            out[i + 1] = out[i + 1][:-3]
+    return out
+
+
 def main(argv) -> None:
     mode, args = argv[1], argv[2:]
     verb = args[verb_index(args)] if verb_index(args) < len(args) else ""
@@ -212,6 +221,18 @@ def main(argv) -> None:
         passthrough(_drop_filter(args, "status="))
     if mode == "run-fixes-bad-env" and verb in ("run", "create"):
         passthrough([("FIXED" + a) if a.startswith("=") else a for a in args])
+    if mode == "ro-bind-is-rw" and verb in ("run", "create"):
+        passthrough(rw_binds(args))
+    if mode == "cp-copies-nothing" and verb == "cp":
+        sys.exit(0)
+    if mode == "network-drops-alias" and verb in ("run", "create"):
+        passthrough(drop_option(args, ("--network-alias", "--alias")))
+    if mode == "kill-ignores-signal" and verb == "kill":
+        passthrough(drop_option(args, ("-s", "--signal")))
+    if mode == "exec-ignores-workdir" and verb == "exec":
+        passthrough(drop_option(args, ("-w", "--workdir")))
+    if mode == "logs-ignores-tail" and verb == "logs":
+        passthrough(drop_option(args, ("-n", "--tail")))
     passthrough(args)
 
 
