@@ -329,6 +329,28 @@ def test_health_becomes_unhealthy_after_the_retries(cli, base, names):
         "(unhealthy)")
 
 
+def test_dockerfile_healthcheck_is_kept_in_the_image_and_runs(cli, base, names, context):
+    tag = f"{names('hc')}:1"
+    cli.build_ok(context({"Dockerfile": f"FROM {base.ref}\n"
+                                        "HEALTHCHECK --interval=1s --retries=2 CMD echo sick; exit 1\n"}), tag=tag)
+    assert json.loads(cli.run("image", "inspect", "--format", "{{json .Config.Healthcheck}}", tag).stdout) == {
+        "Test": ["CMD-SHELL", "echo sick; exit 1"], "Interval": 1000000000, "Retries": 2}
+    name = names("hcrun")
+    run_detached(cli, tag, name, "sleep", "300")
+    assert poll(lambda: health(cli, name)["Status"] == "unhealthy")
+    assert health(cli, name)["Log"][0]["Output"] == "sick\n"
+    none = f"{names('hcnone')}:1"
+    cli.build_ok(context({"Dockerfile": f"FROM {tag}\nHEALTHCHECK NONE\n"}), tag=none)
+    assert json.loads(cli.run("image", "inspect", "--format", "{{json .Config.Healthcheck}}", none).stdout)[
+        "Test"] == ["NONE"]
+
+
+def test_dockerfile_healthcheck_with_an_unknown_flag_is_a_parse_error(cli, base, context, messages):
+    result = cli.build(context({"Dockerfile": f"FROM {base.ref}\nHEALTHCHECK --colour=1 CMD true\n"}))
+    assert result.rc == 1, result.describe()
+    expect_message(result.stderr, messages, "build.unknown_flag", line=2, flag="colour")
+
+
 def test_a_container_without_a_healthcheck_has_no_health(cli, base, names):
     name = names("plain")
     run_detached(cli, base, name, "sleep", "300")

@@ -86,3 +86,45 @@ def apply(config: dict, line: str) -> None:
         config["OnBuild"] = [*(config.get("OnBuild") or []), args]
     elif keyword == "SHELL":
         config["Shell"] = json.loads(args)
+    elif keyword == "HEALTHCHECK":
+        config["Healthcheck"] = healthcheck(args, config.get("Healthcheck"))
+
+
+_HEALTH_FLAGS = {"interval": "Interval", "timeout": "Timeout", "start-period": "StartPeriod", "retries": "Retries"}
+
+
+def healthcheck(args: str, current: dict | None) -> dict:
+    """Config.Healthcheck of `HEALTHCHECK [--flag=value …] CMD command` (exec or shell form)
+    or `HEALTHCHECK NONE` (which keeps the inherited timings, as dockerd does)."""
+    from reference_impl.lifecycle.logtimes import duration_ns
+    words = args.split(None, 1)
+    found: dict = {}
+    while words and words[0].startswith("--"):
+        name, _, value = words[0][2:].partition("=")
+        if name not in _HEALTH_FLAGS:
+            raise InvalidInput(f"Unknown flag: {name}")
+        if name == "retries":
+            if not value.isdigit():
+                raise InvalidInput(f'strconv.ParseInt: parsing "{value}": invalid syntax')
+            number = int(value)
+        else:
+            number = duration_ns(value) if value else None
+            if number is None:
+                raise InvalidInput(f'time: invalid duration "{value}"')
+        if number:
+            found[_HEALTH_FLAGS[name]] = number
+        words = words[1].split(None, 1) if len(words) > 1 else []
+    kind = words[0].upper() if words else ""
+    if kind == "NONE":
+        return {**(current or {}), "Test": ["NONE"]}
+    if kind != "CMD" or len(words) < 2:
+        if kind == "CMD":
+            raise InvalidInput("Missing command after HEALTHCHECK CMD")
+        raise InvalidInput(f'Unknown type "{kind}" in HEALTHCHECK (try CMD)')
+    command = words[1].strip()
+    try:
+        value = json.loads(command) if command.startswith("[") else None
+    except json.JSONDecodeError:
+        value = None
+    exec_form = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return {"Test": ["CMD", *value] if exec_form else ["CMD-SHELL", command], **found}

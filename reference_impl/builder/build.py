@@ -259,8 +259,9 @@ class Builder:
             new["ExposedPorts"] = ports
             comment = f"EXPOSE {args}"
         else:
-            changes.apply(new, f"{keyword} {args}")
-            comment = f"{keyword} {args}"
+            flags = "".join(f"--{name}={value} " for name, value in ins.flags.items())  # HEALTHCHECK's
+            changes.apply(new, f"{keyword} {flags}{args}")
+            comment = f"{keyword} {flags}{args}"
         step = copy.deepcopy(new)
         step["Cmd"] = self._nop(comment)
         if self._cached(step):

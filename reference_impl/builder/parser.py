@@ -91,6 +91,9 @@ def parse(text: str) -> list[Instruction]:
     return instructions
 
 
+_FLAGS_OF = {"HEALTHCHECK": {"interval", "timeout", "start-period", "start-interval", "retries"}}
+
+
 def _instruction(text: str, line: int) -> Instruction:
     keyword, _, rest = text.partition(" ")
     upper = keyword.upper()
@@ -106,6 +109,9 @@ def _instruction(text: str, line: int) -> Instruction:
                 break
             flags[match.group(1)] = match.group(2) or ""
             rest = remainder.strip()
+    unknown = sorted(set(flags) - _FLAGS_OF.get(upper, set(flags)))
+    if unknown:
+        raise ParseError(line, f"Unknown flag: {unknown[0]}")
     if not rest and upper not in ("CMD", "ENTRYPOINT", "RUN"):
         raise ParseError(line, f"{upper} requires at least one argument")
     return Instruction(upper, rest, text, line, flags)
