@@ -28,6 +28,12 @@ def process_alive(pid: int) -> bool:
         return False
 
 
+def holder_alive(pid: int, start: str | None) -> bool:
+    """The process that took something (pid and its start time then) still lives: not a
+    reused pid, not a zombie (a killed holder whose parent has not reaped it yet)."""
+    return process_start_time(pid) == start and process_alive(pid)
+
+
 def owner_token(pid: int | None = None) -> str:
     pid = os.getpid() if pid is None else pid
     return f"{pid}-{process_start_time(pid)}"

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from reference_impl.errors import EngineError
 from reference_impl.fsutil import locked, read_json, write_json
-from reference_impl.ownership import process_start_time
+from reference_impl.ownership import holder_alive, process_start_time
 from reference_impl.network.bridge import BRIDGE, GATEWAY, RUN_DIR, SUBNET
 from reference_impl.network.ports import (PortBinding, PortMap, join_host_port, parse_port_range,
                                           port_map_from_json, port_sort_key)
@@ -246,7 +246,7 @@ def allocate_address(container_id: str) -> ipaddress.IPv4Address:
     """The lowest free address on the bridge, held by this process (the shim)."""
     with locked(IPAM_DIR / "ipam.lock"):
         table = read_json(IPAM_DIR / "ipam.json", {}) or {}
-        live = {ip: e for ip, e in table.items() if process_start_time(e["pid"]) == e["start"]}
+        live = {ip: e for ip, e in table.items() if holder_alive(e["pid"], e["start"])}
         me = os.getpid()
         for address in SUBNET.hosts():
             if address != GATEWAY and str(address) not in live:

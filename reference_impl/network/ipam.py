@@ -14,7 +14,7 @@ from pathlib import Path
 from reference_impl.errors import Conflict, EngineError, InvalidArgument
 from reference_impl.fsutil import locked, read_json, write_json
 from reference_impl.network.bridge import RUN_DIR
-from reference_impl.ownership import process_start_time
+from reference_impl.ownership import holder_alive, process_start_time
 
 
 def _paths(network_id: str) -> tuple[Path, Path]:
@@ -22,7 +22,9 @@ def _paths(network_id: str) -> tuple[Path, Path]:
 
 
 def _live(table: dict) -> dict:
-    return {ip: e for ip, e in table.items() if process_start_time(e["pid"]) == e["start"]}
+    """The entries whose holder lives: a zombie holds nothing (its parent may reap it late)."""
+    return {ip: e for ip, e in table.items()
+            if holder_alive(e["pid"], e["start"])}
 
 
 def check_fixed(net, address: str) -> None:
