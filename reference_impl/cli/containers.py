@@ -148,12 +148,7 @@ def cmd_container_prune(store: Store, args) -> int:
     if not confirmed(args.force, "WARNING! This will remove all stopped containers."):
         return 0
     report = ContainerService(store).prune(filters)
-    if report.deleted:
-        print("Deleted Containers:")
-        for cid in report.deleted:
-            print(cid)
-        print()
-    print(f"Total reclaimed space: {humanize.size(report.space_reclaimed)}")
+    output.prune_report("Containers", report.deleted, report.space_reclaimed)
     return 0
 
 

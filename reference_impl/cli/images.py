@@ -245,12 +245,8 @@ def cmd_image_prune(store: Store, args) -> int:
     if not confirmed(args.force, warning):
         return 0
     report = ImageService(store).prune(options)
-    if report.deleted:
-        print("Deleted Images:")
-        for item in report.deleted:
-            print(f"{item.kind.lower()}: {item.value}")
-        print()
-    print(f"Total reclaimed space: {humanize.size(report.space_reclaimed)}")
+    output.prune_report("Images", [f"{item.kind.lower()}: {item.value}" for item in report.deleted],
+                        report.space_reclaimed)
     return 0
 
 

@@ -135,11 +135,7 @@ def cmd_prune(store: Store, args) -> int:
         if sys.stdin.readline().strip().lower() not in ("y", "yes"):
             return 0
     report = NetworkService(store).prune(parse_filters(args.filter))
-    if report.deleted:
-        print("Deleted Networks:")
-        for name in report.deleted:
-            print(name)
-        print()
+    output.prune_report("Networks", report.deleted, None)
     return 0
 
 

@@ -62,5 +62,18 @@ def inspected(values: list[dict], fmt: str | None) -> None:
         sys.stdout.write(template.execute(value) + "\n")
 
 
+def prune_report(kind: str, deleted: list[str], space_reclaimed: int | None) -> None:
+    """What `X prune` prints: "Deleted <kind>:" and one line each, then the space reclaimed
+    (None: docker prints no such line, as for networks)."""
+    if deleted:
+        print(f"Deleted {kind}:")
+        for line in deleted:
+            print(line)
+        print()
+    if space_reclaimed is not None:
+        from reference_impl import humanize
+        print(f"Total reclaimed space: {humanize.size(space_reclaimed)}")
+
+
 def truncate_id(full: str, no_trunc: bool) -> str:
     return full if no_trunc else full.removeprefix("sha256:")[:12]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 
-from reference_impl import humanize
 from reference_impl.cli import output
 from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
@@ -115,10 +114,5 @@ def cmd_prune(store: Store, args) -> int:
                                  "container."):
         return 0
     report = VolumeService(store).prune(filters)
-    if report.deleted:
-        print("Deleted Volumes:")
-        for name in report.deleted:
-            print(name)
-        print()
-    print(f"Total reclaimed space: {humanize.size(report.space_reclaimed)}")
+    output.prune_report("Volumes", report.deleted, report.space_reclaimed)
     return 0
