@@ -8,30 +8,35 @@ from __future__ import annotations
 import os
 
 
-def process_start_time(pid: int) -> str | None:
-    """Field 22 of /proc/<pid>/stat, or None when there is no such process."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name (field 3 on), or None when there is no such process."""
+    if pid <= 0:
+        return None
     try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
+            fields = f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
+    return fields if len(fields) > 19 else None
+
+
+def process_start_time(pid: int) -> str | None:
+    """Field 22 of /proc/<pid>/stat, or None when there is no such process."""
+    fields = _stat_fields(pid)
+    return fields[19] if fields else None
 
 
 def process_alive(pid: int) -> bool:
     """A process with that pid exists and is not a zombie."""
-    if pid <= 0:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def holder_alive(pid: int, start: str | None) -> bool:
     """The process that took something (pid and its start time then) still lives: not a
     reused pid, not a zombie (a killed holder whose parent has not reaped it yet)."""
-    return process_start_time(pid) == start and process_alive(pid)
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z" and fields[19] == start
 
 
 def owner_token(pid: int | None = None) -> str:
@@ -41,14 +46,7 @@ def owner_token(pid: int | None = None) -> str:
 
 def owner_alive(token: str) -> bool:
     pid, _, started = token.partition("-")
-    if not pid.isdigit():
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return False
-    return fields[0] != "Z" and fields[19] == started
+    return pid.isdigit() and holder_alive(int(pid), started)
 
 
 def owner_of(name: str) -> str:
