@@ -51,6 +51,9 @@ class Uploads:
         self.storage = storage
         self._hashers: dict[str, tuple[int, Hasher]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        # uid -> its size before the request now appending: what status reports until
+        # that request completes (a cut request may not have been truncated back yet)
+        self._appending: dict[str, int] = {}
 
     # -- paths ----------------------------------------------------------------
     def _dir(self, name: str, uid: str) -> str:
@@ -77,7 +80,11 @@ class Uploads:
         return uid
 
     def size(self, name: str, uid: str) -> int:
-        return os.stat(os.path.join(self._dir(name, uid), "data")).st_size
+        """The upload's offset: the bytes of its complete requests."""
+        data = os.path.join(self._dir(name, uid), "data")
+        if uid in self._appending:
+            return self._appending[uid]
+        return os.stat(data).st_size
 
     def cancel(self, name: str, uid: str) -> None:
         d = self._dir(name, uid)
@@ -114,6 +121,7 @@ class Uploads:
                     hasher = await asyncio.to_thread(_hash_file, data, SHA256, size)
                 self._hashers.pop(uid, None)
                 os.lseek(fd, size, os.SEEK_SET)
+                self._appending[uid] = size
                 try:
                     written = await self._copy(body, fd, hasher)
                     if length is not None and written != length:
@@ -121,6 +129,8 @@ class Uploads:
                 except BaseException:
                     os.ftruncate(fd, size)
                     raise
+                finally:
+                    self._appending.pop(uid, None)
                 self._hashers[uid] = (size + written, hasher)
                 return size + written
             finally:

@@ -1,5 +1,6 @@
 """Blob endpoints: monolithic and chunked uploads, status, cancel, mount, Range, delete."""
 import os
+import time
 
 from registry_helpers import expect_error, raw_request, sha
 
@@ -187,7 +188,22 @@ def test_interrupted_monolithic_upload_leaves_nothing(shared_registry):
     expect_error(shared_registry.get(f"/v2/cutmono/blobs/{sha(data)}"), 404, "BLOB_UNKNOWN")
     assert _visible_blobs(shared_registry) == before
     assert shared_registry.get("/v2/").status_code == 200
-    uploads = os.path.join(shared_registry.root, "uploads")
-    owned = [u for u in os.listdir(uploads)
-             if open(os.path.join(uploads, u, "repo")).read() == "cutmono"]
-    assert owned == []
+    # the server cleans up when it reads the cut body, which may be just after the client
+    # saw the connection close: give it a bounded moment
+    deadline = time.monotonic() + 10
+    while _uploads_of(shared_registry, "cutmono") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _uploads_of(shared_registry, "cutmono") == []
+
+
+def _uploads_of(registry, name: str) -> list[str]:
+    uploads = os.path.join(registry.root, "uploads")
+    owned = []
+    for uid in os.listdir(uploads):
+        try:
+            with open(os.path.join(uploads, uid, "repo"), encoding="utf-8") as f:
+                if f.read() == name:
+                    owned.append(uid)
+        except FileNotFoundError:
+            pass                        # removed while we looked
+    return owned
