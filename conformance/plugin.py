@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import known, leaks, targets
+from conformance import known, leaks, subsets, targets
 from conformance.cli import HarnessError
 from conformance.fixtures import PREFIX, TRANSCRIPT, host_for, run_uid
 from conformance.naming import run_tag
@@ -46,6 +46,10 @@ def pytest_addoption(parser):
     group.addoption("--strict-expectations", action="store_true", default=False,
                     help="a check listed in conformance/expectations/<impl>.toml that passes "
                          "is an error (a stale expectation) instead of a flagged pass")
+    group.addoption("--subset", action="append", default=[], metavar="IMPL=NAME",
+                    help="run only the checks listed in conformance/subsets/NAME.txt on the "
+                         "implementations IMPL names (a name or a pattern like 'vagrant:*'); "
+                         f"known subsets: {', '.join(subsets.names())}")
     group.addoption("--no-leak-check", action="store_true", default=False,
                     help="skip the end-of-session leak check (for nested runs of the suite)")
 
@@ -97,6 +101,23 @@ def pytest_configure(config):
     config.stash[_LOG] = ResultLog()
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(_ResultCollector(config.stash[_LOG]), "strata-results")
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        chosen = subsets.parse(config.getoption("--subset"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--subset {exc}") from None
+    if not chosen:
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        impl_name = callspec.params.get("impl") if callspec else None
+        (drop if subsets.outside(item.nodeid, impl_name, chosen) else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_generate_tests(metafunc):
