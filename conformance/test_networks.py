@@ -20,6 +20,7 @@ import ipaddress
 import json
 import random
 import re
+import time
 
 import pytest
 
@@ -205,6 +206,25 @@ def test_containers_on_a_user_network_reach_each_other_by_name_alias_and_short_i
         assert looked_up.rc == 0 and f"Address: {address}" in looked_up.lines, looked_up.describe()
         fetched = inside(cli, base, net, GET.format(host=host))
         assert fetched.rc == 0 and f"served-by-{short_id}" in fetched.lines, fetched.describe()
+
+
+def test_a_container_its_restart_policy_runs_again_rejoins_its_network_and_resolves(cli, base, names, messages):
+    net, _, _ = create_network(cli, names, messages)
+    server = names("again")
+    script = HTTPD[2]
+    cli.ok("run", "-d", "--name", server, "--network", net, "--restart", "on-failure:1", base.ref, "sh", "-c",
+           f"if [ -e /ran ]; then {script}; fi; touch /ran; exit 1")
+    deadline = time.monotonic() + 20
+    while cli.inspect(server, "{{.RestartCount}} {{.State.Running}} {{.State.Restarting}}") != "1 true false":
+        assert time.monotonic() < deadline, cli.inspect(server, "{{.RestartCount}} {{json .State}}")
+        time.sleep(0.2)
+    address = endpoints(cli, server)[net]["IPAddress"]
+    assert address and ipaddress.ip_address(address).version == 4, endpoints(cli, server)
+    short_id = cli.inspect(server, "{{.Id}}")[:12]
+    looked_up = inside(cli, base, net, f"nslookup {server}")
+    assert looked_up.rc == 0 and f"Address: {address}" in looked_up.lines, looked_up.describe()
+    fetched = inside(cli, base, net, GET.format(host=server))
+    assert fetched.rc == 0 and f"served-by-{short_id}" in fetched.lines, fetched.describe()
 
 
 def test_on_the_default_bridge_names_do_not_resolve(cli, base, names):

@@ -10,6 +10,7 @@ the first), and send their traffic to 127.0.0.1 through the IPv4 one.
 import ipaddress
 import json
 import re
+import time
 
 import pytest
 import requests
@@ -241,6 +242,34 @@ def test_stopped_container_no_longer_answers_on_its_port(cli, base, names, conte
     except (AssertionError, requests.RequestException):
         answer = None
     assert answer != content + "\n"
+
+
+def until_run_again(cli, name: str, seconds: float = 20) -> None:
+    """Wait until the restart policy has run `name` a second time and it runs (during the
+    back-off Docker shows Running true with Restarting true)."""
+    __tracebackhide__ = True
+    deadline = time.monotonic() + seconds
+    while cli.inspect(name, "{{.RestartCount}} {{.State.Running}} {{.State.Restarting}}") != "1 true false":
+        assert time.monotonic() < deadline, cli.inspect(name, "{{.RestartCount}} {{json .State}}")
+        time.sleep(0.2)
+
+
+# the first run fails, the second serves: the container's filesystem outlives a run
+FAIL_THEN_SERVE = ["sh", "-c", "if [ -e /ran ]; then exec httpd -f -p 80 -h /www; fi; touch /ran; exit 1"]
+
+
+def test_a_container_its_restart_policy_runs_again_has_an_address_and_serves(cli, base, names, context):
+    """The policy runs the process again in a new network namespace: it is on the bridge
+    again and its published port reaches the new process."""
+    name = names("web")
+    run_web(cli, web_image(cli, base, names, context), name, "-p", "127.0.0.1::80",
+            "--restart", "on-failure:1", command=FAIL_THEN_SERVE)
+    until_run_again(cli, name)
+    address = ipaddress.ip_address(cli.inspect(name, "{{.NetworkSettings.IPAddress}}"))
+    assert address.version == 4 and not address.is_unspecified and not address.is_loopback
+    inside = cli.ok("exec", name, "ip", "-4", "-o", "addr", "show", "eth0").stdout
+    assert f" {address}/" in inside, inside
+    assert http_get("127.0.0.1", ipv4_port(cli, name), via=cli).text == PAGE + "\n"
 
 
 @pytest.mark.parametrize("verb", ["start", "restart"])

@@ -286,7 +286,7 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
             pid = struct.unpack("i", raw_pid)[0]
             if first:
                 net_state = spec["network"].start(pid)  # ports, address
-            elif hasattr(spec["network"], "rejoin"):
+            else:  # a restart: a new namespace, the last run's addresses given back
                 net_state = spec["network"].rejoin(pid)
     except BaseException:  # no network it asked for: the command must not run
         os.kill(struct.unpack("i", raw_pid)[0], signal.SIGKILL)

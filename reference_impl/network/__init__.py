@@ -15,7 +15,8 @@ print ports is the CLI's business (`reference_impl/cli/ports.py`); the Engine AP
 bindings as JSON.
 
 `ContainerNetwork` below ties the parts together for one container: `publish` binds its
-ports, the shim `start`s it once PID 1 exists and `stop`s it on exit. The shim attaches the
+ports, the shim `start`s it once PID 1 exists, `rejoin`s it when a restart policy runs the
+process again, and `stop`s it on exit. The shim attaches the
 bridge once PID 1 exists, so the command may start a few milliseconds before eth0 is up
 (never after `run -d` returns); published ports do not depend on it. If the bridge cannot be
 set up (no `ip`, no permission), the container runs without it and IPAddress is "".
@@ -31,7 +32,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reference_impl.network import allocation, bridge, endpoints, forwarding
+from reference_impl.network import allocation, bridge, endpoints, forwarding, links
 from reference_impl.network.allocation import Listener
 from reference_impl.network.ports import PortMap, port_map_to_json
 
@@ -46,8 +47,10 @@ class ContainerNetwork:
     listeners: list[Listener]
     config: dict = field(default_factory=dict)   # the container's record: its network mode
     address: str = ""
-    netns_fd: int | None = None
-    stopping: threading.Event = field(default_factory=threading.Event)
+    host_end: str = ""                           # the bridge's end of its veth on strata0
+    namespace: forwarding.Namespace | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)     # the container's end
+    run_ended: threading.Event = field(default_factory=threading.Event)    # this run's end (DNS)
 
     def close_sockets(self) -> None:
         """In the process that bound them once the shim has its copies."""
@@ -57,31 +60,63 @@ class ContainerNetwork:
     def start(self, pid: int) -> dict:
         """In the shim, once the container's PID 1 exists: bridge, then forwarders. Returns
         the state to record (`Network`: what NetworkSettings shows while running)."""
+        state = self._join(pid)
+        if self.namespace is not None:
+            forwarding.start_forwarders(self.listeners, self.namespace, self.stopping)
+        return state
+
+    def rejoin(self, pid: int) -> dict:
+        """In the shim, when a restart policy runs the process again (a new namespace): what
+        the last run held is given back, then it joins as at start — an address (perhaps
+        another), its networks, its DNS — and the forwarders move to the new namespace."""
+        self._leave_run(unplug=True)
+        self.run_ended = threading.Event()
+        return self._join(pid)
+
+    def _join(self, pid: int) -> dict:
         state = {"Ports": port_map_to_json(self.ports), "SandboxKey": f"/proc/{pid}/ns/net",
                  "SandboxID": secrets.token_hex(32)}
         try:
-            self.netns_fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
         except OSError:  # PID 1 has exited already (e.g. a quick RUN step)
             return {"Network": state}
+        if self.namespace is None:
+            self.namespace = forwarding.Namespace(fd)
+        else:
+            self.namespace.replace(fd)
         mode = endpoints.mode_of(self.config)
         if endpoints.is_default(mode):
             try:
-                state.update(self._attach(pid))
+                state.update(self._attach(pid, fd))
             except Exception as exc:  # the container runs without an address
                 print(f"strata shim: no address on {bridge.BRIDGE}: {exc!r} "
                       f"{getattr(exc, 'stderr', '') or ''}", file=sys.stderr)
             endpoints.write_etc_files(self.root, self.container_id, self.config, self.address, embedded=False)
         else:  # none, host, container:X, user-defined networks
-            state.update(endpoints.join_mode(self.root, self.container_id, self.config, pid, self.netns_fd,
-                                             self.stopping))
-        forwarding.start_forwarders(self.listeners, self.netns_fd, self.stopping)
+            state.update(endpoints.join_mode(self.root, self.container_id, self.config, pid, fd,
+                                             self.run_ended))
         return {"Network": state}
 
-    def _attach(self, pid: int) -> dict:
+    def _attach(self, pid: int, netns_fd: int) -> dict:
         bridge.ensure_bridge()
         address = allocation.allocate_address(self.container_id)
-        self.address = str(address)
-        return bridge.connect(self.container_id, pid, self.netns_fd, address)
+        self.address, self.host_end = str(address), bridge.host_end_name(self.container_id)
+        return bridge.connect(self.container_id, pid, netns_fd, address, self.host_end)
+
+    def _leave_run(self, unplug: bool = False) -> None:
+        """Give back the addresses of the run that ended and stop its DNS server. `unplug`:
+        delete its veths first — threads of the shim still in the old namespace keep it (and
+        its veths, answering for the addresses) alive until they move or end."""
+        self.run_ended.set()
+        if unplug and self.host_end:
+            links.detach(self.host_end)
+        self.host_end = ""
+        if self.address:
+            with contextlib.suppress(OSError):
+                allocation.release_address(self.address)
+            self.address = ""
+        with contextlib.suppress(OSError):
+            endpoints.leave(self.root, self.container_id, unplug=unplug)
 
     def stop(self) -> None:
         """The container has exited: stop accepting, give the ports and the address back."""
@@ -93,12 +128,7 @@ class ContainerNetwork:
         if self.listeners:
             with contextlib.suppress(OSError):
                 allocation.release_ports(self.root, self.container_id)
-        if self.address:
-            with contextlib.suppress(OSError):
-                allocation.release_address(self.address)
-            self.address = ""
-        with contextlib.suppress(OSError):
-            endpoints.leave(self.root, self.container_id)
+        self._leave_run()
 
 
 def publish(root: Path, container) -> ContainerNetwork:

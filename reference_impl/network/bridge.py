@@ -53,11 +53,15 @@ def mac_address(address: ipaddress.IPv4Address) -> str:
     return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)
 
 
-def connect(container_id: str, pid: int, netns_fd: int, address: ipaddress.IPv4Address) -> dict:
-    """Give the namespace of `pid` an eth0 on the bridge with `address`. Returns what
-    NetworkSettings shows of it."""
+def host_end_name(container_id: str) -> str:
+    """A new name for the bridge's end of a container's veth pair."""
+    return f"vs{container_id[:7]}{secrets.token_hex(2)}"
+
+
+def connect(container_id: str, pid: int, netns_fd: int, address: ipaddress.IPv4Address, host_end: str) -> dict:
+    """Give the namespace of `pid` an eth0 on the bridge with `address`, the pair's other end
+    `host_end` on the bridge. Returns what NetworkSettings shows of it."""
     mac = mac_address(address)
-    host_end = f"vs{container_id[:7]}{secrets.token_hex(2)}"
     _ip(f"link add {host_end} type veth peer name eth0 address {mac} netns {pid}",
         f"link set {host_end} master {BRIDGE} up")
     _configure_inside(netns_fd, address)

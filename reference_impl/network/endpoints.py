@@ -95,11 +95,13 @@ def write_etc_files(root: Path, container_id: str, config: dict, address: str, e
     etcfiles.write_in_place(directory / "resolv.conf", etcfiles.resolv_text(host, embedded))
 
 
-def leave(root: Path, container_id: str) -> None:
-    """The container has exited: give back every address it held (its veths went with its
-    namespace)."""
+def leave(root: Path, container_id: str, unplug: bool = False) -> None:
+    """The container has exited: give back every address it held (its veths go with its
+    namespace; `unplug` deletes them first, for a namespace something still holds)."""
     state = read_json(Path(root) / "containers" / container_id / "state.json", {}) or {}
     for endpoint in live_endpoints(state).values():
+        if unplug and endpoint.get("HostEnd"):
+            links.detach(endpoint["HostEnd"])
         ipam.release(endpoint["NetworkID"], endpoint["IPAddress"])
 
 

@@ -9,7 +9,9 @@ threads then move bytes with splice(2) through a pipe, half-closes passed on. UD
 address, one socket in the container's namespace connected to 127.0.0.1:<containerPort>,
 replies sent back from the host socket, idle flows dropped after 90 s (docker-proxy's UDP
 timeout). The forwarders are threads of the shim, so they stop with the container; connections
-that arrive before they run wait in the listen backlog.
+that arrive before they run wait in the listen backlog. When a restart policy runs the process
+again in a new namespace, the shim points `Namespace` at it and each forwarder moves there
+before its next connection (the host sockets stay bound across the restart).
 """
 from __future__ import annotations
 
@@ -30,22 +32,43 @@ UDP_IDLE = 90.0
 _CHUNK = 1 << 20
 
 
-def start_forwarders(listeners: list[Listener], netns_fd: int, stopping: threading.Event) -> None:
+class Namespace:
+    """The container's current network namespace (an open fd), and how many times it was
+    replaced: a forwarder compares generations, as a new fd may reuse the old one's number."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.generation = 0
+        self.lock = threading.Lock()
+
+    def replace(self, fd: int) -> None:
+        with self.lock:
+            old, self.fd = self.fd, fd
+            self.generation += 1
+        with contextlib.suppress(OSError):
+            os.close(old)
+
+    def enter(self, generation: int) -> int:
+        """Move the calling thread into the current namespace unless it is in generation
+        `generation` already; returns the generation it is in."""
+        with self.lock:
+            if generation != self.generation:
+                sc.setns(self.fd, sc.CLONE_NEWNET)
+            return self.generation
+
+
+def start_forwarders(listeners: list[Listener], namespace: Namespace, stopping: threading.Event) -> None:
     """One daemon thread per listener, until `stopping` is set and its socket shut down."""
     threading.stack_size(512 * 1024)
     for listener in listeners:
         serve = serve_tcp if listener.proto == "tcp" else serve_udp
-        threading.Thread(target=serve, args=(listener, netns_fd, stopping), daemon=True).start()
+        threading.Thread(target=serve, args=(listener, namespace, stopping), daemon=True).start()
 
 
 def close_all(*socks) -> None:
     for s in socks:
         with contextlib.suppress(OSError):
             s.close()
-
-
-def _enter_netns(netns_fd: int) -> None:
-    sc.setns(netns_fd, sc.CLONE_NEWNET)
 
 
 def _pump(src: socket.socket, dst: socket.socket, done: threading.Event) -> None:
@@ -116,8 +139,8 @@ class _Workers:
 _workers = _Workers()
 
 
-def serve_tcp(listener: Listener, netns_fd: int, stopping: threading.Event) -> None:
-    _enter_netns(netns_fd)
+def serve_tcp(listener: Listener, namespace: Namespace, stopping: threading.Event) -> None:
+    entered = namespace.enter(-1)
     target = ("127.0.0.1", listener.container_port)
     while not stopping.is_set():
         try:
@@ -127,6 +150,11 @@ def serve_tcp(listener: Listener, netns_fd: int, stopping: threading.Event) -> N
                 time.sleep(0.01 if exc.errno in (errno.EMFILE, errno.ENFILE) else 0)
                 continue
             return
+        try:
+            entered = namespace.enter(entered)
+        except OSError:  # a namespace that is gone: drop this connection, as a refused one
+            close_all(client)
+            continue
         inner = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # in the container's netns
         try:
             inner.connect(target)
@@ -143,8 +171,8 @@ def serve_tcp(listener: Listener, netns_fd: int, stopping: threading.Event) -> N
         _workers.submit(_pump, inner, client, done)
 
 
-def serve_udp(listener: Listener, netns_fd: int, stopping: threading.Event) -> None:
-    _enter_netns(netns_fd)
+def serve_udp(listener: Listener, namespace: Namespace, stopping: threading.Event) -> None:
+    entered = namespace.enter(-1)
     target = ("127.0.0.1", listener.container_port)
     selector = selectors.DefaultSelector()
     selector.register(listener.sock, selectors.EVENT_READ, None)
@@ -163,6 +191,16 @@ def serve_udp(listener: Listener, netns_fd: int, stopping: threading.Event) -> N
                     if stopping.is_set():
                         return
                     continue
+                try:
+                    now_in = namespace.enter(entered)
+                except OSError:
+                    continue
+                if now_in != entered:  # the process runs again elsewhere: its flows are stale
+                    entered = now_in
+                    for inner, _ in flows.values():
+                        selector.unregister(inner)
+                        close_all(inner)
+                    flows.clear()
                 flow = flows.get(client)
                 if flow is None:
                     inner = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
