@@ -274,6 +274,36 @@ def test_stop_ends_an_always_restart_policy(cli, base, names):
     assert cli.inspect(name, "{{.State.Status}} {{.RestartCount}}") == "exited 0"
 
 
+def test_during_the_back_off_the_container_is_restarting_without_a_process_or_network(cli, base, names):
+    """Between two runs (dockerd's back-off): Status restarting, Running and Restarting true,
+    no Pid, the last exit code, RestartCount already counting the next run; the network is
+    given back (no address, no published ports) until the next run."""
+    name = names("backoff")
+    run_detached(cli, base, name, "sh", "-c", "exit 2", options=["--restart", "always", "-p", "127.0.0.1::80", "--label", f"backoff={name}"])
+    fields = ('{"State": {{json .State}}, "RestartCount": {{.RestartCount}}, '
+              '"IPAddress": {{json .NetworkSettings.IPAddress}}, "Ports": {{json .NetworkSettings.Ports}}}')
+
+    def in_back_off():  # one inspect: every field of the same moment
+        shown = json.loads(cli.inspect(name, fields))
+        return shown if shown["State"]["Restarting"] else None
+    shown = poll(in_back_off, seconds=20)
+    assert shown, cli.inspect(name, fields)
+    assert {k: shown["State"][k] for k in ("Status", "Running", "Restarting", "Pid", "ExitCode")} == {
+        "Status": "restarting", "Running": True, "Restarting": True, "Pid": 0, "ExitCode": 2}, shown
+    assert shown["RestartCount"] >= 1, shown
+    assert shown["IPAddress"] == "" and not shown["Ports"], shown
+    # `ps` without -a lists it (it counts as running), in its own words
+    listed = poll(lambda: [row for row in cli.ok("ps", "--filter", f"name={name}", "--format", "{{.Status}}").lines
+                           if row.startswith("Restarting (2) ")], seconds=20)
+    assert listed and listed[0].endswith(" ago"), cli.ok("ps", "-a", "--filter", f"name={name}").stdout
+    # and rm without -f and prune leave it alone, as a running one
+    refused = cli.fails("rm", name)
+    assert refused.rc == 1, refused.describe()
+    cli.ok("container", "prune", "-f", "--filter", f"label=backoff={name}")
+    assert cli.inspect(name, "{{.HostConfig.RestartPolicy.Name}}") == "always"
+    cli.ok("stop", "-t", "1", name)
+
+
 def test_invalid_restart_policies_are_refused(cli, base, messages):
     cases = [("bogus", "lifecycle.restart_invalid", {"policy": "bogus"}),
              ("on-failure:x", "lifecycle.restart_count_not_integer", {}),

@@ -353,10 +353,10 @@ def signal_number(name: str) -> int:
 
 def remove(store: Store, container: Container, force: bool = False, volumes: bool = False) -> None:
     """volumes: its anonymous volumes go too (rm -v)."""
+    if container.counts_as_running and not force:
+        raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
+                       "before attempting removal or force remove")
     if container.running:
-        if not force:
-            raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
-                           "before attempting removal or force remove")
         life_hooks.request_stop(container.dir)
         try:
             os.kill(container.state["Pid"], signal.SIGKILL)

@@ -162,7 +162,7 @@ class ContainerService:
         cutoff = flt.until(filters["until"][-1]) if filters.get("until") else None
         removed = []
         for container in self.store.containers.all():
-            if container.running or container.starting:
+            if container.counts_as_running or container.starting:
                 continue
             if "label" in filters and not flt.labels_match(_labels(container), filters["label"]):
                 continue
@@ -183,7 +183,7 @@ class ContainerService:
         show_stopped = options.all or options.limit > 0 or matcher.shows_stopped
         found = []
         for container in self.store.containers.all():
-            if not show_stopped and not container.running:
+            if not show_stopped and not container.counts_as_running:
                 continue
             summary = self.summary(container)
             if matcher.matches(container, summary):
@@ -215,7 +215,7 @@ class ContainerService:
             "Created": config.get("Created", ""),
             "Path": config["Path"],
             "Args": config["Args"],
-            "State": {"Status": life["Status"], "Running": running,
+            "State": {"Status": life["Status"], "Running": running or life["Restarting"],
                       "Paused": life["Paused"], "Restarting": life["Restarting"],
                       "OOMKilled": bool(state.get("OOMKilled")),
                       "Dead": False,
@@ -358,7 +358,7 @@ def _life_state(container: Container) -> dict:
     from reference_impl.lifecycle import health, pause
     running = container.running
     paused = running and pause.is_paused(container.id)
-    restarting = container.state.get("Status") == "restarting" and not runtime.shim_gone(container)
+    restarting = container.restarting
     status = "paused" if paused else "running" if running else "restarting" if restarting else container.status
     if status == "restarting" and not restarting:
         status = "exited"
@@ -378,6 +378,8 @@ def _status_text(container: Container) -> str:
             return text + (" (health: starting)" if health == "starting" else f" ({health})")
         return text
     finished = state.get("FinishedAt", "")
+    if container.restarting and finished:
+        return f"Restarting ({state.get('ExitCode', 0)}) {humanize.ago(finished)}"
     if container.status == "exited" and finished and not finished.startswith("0001"):
         return f"Exited ({state.get('ExitCode', 0)}) {humanize.ago(finished)}"
     return "Created"

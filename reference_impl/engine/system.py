@@ -34,7 +34,7 @@ class SystemService:
         """Docker's info document (GET /info)."""
         store = self.store
         containers = store.containers.all()
-        running = sum(1 for c in containers if c.running)
+        running = sum(1 for c in containers if c.counts_as_running)
         try:
             mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         except (ValueError, OSError):

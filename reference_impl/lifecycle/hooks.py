@@ -66,12 +66,12 @@ class ShimHooks:
     def back_off(self) -> bool:
         """Wait before the next run; False when a stop came meanwhile."""
         self.delay = restart.delay(self.delay, time.monotonic() - self.started_at)
-        self.on_state(Status="restarting", Restarting=True)
+        self.restart_count += 1  # as dockerd: counted when the restart is decided
+        self.on_state(Status="restarting", Restarting=True, RestartCount=self.restart_count)
         deadline = time.monotonic() + self.delay
         while time.monotonic() < deadline:
             if stop_requested(self.dir) or not self.dir.is_dir():
                 self.on_state(Status="exited", Restarting=False)
                 return False
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
-        self.restart_count += 1
         return True

@@ -46,6 +46,17 @@ class Container:
         return self.state.get("Status") == "running" and process_alive(self.state.get("Pid", 0))
 
     @property
+    def restarting(self) -> bool:
+        """Between two runs of its restart policy: no process, its shim waiting out the back-off."""
+        return self.state.get("Status") == "restarting" and process_alive(self.state.get("ShimPid", 0))
+
+    @property
+    def counts_as_running(self) -> bool:
+        """Docker's State.Running: a process runs, or its restart policy will run one (ps
+        lists it, rm and prune leave it alone)."""
+        return self.running or self.restarting
+
+    @property
     def starting(self) -> bool:
         """Created by a command that is starting it right now (not yet up, not stopped)."""
         return self.state.get("Status") == "created" and process_alive(self.state.get("StartingPid", 0))
