@@ -242,6 +242,60 @@ def test_read_only_root_refuses_writes_but_tmpfs_and_volumes_take_them(cli, base
 
 # --- inspect ------------------------------------------------------------------------------------------
 
+# --- --volumes-from -------------------------------------------------------------------------------
+
+def _source_with_three_mounts(cli, base, names, volumes, tmp_path) -> tuple[str, str, str, object]:
+    """A stopped container with an anonymous volume at /anon, a named one at /named and a
+    read-only bind at /bind, each holding a file; returns (container, anonymous, named, bound)."""
+    named = volumes.create(names("shared"))
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    (bound / "f").write_text("hostfile\n")
+    source = names("src")
+    cli.ok("run", "--name", source, "-v", "/anon", "-v", f"{named}:/named", "-v", f"{bound}:/bind:ro",
+           base.ref, "sh", "-c", "echo one > /anon/x && echo two > /named/y")
+    anonymous = next(m["Name"] for m in volumes.mounts(source) if m["Destination"] == "/anon")
+    return source, anonymous, named, bound
+
+
+def test_volumes_from_mounts_the_other_containers_volumes_and_binds(cli, base, names, volumes, tmp_path):
+    source, anonymous, named, bound = _source_with_three_mounts(cli, base, names, volumes, tmp_path)
+    seen = cli.ok("run", "--rm", "--volumes-from", source, base.ref, "sh", "-c",
+                  "cat /anon/x /named/y /bind/f && echo three > /named/z")
+    assert seen.stdout == "one\ntwo\nhostfile\n"
+    # --rm took nothing the other container still mounts; what it wrote is there
+    assert cli.ok("run", "--rm", "-v", f"{named}:/n", base.ref, "cat", "/n/z").stdout == "three\n"
+    assert cli.run("volume", "inspect", anonymous).rc == 0
+    for mode, path in (("ro", "/named/w"), ("ro", "/anon/w"), ("rw", "/bind/w")):  # rw cannot undo a ro
+        result = cli.run("run", "--rm", "--volumes-from", f"{source}:{mode}", base.ref, "touch", path)
+        assert result.rc == 1 and "Read-only file system" in result.stderr, result.describe()
+    assert not (bound / "w").exists()
+
+
+def test_volumes_from_is_shown_by_inspect(cli, base, names, volumes, tmp_path):
+    source, anonymous, named, bound = _source_with_three_mounts(cli, base, names, volumes, tmp_path)
+    shown = names("dst")
+    cli.ok("create", "--name", shown, "--volumes-from", f"{source}:ro", base.ref, "true")
+    assert json.loads(cli.inspect(shown, "{{json .HostConfig.VolumesFrom}}")) == [f"{source}:ro"]
+    mounts = volumes.mounts(shown)
+    assert [(m["Type"], m.get("Name", m["Source"]), m["Destination"], m["Mode"], m["RW"]) for m in mounts] == [
+        ("volume", anonymous, "/anon", "", False), ("bind", str(bound), "/bind", "", False),
+        ("volume", named, "/named", "", False)]
+
+
+def test_volumes_from_an_unknown_container_or_with_a_bad_mode_is_refused(cli, base, names, messages):
+    missing = names("nope")
+    result = cli.fails("run", "--rm", "--volumes-from", missing, base.ref, "true")
+    assert result.rc == 125
+    expect_message(result.stderr, messages, "container.no_such_container", name=missing)
+    holder = names("holder")
+    cli.ok("create", "--name", holder, "-v", "/anon", base.ref, "true")
+    result = cli.fails("run", "--rm", "--volumes-from", f"{holder}:bogus", base.ref, "true")
+    assert result.rc == 125
+    expect_message(result.stderr, messages, "mount.invalid_mode", mode="bogus")
+    cli.ok("rm", "-v", holder)
+
+
 def test_inspect_shows_mounts_and_host_config(cli, base, names, volumes, tmp_path):
     name = volumes.create(names("named"))
     bound = tmp_path / "bound"

@@ -1,8 +1,9 @@
 """A container's mount points, decided at create as dockerd decides them.
 
-From HostConfig.Binds (`-v src:dst[:mode]`), HostConfig.Mounts (`--mount`),
-HostConfig.Tmpfs (`--tmpfs`) and Config.Volumes (the image's VOLUMEs and `-v /path`)
-comes one list of mount points, kept in the container's record ("MountPoints"):
+From HostConfig.VolumesFrom (`--volumes-from c[:ro|rw]`: the volumes and binds of c),
+HostConfig.Binds (`-v src:dst[:mode]`), HostConfig.Mounts (`--mount`), HostConfig.Tmpfs
+(`--tmpfs`) and Config.Volumes (the image's VOLUMEs and `-v /path`) comes one list of
+mount points, kept in the container's record ("MountPoints"):
 
     {"Type", "Name", "Source", "Destination", "Driver", "Mode", "RW", "Propagation"}
     as inspect's .Mounts shows them, plus "CopyData" (fill an empty volume from the
@@ -28,18 +29,26 @@ _MODES = {"ro", "rw", "z", "Z", "nocopy", "private", "rprivate", "consistent", "
 _TMPFS_FLAGS = {"ro": sc.MS_RDONLY, "nosuid": sc.MS_NOSUID, "nodev": sc.MS_NODEV, "noexec": sc.MS_NOEXEC}
 
 
-def add_to(store_root, record: dict, storage) -> None:
+def add_to(store_root, record: dict, storage, find_container=None) -> None:
     """Decide the mount points of a new container record (its config and HostConfig filled
-    in); the caller holds the store lock. `storage`: engine.records.volumes.Storage or None."""
+    in); the caller holds the store lock. `storage`: engine.records.volumes.Storage or None;
+    `find_container(name)`: a container's record (NotFound), for --volumes-from."""
     volumes = VolumeStore(store_root)
     config, host = record["Config"], record["HostConfig"]
     points: dict[str, dict] = {}
+    inherited: dict[str, dict] = {}   # a bind, mount or volume of this container's own replaces one
 
     def claim(point: dict) -> None:
         if point["Destination"] in points:
             raise InvalidArgument(f"Duplicate mount point: {point['Destination']}")
+        inherited.pop(point["Destination"], None)
         points[point["Destination"]] = point
 
+    if storage is not None and storage.volumes_from:
+        for spec in storage.volumes_from:
+            for point in _from_container(spec, find_container):
+                inherited[point["Destination"]] = point
+        host["VolumesFrom"] = list(storage.volumes_from)
     if storage is not None:
         for spec in storage.binds:
             claim(_from_bind(volumes, spec))
@@ -56,9 +65,9 @@ def add_to(store_root, record: dict, storage) -> None:
             host["Tmpfs"] = dict(storage.tmpfs)
     for path in sorted(config.get("Volumes") or {}):
         destination = _absolute(path, path, "volume")
-        if destination not in points:
+        if destination not in points and destination not in inherited:
             claim(_volume_point(volumes.create(secrets.token_hex(32), anonymous=True), destination, "", True))
-    record["MountPoints"] = sorted(points.values(), key=lambda p: p["Destination"])
+    record["MountPoints"] = sorted([*points.values(), *inherited.values()], key=lambda p: p["Destination"])
 
 
 def shown(record: dict) -> list[dict]:
@@ -70,7 +79,7 @@ def shown(record: dict) -> list[dict]:
 def host_config(record: dict) -> dict:
     """HostConfig's storage fields for inspect."""
     host = record["HostConfig"]
-    fields = {"Binds": host.get("Binds")}
+    fields = {"Binds": host.get("Binds"), "VolumesFrom": host.get("VolumesFrom")}
     if "Mounts" in host:  # in the Go struct's field order (the record's JSON sorts keys)
         order = ("Type", "Source", "Target", "ReadOnly", "VolumeOptions", "TmpfsOptions")
         fields["Mounts"] = [{k: m[k] for k in order if k in m} for m in host["Mounts"]]
@@ -96,11 +105,39 @@ def anonymous_volumes(store_root, record: dict) -> list[StoredVolume]:
     return found
 
 
-# --- the three sources ------------------------------------------------------------------------
+# --- the sources ----------------------------------------------------------------------------------
+
+def _from_container(spec: str, find_container) -> list[dict]:
+    """`container[:mode]`: the volumes and binds of that container at the same destinations,
+    read-only if it has them so or the mode says ro (rw cannot make a read-only one writable);
+    never filled from this container's image (dockerd's CopyData false)."""
+    name, _, mode = spec.partition(":")
+    modes = mode.split(",") if mode else []
+    if not name or any(m not in _MODES for m in modes) or ("ro" in modes and "rw" in modes):
+        raise InvalidArgument(f"invalid mode: {mode}")
+    try:
+        source = find_container(name)
+    except NotFound as exc:  # a bad parameter of this create (dockerd: 400), not a missing image
+        raise InvalidArgument(str(exc)) from None
+    points = []
+    for point in source.config.get("MountPoints", []):
+        if point["Type"] not in ("volume", "bind"):
+            continue
+        copied = {k: point[k] for k in ("Type", "Name", "Source", "Destination", "Driver", "Propagation")
+                  if k in point}
+        points.append({**copied, "Mode": "", "RW": point["RW"] and "ro" not in modes, "CopyData": False,
+                       "From": source.id})
+    return points
+
 
 def _from_bind(volumes: VolumeStore, spec: str) -> dict:
-    """`src:dst[:mode]`, as dockerd's linux parser reads it."""
+    """`src:dst[:mode]`, as dockerd's linux parser reads it; a lone absolute path is an
+    anonymous volume there (the docker CLI sends `-v /path` as Config.Volumes, the SDK as a
+    bind)."""
     parts = spec.split(":")
+    if len(parts) == 1 and spec.startswith("/"):
+        destination = _absolute(spec, spec, "volume")
+        return _volume_point(volumes.create(secrets.token_hex(32), anonymous=True), destination, "z", True)
     if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
         raise InvalidArgument(f"invalid volume specification: '{spec}'")
     source, target = parts[0], parts[1]
@@ -179,9 +216,16 @@ def _absolute(target: str, spec: str, kind: str) -> str:
     return cleaned
 
 
-def remove_anonymous(store_root, record: dict) -> None:
-    """`rm -v` and `--rm`: the container's anonymous volumes go with it."""
+def remove_anonymous(store_root, record: dict, others) -> None:
+    """`rm -v` and `--rm`: the container's anonymous volumes go with it, but not one that
+    another container mounts (its own, or one shared through --volumes-from). `others`: the
+    records of the containers that remain (called lazily: only when there is one to remove)."""
     volumes = VolumeStore(store_root)
-    for volume in anonymous_volumes(store_root, record):
-        volumes.remove(volume)
+    mine = anonymous_volumes(store_root, record)
+    if not mine:
+        return
+    in_use = {name for other in others() for name in volume_names(other)}
+    for volume in mine:
+        if volume.name not in in_use:
+            volumes.remove(volume)
 

@@ -104,7 +104,7 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
         # starting: the caller starts it right away (run, a build's RUN); until its shim
         # reports, prune must not take it for a stopped container
         if not intermediate:  # volumes, binds, tmpfs (a build step's container has none)
-            mountpoints.add_to(store.root, record, storage)
+            mountpoints.add_to(store.root, record, storage, find_container=store.containers.resolve)
         if intermediate:  # announced before it exists: a kill in between leaves nothing unclaimed
             staging.announce_intermediate(store.root, cid)
         return store.containers.create(record, starting_pid=os.getpid() if starting else 0)
@@ -259,7 +259,7 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
             return None
         with store.lock():
             trash = store.containers.detach(container)  # gone from ps -a before the exit is reported
-            mountpoints.remove_anonymous(store.root, container.config)
+            mountpoints.remove_anonymous(store.root, container.config, others=lambda: _records(store))
 
         def purge():  # after the report: the container is out of reach already
             cgroups.remove(container.id)
@@ -372,7 +372,11 @@ def remove(store: Store, container: Container, force: bool = False, volumes: boo
         if _exists(store, container):
             store.containers.remove(container)
             if volumes:
-                mountpoints.remove_anonymous(store.root, container.config)
+                mountpoints.remove_anonymous(store.root, container.config, others=lambda: _records(store))
+
+
+def _records(store: Store) -> list[dict]:
+    return [c.config for c in store.containers.all()]
 
 
 def processes_of(container: Container) -> list[int]:

@@ -72,8 +72,8 @@ async def prune(request: web.Request) -> web.Response:
 def storage(body: dict) -> Storage | None:
     host = body.get("HostConfig") or {}
     binds, raw_mounts, tmpfs = host.get("Binds") or [], host.get("Mounts") or [], host.get("Tmpfs") or {}
-    volumes = body.get("Volumes") or {}
-    if not (binds or raw_mounts or tmpfs or volumes):
+    volumes, volumes_from = body.get("Volumes") or {}, host.get("VolumesFrom") or []
+    if not (binds or raw_mounts or tmpfs or volumes or volumes_from):
         return None
     if not isinstance(raw_mounts, list) or not all(isinstance(m, dict) for m in raw_mounts):
         raise ApiError(400, "json: cannot unmarshal into Go struct field HostConfig.Mounts of type []mount.Mount")
@@ -81,7 +81,7 @@ def storage(body: dict) -> Storage | None:
         raise ApiError(400, "json: cannot unmarshal into Go struct field HostConfig.Tmpfs of type "
                             "map[string]string")
     return Storage(binds=list(binds), mounts=[_mount(m) for m in raw_mounts], tmpfs=dict(tmpfs),
-                   volumes=sorted(volumes))
+                   volumes=sorted(volumes), volumes_from=list(volumes_from))
 
 
 def _mount(raw: dict) -> Mount:

@@ -1,6 +1,7 @@
 """run/create's storage flags as the docker CLI sends them: `-v src:dst[:mode]` goes to
 HostConfig.Binds and `-v /path` to Config.Volumes (an anonymous volume), `--mount k=v,…`
-is parsed here into HostConfig.Mounts, `--tmpfs path[:opts]` to HostConfig.Tmpfs."""
+is parsed here into HostConfig.Mounts, `--tmpfs path[:opts]` to HostConfig.Tmpfs,
+`--volumes-from container[:mode]` to HostConfig.VolumesFrom."""
 from __future__ import annotations
 
 import csv
@@ -17,10 +18,11 @@ def add_flags(p) -> None:
     p.add_argument("-v", "--volume", action="append", default=[])
     p.add_argument("--mount", action="append", default=[])
     p.add_argument("--tmpfs", action="append", default=[])
+    p.add_argument("--volumes-from", action="append", default=[])
 
 
 def storage(args) -> Storage | None:
-    if not (args.volume or args.mount or args.tmpfs):
+    if not (args.volume or args.mount or args.tmpfs or args.volumes_from):
         return None
     binds = [v for v in args.volume if ":" in v]
     anonymous = [v for v in args.volume if ":" not in v]
@@ -28,7 +30,8 @@ def storage(args) -> Storage | None:
     for spec in args.tmpfs:
         path, _, options = spec.partition(":")
         tmpfs[path] = options
-    return Storage(binds=binds, volumes=anonymous, tmpfs=tmpfs, mounts=[parse_mount(m) for m in args.mount])
+    return Storage(binds=binds, volumes=anonymous, tmpfs=tmpfs, mounts=[parse_mount(m) for m in args.mount],
+                   volumes_from=list(args.volumes_from))
 
 
 def parse_mount(spec: str) -> Mount:

@@ -58,3 +58,26 @@ def test_archive_calls(client):
             container.get_archive("/nope")
     finally:
         container.remove(v=True)
+
+
+def test_volumes_from_through_the_api(client):
+    """HostConfig.VolumesFrom is applied (it was accepted and ignored): the volumes of the
+    other container, read-only with :ro; an unknown container is a bad parameter (400, so
+    the docker CLI does not go pulling the image), an anonymous volume another container
+    mounts outlives rm -v."""
+    source = client.containers.create("bb", "true", volumes=["/anon"])
+    try:
+        taker = client.containers.create("bb", "true", volumes_from=[f"{source.id}:ro"])
+        shown = client.api.inspect_container(taker.id)
+        assert shown["HostConfig"]["VolumesFrom"] == [f"{source.id}:ro"]
+        anonymous = client.api.inspect_container(source.id)["Mounts"][0]["Name"]
+        assert [(m["Name"], m["Destination"], m["RW"]) for m in shown["Mounts"]] == [(anonymous, "/anon", False)]
+        taker.remove(v=True)
+        assert client.volumes.get(anonymous).name == anonymous
+        with pytest.raises(docker.errors.APIError) as unknown:
+            client.containers.create("bb", "true", volumes_from=["no-such-source"])
+        assert unknown.value.status_code == 400 and "No such container: no-such-source" in str(unknown.value)
+    finally:
+        source.remove(v=True)
+    with pytest.raises(docker.errors.NotFound):
+        client.volumes.get(anonymous)

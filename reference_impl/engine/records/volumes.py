@@ -64,9 +64,11 @@ class Mount:
 @dataclass(frozen=True)
 class Storage:
     """What a container mounts besides its root: HostConfig.Binds ("src:dst[:opts]", as -v
-    sends them), HostConfig.Mounts, HostConfig.Tmpfs ({path: options}) and Config.Volumes
-    (anonymous volumes: -v /path)."""
+    sends them), HostConfig.Mounts, HostConfig.Tmpfs ({path: options}), Config.Volumes
+    (anonymous volumes: -v /path) and HostConfig.VolumesFrom ("container[:ro|rw]": every
+    volume and bind of that container, at the same places)."""
     binds: list[str] = field(default_factory=list)
     mounts: list[Mount] = field(default_factory=list)
     tmpfs: dict[str, str] = field(default_factory=dict)
     volumes: list[str] = field(default_factory=list)
+    volumes_from: list[str] = field(default_factory=list)
