@@ -8,7 +8,7 @@ import json
 
 from aiohttp import web
 
-from reference_impl.api import attach, common, hijack, lifecycle, networks, validation, volumes, workers
+from reference_impl.api import attach, common, hijack, lifecycle, networks, unimplemented, validation, volumes, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
 from reference_impl.engine.images import ImageService
@@ -83,6 +83,7 @@ def create_options(body: dict) -> CreateOptions:
     if not image or not isinstance(image, str):
         raise ApiError(400, "config cannot be empty in order to create a container")
     host = body.get("HostConfig") or {}
+    unimplemented.refuse_unimplemented(host)
     entrypoint = _words(body.get("Entrypoint"), "Entrypoint")
     if entrypoint is not None and entrypoint in ([], [""]):
         entrypoint = []

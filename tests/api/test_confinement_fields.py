@@ -38,3 +38,34 @@ def test_invalid_and_unimplemented_fields_are_refused(service):
         assert status == 400, (host, body)
         if message is not None:
             assert body["message"] == message
+
+
+def test_fields_no_part_of_the_engine_carries_out_are_refused_unless_zero(service):
+    """IPC/PID/UTS modes, shm size, log driver and options, volume driver, runtime, storage
+    options, cgroup, masked and read-only paths: accepted with the values the docker CLI
+    sends by default (or ones that mean what strata does), refused otherwise."""
+    zero = {"IpcMode": "", "PidMode": "", "UTSMode": "", "Cgroup": "", "ShmSize": 0, "VolumeDriver": "",
+            "Runtime": "", "StorageOpt": None, "MaskedPaths": None, "ReadonlyPaths": None,
+            "LogConfig": {"Type": "", "Config": {}}, "ConsoleSize": [0, 0]}
+    status, created = _create(service, zero)
+    assert status == 201, created
+    _request(service, "DELETE", f"/v1.41/containers/{created['Id']}")
+    status, created = _create(service, {"IpcMode": "private", "Runtime": "runc", "VolumeDriver": "local",
+                                        "LogConfig": {"Type": "json-file"}})
+    assert status == 201, created
+    _request(service, "DELETE", f"/v1.41/containers/{created['Id']}")
+    for host, message in (
+            ({"IpcMode": "host"}, "invalid HostConfig: IpcMode is not supported by this engine"),
+            ({"PidMode": "host"}, "invalid HostConfig: PidMode is not supported by this engine"),
+            ({"UTSMode": "host"}, "invalid HostConfig: UTSMode is not supported by this engine"),
+            ({"ShmSize": 1 << 20}, "invalid HostConfig: ShmSize is not supported by this engine"),
+            ({"Runtime": "kata"}, "invalid HostConfig: Runtime is not supported by this engine"),
+            ({"MaskedPaths": []}, "invalid HostConfig: MaskedPaths is not supported by this engine"),
+            ({"MaskedPaths": ["/proc/kcore", "/etc/secret"]},
+             "invalid HostConfig: MaskedPaths is not supported by this engine"),
+            ({"LogConfig": {"Type": "none"}},
+             "invalid HostConfig: log driver 'none' is not supported by this engine (json-file only)"),
+            ({"LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}},
+             "invalid HostConfig: log options are not supported by this engine")):
+        status, body = _create(service, host)
+        assert (status, body.get("message")) == (400, message), host

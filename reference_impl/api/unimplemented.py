@@ -1,0 +1,42 @@
+"""Create-body fields of HostConfig that no part of this engine carries out (another IPC,
+PID or UTS namespace than its own, a shm size, a log driver or its options, a volume
+driver, a runtime, storage options, a cgroup, masked and read-only paths of the caller's
+choosing). The docker CLI sends each of them with its zero value; a value other than one
+that means what the engine does anyway is refused with 400 — never accepted and ignored.
+"""
+from __future__ import annotations
+
+from reference_impl.api.common import ApiError
+from reference_impl.confinement.settings import MASKED_PATHS, READONLY_PATHS
+
+# field -> the values that ask for nothing beyond what strata does
+ACCEPTED = {
+    "IpcMode": (None, "", "private", "shareable"),    # strata: a private IPC namespace
+    "PidMode": (None, ""),
+    "UTSMode": (None, ""),
+    "Cgroup": (None, ""),
+    "ShmSize": (None, 0),                             # /dev/shm is 64 MiB, dockerd's default
+    "VolumeDriver": (None, "", "local"),
+    "Runtime": (None, "", "runc"),
+    "StorageOpt": (None, {}),
+    "MaskedPaths": (None, MASKED_PATHS),
+    "ReadonlyPaths": (None, READONLY_PATHS),
+}
+LOG_DRIVERS = (None, "", "json-file")
+
+
+def refuse_unimplemented(host: dict) -> None:
+    """400 for the first field of `host` (a create body's HostConfig) strata would ignore."""
+    for name, accepted in ACCEPTED.items():
+        if host.get(name) not in accepted:
+            raise _refusal(name)
+    log = host.get("LogConfig") or {}
+    if log.get("Type") not in LOG_DRIVERS:
+        raise ApiError(400, f"invalid HostConfig: log driver {log.get('Type')!r} is not supported by "
+                            "this engine (json-file only)")
+    if log.get("Config"):
+        raise ApiError(400, "invalid HostConfig: log options are not supported by this engine")
+
+
+def _refusal(name: str) -> ApiError:
+    return ApiError(400, f"invalid HostConfig: {name} is not supported by this engine")
