@@ -281,6 +281,31 @@ def test_connect_and_disconnect_take_effect_on_a_running_container(cli, base, na
     assert "served-by-" not in gone.stdout, gone.describe()
 
 
+def test_a_container_of_the_default_bridge_connected_to_a_network_resolves_its_names_and_keeps_it(
+        cli, base, names, messages):
+    """Connected while it runs: the embedded DNS answers in it from then on; stopped and
+    started again: it is on both networks again."""
+    net, _, _ = create_network(cli, names, messages)
+    server = serve(cli, base, names, net)
+    client = names("client")
+    cli.ok("run", "-d", "--name", client, base.ref, "sleep", "300")
+    cli.ok("network", "connect", net, client)
+    assert net in endpoints(cli, client) and len(endpoints(cli, client)) == 2, endpoints(cli, client)
+    address = endpoints(cli, server)[net]["IPAddress"]
+
+    def looked_up():
+        return cli.run("exec", client, "nslookup", server)
+    found = looked_up()
+    assert found.rc == 0 and f"Address: {address}" in found.lines, found.describe()
+    cli.ok("stop", "-t", "1", client)
+    cli.ok("start", client)
+    assert interfaces(cli, client) == ["eth0", "eth1", "lo"]
+    found = looked_up()
+    assert found.rc == 0 and f"Address: {address}" in found.lines, found.describe()
+    shown = endpoints(cli, client)
+    assert all(e["IPAddress"] for e in shown.values()) and sorted(shown) == sorted(["bridge", net]), shown
+
+
 def test_inspect_shows_the_endpoint_on_each_network(cli, base, names, messages):
     net, net_id, subnet = create_network(cli, names, messages, "net", subnet=True)
     fixed = str(subnet[10])

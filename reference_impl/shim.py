@@ -208,6 +208,9 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
     try:
         signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        if spec.get("network"):  # before ShimPid is recorded: nobody signals a shim without it
+            from reference_impl.network.endpoints import DNS_SIGNAL
+            signal.signal(DNS_SIGNAL, lambda *_: spec["network"].serve_dns_now())
         first = True
         while True:
             code = _run_once(spec, status_fd, stdio, on_state, on_exit, first, hooks)

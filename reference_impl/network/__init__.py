@@ -51,6 +51,7 @@ class ContainerNetwork:
     namespace: forwarding.Namespace | None = None
     stopping: threading.Event = field(default_factory=threading.Event)     # the container's end
     run_ended: threading.Event = field(default_factory=threading.Event)    # this run's end (DNS)
+    serving_dns: bool = False                                              # this run has a DNS server
 
     def close_sockets(self) -> None:
         """In the process that bound them once the shim has its copies."""
@@ -70,7 +71,7 @@ class ContainerNetwork:
         the last run held is given back, then it joins as at start — an address (perhaps
         another), its networks, its DNS — and the forwarders move to the new namespace."""
         self._leave_run(unplug=True)
-        self.run_ended = threading.Event()
+        self.run_ended, self.serving_dns = threading.Event(), False
         return self._join(pid)
 
     def _join(self, pid: int) -> dict:
@@ -91,11 +92,25 @@ class ContainerNetwork:
             except Exception as exc:  # the container runs without an address
                 print(f"strata shim: no address on {bridge.BRIDGE}: {exc!r} "
                       f"{getattr(exc, 'stderr', '') or ''}", file=sys.stderr)
-            endpoints.write_etc_files(self.root, self.container_id, self.config, self.address, embedded=False)
+            # and the user networks `network connect` added to it
+            joined = endpoints.join(self.root, self.container_id, self.config, pid, fd, self.run_ended,
+                                    on_bridge=self.address)
+            if joined["Endpoints"]:
+                state.update(joined)
+                self.serving_dns = True
         else:  # none, host, container:X, user-defined networks
             state.update(endpoints.join_mode(self.root, self.container_id, self.config, pid, fd,
                                              self.run_ended))
+            self.serving_dns = bool(state.get("Endpoints"))
         return {"Network": state}
+
+    def serve_dns_now(self) -> None:
+        """A connect gave this running container its first user network (endpoints.DNS_SIGNAL
+        to the shim): start the embedded DNS server it has none of yet."""
+        if self.serving_dns or self.namespace is None or self.stopping.is_set():
+            return
+        self.serving_dns = True
+        endpoints.serve_dns(self.root, self.container_id, self.namespace.fd, set(), self.run_ended)
 
     def _attach(self, pid: int, netns_fd: int) -> dict:
         bridge.ensure_bridge()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import signal
 import threading
 from pathlib import Path
 
@@ -48,21 +49,32 @@ def live_endpoints(state: dict) -> dict[str, dict]:
 # --- in the shim -------------------------------------------------------------------------------
 
 def join(root: Path, container_id: str, config: dict, pid: int, netns_fd: int,
-         stopping: threading.Event) -> dict:
-    """Attach the namespace of `pid` to the container's user-defined networks; returns the
-    state to record (`Endpoints`)."""
-    nets = NetworkStore(root)
+         stopping: threading.Event, on_bridge: str | None = None) -> dict:
+    """Attach the namespace of `pid` to the container's user-defined networks, with the
+    embedded DNS server when there is one; returns the state to record (`Endpoints`).
+    `on_bridge`: its address on strata0, as eth0 with the default route (a default-mode
+    container connected to user networks later), or None."""
+    asked = requested(config)
+    nets = NetworkStore(root) if asked else None
     found: dict[str, dict] = {}
-    for index, (name, wanted) in enumerate(requested(config).items()):
+    offset = 0 if on_bridge is None else 1
+    for index, (name, wanted) in enumerate(asked.items(), start=offset):
         net = nets.resolve(wanted.get("NetworkID") or name)
         found[net.name] = _attach(net, container_id, pid, f"eth{index}", wanted, os.getpid(),
                                   first=index == 0)
-    address = next(iter(found.values()))["IPAddress"] if found else ""
+    address = on_bridge if on_bridge is not None else \
+        next(iter(found.values()))["IPAddress"] if found else ""
     write_etc_files(root, container_id, config, address, embedded=bool(found))
     if found:
-        from reference_impl.network import dns  # dnslib: only a container on a user network needs it
-        dns.serve(netns_fd, resolver(root, container_id, {e["NetworkID"] for e in found.values()}), stopping)
+        serve_dns(root, container_id, netns_fd, {e["NetworkID"] for e in found.values()}, stopping)
     return {"Endpoints": found}
+
+
+def serve_dns(root: Path, container_id: str, netns_fd: int, joined: set[str],
+              stopping: threading.Event) -> None:
+    """The embedded DNS server at 127.0.0.11 in the container's namespace, a thread of its shim."""
+    from reference_impl.network import dns  # dnslib: only a container on a user network needs it
+    dns.serve(netns_fd, resolver(root, container_id, joined), stopping)
 
 
 def join_mode(root: Path, container_id: str, config: dict, pid: int, netns_fd: int,
@@ -203,7 +215,22 @@ def connect(root: Path, containers: ContainerStore, container: Container, net, a
         network_state = dict(container.state.get("Network") or {})
         network_state["Endpoints"] = {**live, net.name: endpoint}
         containers.set_state(container, Network=network_state)
+        if not live:  # its first user network: names resolve through the embedded DNS from now on
+            write_etc_files(root, container.id, container.config, network_state.get("IPAddress") or
+                            endpoint["IPAddress"], embedded=True)
+            _ask_shim_for_dns(container.state.get("ShimPid", 0))
     _save_requested(container, {**wanted, net.name: entry})
+
+
+DNS_SIGNAL = signal.SIGUSR2   # to a shim: serve the embedded DNS now (a connect gave it a user network)
+
+
+def _ask_shim_for_dns(shim_pid: int) -> None:
+    if shim_pid:
+        try:
+            os.kill(shim_pid, DNS_SIGNAL)
+        except ProcessLookupError:  # it ended meanwhile: the next start joins with DNS
+            pass
 
 
 def disconnect(root: Path, containers: ContainerStore, container: Container, net) -> None:

@@ -20,15 +20,15 @@ def _endpoint(live: dict, aliases=None, ipam=None) -> dict:
 
 def _networks(container, live: dict) -> dict:
     mode = container.config.get("HostConfig", {}).get("NetworkMode") or "default"
-    if mode in ("default", "bridge"):
-        return {"bridge": _endpoint(live)} if live else {}
     if mode in ("none", "host"):
         return {mode: _endpoint({})}
     if mode.startswith("container:"):
         return {}
+    # the default bridge's endpoint, then the user networks (`network connect` adds them to
+    # a container on the default bridge too)
+    shown = {"bridge": _endpoint(live)} if mode in ("default", "bridge") and live else {}
     asked = (container.config.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
     running = live.get("Endpoints") or {}
-    shown = {}
     for name, wanted in asked.items():
         endpoint = running.get(name)
         if endpoint is not None:
