@@ -43,6 +43,49 @@ def test_top_lists_the_container_processes(cli, base, names):
     assert rows[0].split()[header.index("PID")] == cli.inspect(name, "{{.State.Pid}}")
 
 
+STATS_HEADER = ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"]
+BINARY_SIZE = r"\d+(\.\d+)?(B|KiB|MiB|GiB)"
+DECIMAL_SIZE = r"\d+(\.\d+)?(B|kB|MB|GB)"
+PERCENT = r"\d+\.\d\d%"
+
+
+def test_stats_shows_the_memory_limit_and_the_process_count(cli, base, names):
+    name = names("stats")
+    cli.ok("run", "-d", "--name", name, "-m", "64m", base.ref, "sh", "-c", "sleep 300 & sleep 300 & wait")
+    shown = cli.ok("stats", "--no-stream", "--format",
+                   "{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.MemPerc}}|{{.NetIO}}|{{.BlockIO}}|{{.PIDs}}",
+                   name).stdout.strip().split("|")
+    assert shown[0] == name and shown[6] == "3", shown            # sh and its two sleeps
+    assert re.fullmatch(PERCENT, shown[1]) and re.fullmatch(PERCENT, shown[3]), shown
+    assert re.fullmatch(f"{BINARY_SIZE} / 64MiB", shown[2]), shown
+    assert float(shown[3].rstrip("%")) < 100
+    assert re.fullmatch(f"{DECIMAL_SIZE} / {DECIMAL_SIZE}", shown[4]), shown
+    assert re.fullmatch(f"{DECIMAL_SIZE} / {DECIMAL_SIZE}", shown[5]), shown
+    table = cli.ok("stats", "--no-stream", name).lines
+    assert len(table) == 2 and table[1].split()[1] == name, table
+    assert re.split(r"\s{2,}", table[0]) == STATS_HEADER
+
+
+def test_stats_counts_the_cpu_a_busy_process_takes(cli, base, names):
+    name = names("busy")
+    cli.ok("run", "-d", "--name", name, base.ref, "sh", "-c", "while :; do :; done")
+    used = cli.ok("stats", "--no-stream", "--format", "{{.CPUPerc}}", name).stdout.strip()
+    assert re.fullmatch(PERCENT, used) and float(used.rstrip("%")) > 1.0, used
+    cli.ok("rm", "-f", name)
+
+
+def test_stats_of_a_container_that_does_not_run_is_zero_and_of_an_unknown_one_fails(cli, base, names,
+                                                                                      messages):
+    name = names("idle")
+    cli.ok("create", "--name", name, base.ref, "true")
+    shown = cli.ok("stats", "--no-stream", "--format", "{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}", name)
+    assert shown.stdout.strip() == f"{name}|0.00%|0B / 0B|0"
+    missing = names("nope")
+    result = cli.fails("stats", "--no-stream", missing)
+    assert result.rc == 1
+    expect_message(result.stderr, messages, "container.no_such_container", name=missing)
+
+
 def test_ps_lists_a_running_container_in_its_columns(cli, base, names):
     name = names("web")
     cid = run_detached(cli, base, name, *HTTPD, options=["-p", "127.0.0.1::80"])

@@ -36,6 +36,7 @@ def routes():
         ("DELETE", "/containers/{id}", remove),
         ("GET", "/containers/{id}/logs", logs),
         ("GET", "/containers/{id}/top", top),
+        ("GET", "/containers/{id}/stats", stats),
         ("GET", "/containers/{id}/changes", changes),
         ("POST", "/containers/{id}/resize", resize),
         ("POST", "/containers/{id}/attach", attach.attach),
@@ -319,6 +320,40 @@ async def top(request: web.Request) -> web.Response:
     name, ps_args = request.match_info["id"], request.query.get("ps_args", "").split()
     result = await common.blocking(request, lambda: _service(request).top(name, ps_args))
     return common.json_response({"Titles": result.titles, "Processes": result.processes})
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    """One reading (stream=false: paired with one INTERVAL earlier, unless one-shot), or one
+    per INTERVAL until the client goes (stream=true, the default), as dockerd answers."""
+    from reference_impl.engine import container_stats
+    container = await resolve(request)
+    service = _service(request)
+    stream = common.qbool(request, "stream", default=True)
+
+    async def reading() -> dict:
+        return await common.blocking(request, service.stats, container.id)
+    current = await reading()
+    if current["read"] == container_stats.ZERO_TIME:  # not running: its empty reading, once
+        return common.json_response(current)
+    if not stream:
+        if not common.qbool(request, "one-shot"):
+            await asyncio.sleep(container_stats.INTERVAL)
+            current = container_stats.paired(await reading(), current)
+        return common.json_response(current)
+    response = web.StreamResponse(status=200)
+    response.content_type = "application/json"
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    previous = None
+    try:
+        while not common.gone(request):
+            await response.write(json.dumps(container_stats.paired(current, previous)).encode() + b"\n")
+            previous = current
+            await asyncio.sleep(container_stats.INTERVAL)
+            current = await reading()
+    except ConnectionError:  # the client went: nothing more to send
+        pass
+    return response
 
 
 _KINDS = {"C": 0, "A": 1, "D": 2}

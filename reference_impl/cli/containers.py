@@ -92,6 +92,14 @@ def register(verbs, management: bool = False) -> None:
     p.add_argument("container")
     p.set_defaults(handler=cmd_logs)
 
+    p = verbs.add_parser("stats", help="display containers' resource usage")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("--no-stream", action="store_true")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("--format")
+    p.add_argument("containers", nargs="*")
+    p.set_defaults(handler=cmd_stats)
+
     p = verbs.add_parser("top", help="display a container's processes")
     p.add_argument("container")
     p.add_argument("ps_args", nargs=argparse.REMAINDER)
@@ -375,6 +383,11 @@ def cmd_logs(store: Store, args) -> int:
         stream.write(f"{record.time} {record.text}" if args.timestamps else record.text)
         stream.flush()
     return 0
+
+
+def cmd_stats(store: Store, args) -> int:
+    from reference_impl.cli import stats
+    return stats.cmd_stats(store, args)
 
 
 def cmd_top(store: Store, args) -> int:

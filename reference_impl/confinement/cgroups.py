@@ -2,7 +2,8 @@
 (one hierarchy per controller, as here) or v2 (unified), chosen by what /sys/fs/cgroup is.
 
 The container's init joins it (writes "0" to cgroup.procs) before it enters its root;
-the shim reads whether the OOM killer struck and removes it once the container exited."""
+the shim reads whether the OOM killer struck and removes it once the container exited;
+`usage` reads what `stats` shows (cpuacct and blkio are joined for that alone)."""
 from __future__ import annotations
 
 import errno
@@ -14,7 +15,7 @@ from reference_impl.confinement.settings import CPU_PERIOD, Confinement
 
 ROOT = Path("/sys/fs/cgroup")
 PARENT = "strata"
-V1_CONTROLLERS = ("memory", "cpu", "cpuset", "pids", "devices", "freezer")
+V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "cpuset", "pids", "devices", "freezer", "blkio")
 V2_CONTROLLERS = ("memory", "cpu", "cpuset", "pids")
 
 # Docker's default device rules (runc's defaults plus /dev/net/tun): mknod of anything,
@@ -187,3 +188,62 @@ def remove(container_id: str) -> None:
                 if exc.errno != errno.EBUSY or attempt == 49:
                     break
                 time.sleep(0.01)
+
+
+def usage(container_id: str) -> dict:
+    """What the container's groups have counted: {"cpu_ns", "percpu_ns", "user_ns",
+    "system_ns", "memory", "max_memory", "memory_limit", "memory_stat" (memory.stat's
+    counters), "pids", "io" [(op, bytes)]}; zeros for what this host does not count."""
+    found = {"cpu_ns": 0, "percpu_ns": [], "user_ns": 0, "system_ns": 0, "memory": 0, "max_memory": 0,
+             "memory_limit": 0, "memory_stat": {}, "pids": 0, "io": []}
+    if unified():
+        group = ROOT / PARENT / container_id
+        cpu = _counters(group / "cpu.stat")
+        found.update(cpu_ns=cpu.get("usage_usec", 0) * 1000, user_ns=cpu.get("user_usec", 0) * 1000,
+                     system_ns=cpu.get("system_usec", 0) * 1000, memory=_number(group / "memory.current"),
+                     max_memory=_number(group / "memory.peak"), memory_limit=_number(group / "memory.max"),
+                     memory_stat=_counters(group / "memory.stat"), pids=_number(group / "pids.current"))
+        for line in _text(group / "io.stat").splitlines():
+            fields = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+            found["io"] += [("read", int(fields.get("rbytes", 0))), ("write", int(fields.get("wbytes", 0)))]
+        return found
+
+    def v1(controller: str, name: str) -> Path:
+        return ROOT / controller / PARENT / container_id / name
+    ticks = os.sysconf("SC_CLK_TCK")
+    times = _counters(v1("cpuacct", "cpuacct.stat"))
+    found.update(cpu_ns=_number(v1("cpuacct", "cpuacct.usage")),
+                 percpu_ns=[int(n) for n in _text(v1("cpuacct", "cpuacct.usage_percpu")).split()],
+                 user_ns=times.get("user", 0) * 1_000_000_000 // ticks,
+                 system_ns=times.get("system", 0) * 1_000_000_000 // ticks,
+                 memory=_number(v1("memory", "memory.usage_in_bytes")),
+                 max_memory=_number(v1("memory", "memory.max_usage_in_bytes")),
+                 memory_limit=_number(v1("memory", "memory.limit_in_bytes")),
+                 memory_stat=_counters(v1("memory", "memory.stat")), pids=_number(v1("pids", "pids.current")))
+    for line in _text(v1("blkio", "blkio.throttle.io_service_bytes_recursive")).splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[2].isdigit():
+            found["io"].append((fields[1].lower(), int(fields[2])))
+    return found
+
+
+def _text(path: Path) -> str:
+    try:
+        return _read(path)
+    except OSError:  # not counted here (a controller this host lacks), or the group is gone
+        return ""
+
+
+def _number(path: Path) -> int:
+    text = _text(path)
+    return int(text) if text.isdigit() else 0
+
+
+def _counters(path: Path) -> dict[str, int]:
+    """`key value` lines (memory.stat, cpu.stat, cpuacct.stat)."""
+    found = {}
+    for line in _text(path).splitlines():
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            found[key] = int(value)
+    return found

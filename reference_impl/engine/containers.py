@@ -81,10 +81,14 @@ class ContainerService:
         """False when it was not running (the API's 304)."""
         container = self.get(name)
         if not container.running:
-            if container.state.get("Status") != "restarting":
+            if runtime.shim_gone(container):
                 return False
-            runtime.stop(self.store, container, timeout)  # between two runs: no next run
-            return True
+            # its shim is still there: between two runs of a restart policy (the state says
+            # "exited" for a moment before "restarting"), or finishing the last run — either
+            # way no next run
+            runtime.stop(self.store, container, timeout)
+            policy = (container.config["HostConfig"].get("RestartPolicy") or {}).get("Name") or "no"
+            return container.state.get("Status") == "restarting" or policy != "no"
         runtime.stop(self.store, container, timeout)
         return True
 
@@ -313,6 +317,12 @@ class ContainerService:
         column = header.index("PID")
         rows = [line.split(None, len(header) - 1) for line in lines[1:] if int(line.split()[column]) in pids]
         return TopResult(titles=header, processes=rows)
+
+    def stats(self, name: str) -> dict:
+        """One reading of its resource usage (engine/container_stats.py; pair two with
+        container_stats.paired for CPU %)."""
+        from reference_impl.engine import container_stats
+        return container_stats.reading(self.get(name))
 
     def diff(self, name: str) -> list[Change]:
         from reference_impl import layers

@@ -84,3 +84,31 @@ def test_images_list_and_tag(client):
     assert any("cap/tagged:1" in i.tags for i in client.images.list())
     client.images.remove("cap/tagged:1")
     assert "cap/tagged:1" not in client.images.get("bb").tags
+
+
+def test_stats_one_reading_paired_and_streamed(client):
+    """GET /containers/{id}/stats: stream=false pairs two readings a second apart (precpu
+    filled), one-shot does not wait, stream=true sends one per second; a container that does
+    not run gives dockerd's empty reading."""
+    container = client.containers.run("bb", ["sh", "-c", "sleep 300 & sleep 300 & wait"], detach=True,
+                                      mem_limit="64m")
+    try:
+        paired = container.stats(stream=False)
+        assert paired["pids_stats"]["current"] == 3 and paired["memory_stats"]["limit"] == 64 << 20
+        assert paired["precpu_stats"]["cpu_usage"]["total_usage"] > 0 and paired["preread"] != paired["read"]
+        assert paired["name"] == "/" + container.name and paired["id"] == container.id
+        once = container.stats(stream=False, one_shot=True)
+        assert once["preread"] == "0001-01-01T00:00:00Z" and once["cpu_stats"]["system_cpu_usage"] > 0
+        stream = container.stats(stream=True, decode=True)
+        first, second = next(stream), next(stream)
+        assert first["precpu_stats"]["cpu_usage"]["total_usage"] == 0
+        assert second["precpu_stats"] == first["cpu_stats"]
+        stream.close()
+    finally:
+        container.remove(force=True)
+    idle = client.containers.create("bb", "true")
+    try:
+        empty = idle.stats(stream=False)
+        assert (empty["read"], empty["memory_stats"], empty["pids_stats"]) == ("0001-01-01T00:00:00Z", {}, {})
+    finally:
+        idle.remove()
