@@ -227,6 +227,46 @@ def test_a_container_its_restart_policy_runs_again_rejoins_its_network_and_resol
     assert fetched.rc == 0 and f"served-by-{short_id}" in fetched.lines, fetched.describe()
 
 
+def test_link_on_the_default_bridge_sets_variables_and_a_hosts_line(cli, base, names):
+    server, client = names("srv"), names("client")
+    cli.ok("run", "-d", "--name", server, "-e", "SECRET=x", "-e", "FOO=bar", "--expose", "80-82",
+           "--expose", "53/udp", base.ref, "sleep", "300")
+    address = cli.inspect(server, "{{.NetworkSettings.IPAddress}}")
+    short_id = cli.inspect(server, "{{.Id}}")[:12]
+    seen = cli.ok("run", "--rm", "--name", client, "--link", f"{server}:db-1", "-e", "DB_1_ENV_FOO=mine",
+                  base.ref, "sh", "-c", "env; cat /etc/hosts").lines
+    tcp, udp = f"tcp://{address}", f"udp://{address}"
+    expected = {f"DB_1_NAME=/{client}/db-1", f"DB_1_PORT={udp}:53",          # the lowest port first
+                f"DB_1_PORT_53_UDP={udp}:53", f"DB_1_PORT_53_UDP_ADDR={address}", "DB_1_PORT_53_UDP_PORT=53",
+                "DB_1_PORT_53_UDP_PROTO=udp",
+                f"DB_1_PORT_80_TCP={tcp}:80", f"DB_1_PORT_80_TCP_ADDR={address}", "DB_1_PORT_80_TCP_PORT=80",
+                "DB_1_PORT_80_TCP_PROTO=tcp",
+                f"DB_1_PORT_81_TCP={tcp}:81", f"DB_1_PORT_81_TCP_ADDR={address}", "DB_1_PORT_81_TCP_PORT=81",
+                "DB_1_PORT_81_TCP_PROTO=tcp",
+                f"DB_1_PORT_82_TCP={tcp}:82", f"DB_1_PORT_82_TCP_ADDR={address}", "DB_1_PORT_82_TCP_PORT=82",
+                "DB_1_PORT_82_TCP_PROTO=tcp",
+                f"DB_1_PORT_80_TCP_START={tcp}:80", "DB_1_PORT_80_TCP_PORT_START=80",   # a range of ports
+                f"DB_1_PORT_80_TCP_END={tcp}:82", "DB_1_PORT_80_TCP_PORT_END=82",
+                "DB_1_ENV_SECRET=x", "DB_1_ENV_FOO=mine"}                  # its own variable wins
+    assert {line for line in seen if line.startswith("DB_1_")} == expected, seen
+    assert f"{address}\tdb-1 {short_id} {server}" in seen, seen
+    created = names("linked")
+    cli.ok("create", "--name", created, "--link", server, base.ref, "true")
+    assert json.loads(cli.inspect(created, "{{json .HostConfig.Links}}")) == [f"/{server}:/{created}/{server}"]
+
+
+def test_link_to_a_missing_or_a_stopped_container_is_refused(cli, base, names, messages):
+    missing = names("nope")
+    result = cli.fails("run", "--rm", "--link", f"{missing}:x", base.ref, "true")
+    assert result.rc == 125
+    expect_message(result.stderr, messages, "network.link_missing", name=missing)
+    stopped = names("stopped")
+    cli.ok("create", "--name", stopped, base.ref, "true")
+    result = cli.fails("run", "--rm", "--link", f"{stopped}:x", base.ref, "true")
+    assert result.rc == 125
+    expect_message(result.stderr, messages, "network.link_not_running", name=stopped, alias="x")
+
+
 def test_on_the_default_bridge_names_do_not_resolve(cli, base, names):
     server = names("srv")
     cli.ok("run", "-d", "--name", server, base.ref, *HTTPD)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from reference_impl import humanize, images, mountpoints, network, rootfs, shim
+from reference_impl.network import legacy_links
 from reference_impl.network import modes as network_modes
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
@@ -126,7 +127,8 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     rootfs.prepare_init_layer(container.dir, container.config["Config"]["Hostname"])
     for sub in ("upper", "work"):
         (container.dir / sub).mkdir(exist_ok=True)
-    spec = {"config": container.config["Config"],
+    link_env, link_hosts = legacy_links.at_start(container.config, store.containers.resolve)
+    spec = {"config": _with_link_env(container.config["Config"], link_env),
             "argv": [container.config["Path"], *container.config["Args"]],
             "layers_dir": store.images.layers_dir, "diff_ids": container.config["Layers"],
             "container_dir": container.dir, "log_path": container.log_path,
@@ -142,6 +144,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     except BaseException:
         cgroups.remove(container.id)
         raise
+    spec["network"].link_hosts = link_hosts
     tty = bool(spec["config"].get("Tty"))
     stdio = shim.Stdio()
     if attach:
@@ -189,6 +192,14 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     if not line:
         return store.containers.get(container.id).state.get("ExitCode", 0) if _exists(store, container) else 0
     return json.loads(line).get("exit", 0)
+
+
+def _with_link_env(config: dict, link_env: list[str]) -> dict:
+    """The links' variables first; the container's own of the same name win."""
+    if not link_env:
+        return config
+    own = {e.split("=", 1)[0] for e in config.get("Env") or []}
+    return {**config, "Env": [e for e in link_env if e.split("=", 1)[0] not in own] + list(config.get("Env") or [])}
 
 
 def settings_of(container: Container) -> Confinement:

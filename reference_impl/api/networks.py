@@ -41,8 +41,6 @@ def _strings(value, what: str) -> list[str]:
 
 def networking_options(body: dict) -> NetworkingOptions:
     host = body.get("HostConfig") or {}
-    if host.get("Links"):
-        raise ApiError(400, "strata does not implement legacy links (HostConfig.Links)")
     if body.get("MacAddress"):
         raise ApiError(400, "strata does not implement a fixed MAC address (MacAddress)")
     if body.get("NetworkDisabled"):
@@ -63,7 +61,8 @@ def networking_options(body: dict) -> NetworkingOptions:
                              extra_hosts=_strings(host.get("ExtraHosts"), "ExtraHosts"),
                              dns=_strings(host.get("Dns"), "Dns"),
                              dns_search=_strings(host.get("DnsSearch"), "DnsSearch"),
-                             dns_options=_strings(host.get("DnsOptions"), "DnsOptions"))
+                             dns_options=_strings(host.get("DnsOptions"), "DnsOptions"),
+                             links=_strings(host.get("Links"), "Links"))
 
 
 # --- /networks ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ def add_flags(p) -> None:
     p.add_argument("-h", "--hostname", default="")
     p.add_argument("--domainname", default="")
     p.add_argument("--add-host", dest="add_host", action="append", default=[])
+    p.add_argument("--link", action="append", default=[])
     p.add_argument("--dns", action="append", default=[])
     p.add_argument("--dns-search", dest="dns_search", action="append", default=[])
     p.add_argument("--dns-option", "--dns-opt", dest="dns_option", action="append", default=[])
@@ -27,7 +28,7 @@ def networking_options(args) -> NetworkingOptions:
               file=sys.stderr)
     return NetworkingOptions(mode=args.network, aliases=args.network_alias, ip=args.ip, hostname=args.hostname,
                              domainname=args.domainname, extra_hosts=args.add_host, dns=args.dns,
-                             dns_search=args.dns_search, dns_options=args.dns_option)
+                             dns_search=args.dns_search, dns_options=args.dns_option, links=args.link)
 
 
 def _loopback(server: str) -> bool:

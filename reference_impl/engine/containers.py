@@ -242,7 +242,8 @@ class ContainerService:
                            "PortBindings": host.get("PortBindings") or {},
                            "PublishAllPorts": host.get("PublishAllPorts", False),
                            "NetworkMode": host.get("NetworkMode", "default"),
-                           **{k: host[k] for k in ("ExtraHosts", "Dns", "DnsSearch", "DnsOptions") if k in host},
+                           **{k: host[k] for k in ("ExtraHosts", "Dns", "DnsSearch", "DnsOptions", "Links")
+                              if k in host},
                            **runtime.settings_of(container).host_config(),
                            **mountpoints.host_config(config),
                            **lifecycle_host_config(lifecycle_of(config))},

@@ -52,6 +52,7 @@ class ContainerNetwork:
     stopping: threading.Event = field(default_factory=threading.Event)     # the container's end
     run_ended: threading.Event = field(default_factory=threading.Event)    # this run's end (DNS)
     serving_dns: bool = False                                              # this run has a DNS server
+    link_hosts: list[str] = field(default_factory=list)                    # /etc/hosts lines of --link
 
     def close_sockets(self) -> None:
         """In the process that bound them once the shim has its copies."""
@@ -94,7 +95,7 @@ class ContainerNetwork:
                       f"{getattr(exc, 'stderr', '') or ''}", file=sys.stderr)
             # and the user networks `network connect` added to it
             joined = endpoints.join(self.root, self.container_id, self.config, pid, fd, self.run_ended,
-                                    on_bridge=self.address)
+                                    on_bridge=self.address, link_hosts=self.link_hosts)
             if joined["Endpoints"]:
                 state.update(joined)
                 self.serving_dns = True

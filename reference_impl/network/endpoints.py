@@ -49,7 +49,7 @@ def live_endpoints(state: dict) -> dict[str, dict]:
 # --- in the shim -------------------------------------------------------------------------------
 
 def join(root: Path, container_id: str, config: dict, pid: int, netns_fd: int,
-         stopping: threading.Event, on_bridge: str | None = None) -> dict:
+         stopping: threading.Event, on_bridge: str | None = None, link_hosts: list[str] = ()) -> dict:
     """Attach the namespace of `pid` to the container's user-defined networks, with the
     embedded DNS server when there is one; returns the state to record (`Endpoints`).
     `on_bridge`: its address on strata0, as eth0 with the default route (a default-mode
@@ -64,7 +64,7 @@ def join(root: Path, container_id: str, config: dict, pid: int, netns_fd: int,
                                   first=index == 0)
     address = on_bridge if on_bridge is not None else \
         next(iter(found.values()))["IPAddress"] if found else ""
-    write_etc_files(root, container_id, config, address, embedded=bool(found))
+    write_etc_files(root, container_id, config, address, embedded=bool(found), link_hosts=link_hosts)
     if found:
         serve_dns(root, container_id, netns_fd, {e["NetworkID"] for e in found.values()}, stopping)
     return {"Endpoints": found}
@@ -98,12 +98,14 @@ def join_mode(root: Path, container_id: str, config: dict, pid: int, netns_fd: i
     return join(root, container_id, config, pid, netns_fd, stopping)
 
 
-def write_etc_files(root: Path, container_id: str, config: dict, address: str, embedded: bool) -> None:
+def write_etc_files(root: Path, container_id: str, config: dict, address: str, embedded: bool,
+                    link_hosts: list[str] = ()) -> None:
     directory = Path(root) / "containers" / container_id
     host = config.get("HostConfig", {})
     settings = config.get("Config", {})
     etcfiles.write_in_place(directory / "hosts", etcfiles.hosts_text(
-        host.get("ExtraHosts") or [], address, settings.get("Hostname", ""), settings.get("Domainname", "")))
+        host.get("ExtraHosts") or [], address, settings.get("Hostname", ""), settings.get("Domainname", ""),
+        link_hosts))
     etcfiles.write_in_place(directory / "resolv.conf", etcfiles.resolv_text(host, embedded))
 
 

@@ -18,11 +18,14 @@ HOSTS_HEAD = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n
               "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n")
 
 
-def hosts_text(extra_hosts: list[str], address: str, hostname: str, domainname: str) -> str:
+def hosts_text(extra_hosts: list[str], address: str, hostname: str, domainname: str,
+               links: list[str] = ()) -> str:
+    """`links`: the lines of --link (network/legacy_links.py), before the container's own."""
     lines = [HOSTS_HEAD]
     for entry in extra_hosts:
         name, _, ip = entry.partition(":")
         lines.append(f"{ip}\t{name}\n")
+    lines += links
     if address:
         names = f"{hostname}.{domainname} {hostname}" if domainname else hostname
         lines.append(f"{address}\t{names}\n")

@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 
 from reference_impl.errors import InvalidArgument, InvalidInput, NotFound
-from reference_impl.network import bridge, ipam
+from reference_impl.network import bridge, ipam, legacy_links
 from reference_impl.network.networks import NetworkStore
 from reference_impl.store.containers import ContainerStore
 
@@ -73,6 +73,7 @@ def apply(root: Path, record: dict, options) -> None:
     host["Dns"] = [_check_dns(s) for s in options.dns]
     host["DnsSearch"] = list(options.dns_search)
     host["DnsOptions"] = list(options.dns_options)
+    host["Links"] = legacy_links.record(options.links, record["Name"], mode, ContainerStore(Path(root)).resolve)
     record["NetworkingConfig"] = {"EndpointsConfig": wanted}
 
 

@@ -86,3 +86,22 @@ def test_create_refuses_what_strata_does_not_implement(client):
     with pytest.raises(docker.errors.APIError) as mac:
         client.containers.create("bb", "true", mac_address="02:42:ac:11:00:99")
     assert mac.value.status_code == 400
+
+
+def test_links_through_the_api(client):
+    """HostConfig.Links (refused before): recorded as /name:/container/alias, the variables
+    and the hosts line at start; a missing container is a bad parameter (400)."""
+    server = client.containers.run("bb", ["sleep", "300"], detach=True, name="sdk-link-srv",
+                                   ports={"80/tcp": None})
+    try:
+        address = client.api.inspect_container(server.id)["NetworkSettings"]["IPAddress"]
+        out = client.containers.run("bb", ["sh", "-c", "env; cat /etc/hosts"], links={"sdk-link-srv": "web"},
+                                    name="sdk-link-client", remove=True).decode().splitlines()
+        assert f"WEB_PORT_80_TCP_ADDR={address}" in out and "WEB_NAME=/sdk-link-client/web" in out
+        assert f"{address}\tweb {server.id[:12]} sdk-link-srv" in out
+        with pytest.raises(docker.errors.APIError) as missing:
+            client.containers.create("bb", "true", links={"no-such-server": "x"})
+        assert missing.value.status_code == 400
+        assert "could not get container for no-such-server" in str(missing.value)
+    finally:
+        server.remove(force=True)

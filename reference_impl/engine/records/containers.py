@@ -24,7 +24,7 @@ class HostConfig:
 @dataclass(frozen=True)
 class NetworkingOptions:
     """How a container is networked (--network, --network-alias, --ip, --hostname, --domainname,
-    --add-host, --dns, --dns-search, --dns-option; the API's NetworkingConfig and HostConfig)."""
+    --add-host, --dns, --dns-search, --dns-option, --link; the API's NetworkingConfig and HostConfig)."""
     mode: str = "default"        # default/bridge, none, host, container:X, a network's name or id
     aliases: list[str] = field(default_factory=list)
     ip: str = ""
@@ -34,6 +34,7 @@ class NetworkingOptions:
     dns: list[str] = field(default_factory=list)
     dns_search: list[str] = field(default_factory=list)
     dns_options: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)         # --link "name[:alias]"
 
 
 @dataclass(frozen=True)
