@@ -318,6 +318,41 @@ def test_invalid_restart_policies_are_refused(cli, base, messages):
     expect_message(result.stderr, messages, "lifecycle.restart_with_rm")
 
 
+# --- update ---------------------------------------------------------------------------------------
+
+def cgroup_value(cli, name: str, v1: str, v2: str) -> str:
+    """A cgroup file of a running container's own group, read inside it (v1 or v2 name)."""
+    return cli.ok("exec", name, "sh", "-c", f"cat /sys/fs/cgroup/{v1} 2>/dev/null || "
+                                            f"cat /sys/fs/cgroup/{v2}").stdout.strip()
+
+
+def test_update_changes_the_limits_of_a_running_container(cli, base, names):
+    name = names("limits")
+    run_detached(cli, base, name, "sleep", "300", options=["-m", "64m"])
+    assert cli.ok("update", "-m", "128m", name).lines == [name]
+    limits = "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}"
+    assert cli.inspect(name, limits) == f"{128 << 20} {128 << 20}"     # the swap limit stays
+    assert cgroup_value(cli, name, "memory/memory.limit_in_bytes", "memory.max") == str(128 << 20)
+    cli.ok("update", "--memory", "256m", "--memory-swap", "512m", "--cpus", "0.5", "--pids-limit", "50", name)
+    assert cli.inspect(name, limits + " {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}") == \
+        f"{256 << 20} {512 << 20} 500000000 50"
+    assert cgroup_value(cli, name, "memory/memory.limit_in_bytes", "memory.max") == str(256 << 20)
+    assert cgroup_value(cli, name, "pids/pids.max", "pids.max") == "50"
+    assert cgroup_value(cli, name, "cpu/cpu.cfs_quota_us", "cpu.max").split()[0] == "50000"
+
+
+def test_update_refuses_a_memory_limit_below_the_minimum_or_above_the_swap_limit(cli, base, names, messages):
+    name = names("limits")
+    run_detached(cli, base, name, "sleep", "300", options=["-m", "64m", "--memory-swap", "128m"])
+    result = cli.fails("update", "-m", "2m", name)
+    assert result.rc == 1
+    expect_message(result.stderr, messages, "lifecycle.update_memory_minimum")
+    result = cli.fails("update", "-m", "1g", name)
+    assert result.rc == 1
+    expect_message(result.stderr, messages, "lifecycle.update_memory_above_swap", id=cli.inspect(name, "{{.Id}}"))
+    assert cli.inspect(name, "{{.HostConfig.Memory}}") == str(64 << 20)
+
+
 # --- health checks ---------------------------------------------------------------------------------------------
 
 HEALTH = ["--health-interval", "1s", "--health-retries", "2"]

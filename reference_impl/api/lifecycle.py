@@ -1,12 +1,14 @@
 """A container's life through the Engine API: the create fields (HostConfig.RestartPolicy,
 Init, GroupAdd; StopSignal, StopTimeout, Healthcheck), pause, unpause, rename and update
-(its restart policy; resource limits are refused, not ignored)."""
+(its restart policy and the resource limits of confinement/settings.UPDATABLE; other
+fields are refused, not ignored)."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from reference_impl.api import common
 from reference_impl.api.common import ApiError
+from reference_impl.confinement.settings import UPDATABLE
 from reference_impl.engine.containers import ContainerService
 from reference_impl.errors import InvalidArgument
 from reference_impl.lifecycle.restart import RestartPolicy
@@ -55,7 +57,7 @@ async def rename(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-_UPDATABLE = {"RestartPolicy"}
+_UPDATABLE = {"RestartPolicy", *UPDATABLE}
 
 
 async def update(request: web.Request) -> web.Response:
@@ -65,5 +67,6 @@ async def update(request: web.Request) -> web.Response:
         raise ApiError(400, f"updating {', '.join(other)} is not supported by this engine")
     name = request.match_info["id"]
     policy = RestartPolicy.from_json(body.get("RestartPolicy")) if body.get("RestartPolicy") else None
-    await common.blocking(request, lambda: _service(request).update(name, policy))
+    resources = {k: body[k] for k in UPDATABLE if k in body}
+    await common.blocking(request, lambda: _service(request).update(name, policy, resources))
     return common.json_response({"Warnings": None})

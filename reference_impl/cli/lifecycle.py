@@ -75,6 +75,16 @@ def register(verbs) -> None:
     p.add_argument("container")
     p.add_argument("new_name")
     p.set_defaults(handler=cmd_rename)
+    p = verbs.add_parser("update", help="update the restart policy and resource limits of containers")
+    p.add_argument("--restart")
+    p.add_argument("-m", "--memory")
+    p.add_argument("--memory-swap")
+    p.add_argument("--cpus")
+    p.add_argument("-c", "--cpu-shares", type=int, default=0)
+    p.add_argument("--cpuset-cpus", default="")
+    p.add_argument("--pids-limit", type=int, default=0)
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(handler=cmd_update)
 
 
 def _each(names: list[str], action) -> int:
@@ -95,6 +105,23 @@ def cmd_pause(store: Store, args) -> int:
 
 def cmd_unpause(store: Store, args) -> int:
     return _each(args.containers, ContainerService(store).unpause)
+
+
+def cmd_update(store: Store, args) -> int:
+    """As the docker CLI: the flags given are sent (unset ones as zero), each container in turn."""
+    from reference_impl.confinement import flags
+    try:
+        restart = RestartPolicy.parse(args.restart) if args.restart is not None else None
+        resources = {"Memory": flags.ram_in_bytes(args.memory, "-m, --memory") if args.memory else 0,
+                     "MemorySwap": flags.memory_swap(args.memory_swap) if args.memory_swap else 0,
+                     "NanoCpus": flags.nano_cpus(args.cpus) if args.cpus else 0, "CpuShares": args.cpu_shares,
+                     "CpusetCpus": args.cpuset_cpus, "PidsLimit": args.pids_limit}
+    except flags.FlagError as exc:
+        raise InvalidInput(str(exc)) from None
+    if restart is None and not any(resources.values()):
+        raise InvalidInput("you must provide one or more flags when using this command")
+    service = ContainerService(store)
+    return _each(args.containers, lambda name: service.update(name, restart, resources))
 
 
 def cmd_rename(store: Store, args) -> int:

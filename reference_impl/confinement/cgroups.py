@@ -134,6 +134,44 @@ def _create_v2(container_id: str, s: Confinement) -> list[Path]:
     return [group]
 
 
+def update(container_id: str, s: Confinement) -> None:
+    """Write new limits to the groups of a running container (`update`)."""
+    if unified():
+        group = ROOT / PARENT / container_id
+        writes = [("memory.max", s.memory or "max"), ("cpu.max", f"{s.nano_cpus * CPU_PERIOD // 1_000_000_000 or 'max'} "
+                                                               f"{CPU_PERIOD}"),
+                  ("pids.max", s.pids_limit or "max")]
+        if s.memory and (group / "memory.swap.max").exists():
+            writes.append(("memory.swap.max", "max" if s.memory_swap < 0 else s.memory_swap - s.memory))
+        if s.cpu_shares:
+            writes.append(("cpu.weight", 1 + ((s.cpu_shares - 2) * 9999) // 262142))
+        if s.cpuset_cpus:
+            writes.append(("cpuset.cpus", s.cpuset_cpus))
+        for name, value in writes:
+            _write(group / name, value)
+        return
+
+    def v1(controller: str) -> Path:
+        return ROOT / controller / PARENT / container_id
+    if s.memory:
+        limits = [("memory.limit_in_bytes", s.memory)]
+        if (v1("memory") / "memory.memsw.limit_in_bytes").exists():
+            limits.append(("memory.memsw.limit_in_bytes", s.memory_swap))
+        try:
+            for name, value in limits:
+                _write(v1("memory") / name, value)
+        except CgroupError:  # the kernel keeps memory <= memory+swap: the other order
+            for name, value in reversed(limits):
+                _write(v1("memory") / name, value)
+    _write(v1("cpu") / "cpu.cfs_period_us", CPU_PERIOD)
+    _write(v1("cpu") / "cpu.cfs_quota_us", s.nano_cpus * CPU_PERIOD // 1_000_000_000 if s.nano_cpus else -1)
+    if s.cpu_shares:
+        _write(v1("cpu") / "cpu.shares", s.cpu_shares)
+    if s.cpuset_cpus:
+        _write(v1("cpuset") / "cpuset.cpus", s.cpuset_cpus)
+    _write(v1("pids") / "pids.max", s.pids_limit or "max")
+
+
 def join(groups: list[Path]) -> None:
     """Move the calling process into the groups ("0": the writer itself)."""
     for group in groups:

@@ -215,3 +215,24 @@ def _int(host: dict, name: str) -> int:
     if not isinstance(value, int):
         raise SettingsError(f"invalid HostConfig: {name} must be an integer")
     return value
+
+
+# --- update -----------------------------------------------------------------------------------
+
+UPDATABLE = ("Memory", "MemorySwap", "NanoCpus", "CpuShares", "CpusetCpus", "PidsLimit")
+
+
+def updated_host_config(host: dict, given: dict, container_id: str) -> dict:
+    """The HostConfig after `update` of the resource fields in `given` (zero: unchanged, as
+    the docker CLI sends unset flags; PidsLimit -1: unlimited), checked as dockerd checks it."""
+    changed = {k: v for k, v in given.items() if k in UPDATABLE and v not in (None, 0, "")}
+    memory, swap = changed.get("Memory"), changed.get("MemorySwap")
+    current_swap = host.get("MemorySwap") or 0
+    if memory and swap is None and current_swap != -1 and memory > current_swap:
+        raise SettingsError(f"Cannot update container {container_id}: Memory limit should be smaller than "
+                            "already set memoryswap limit, update the memoryswap at the same time")
+    if changed.get("PidsLimit") == -1:
+        changed["PidsLimit"] = None
+    new = {**host, **changed}
+    Confinement.from_host_config(new)   # dockerd's checks of the values (minimum memory, CPUs…)
+    return new

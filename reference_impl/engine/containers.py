@@ -134,10 +134,22 @@ class ContainerService:
                 raise InvalidArgument("Renaming a container with the same name as its current name")
             self.store.containers.rename(container, new_name)
 
-    def update(self, name: str, restart=None) -> None:
-        """`update --restart`: the new policy counts from the next exit of a shim started after it."""
+    def update(self, name: str, restart=None, resources: dict | None = None) -> None:
+        """`update`: a restart policy (it counts from the next exit of a shim started after
+        it) and resource limits (HostConfig's Memory, MemorySwap, NanoCpus, CpuShares,
+        CpusetCpus, PidsLimit: written to a running container's cgroups at once)."""
+        from reference_impl.confinement import cgroups
+        from reference_impl.confinement.settings import Confinement, SettingsError, updated_host_config
         with self.store.lock():
             container = self.get(name)
+            if resources:
+                try:
+                    host = updated_host_config(container.config["HostConfig"], resources, container.id)
+                    if container.running:
+                        cgroups.update(container.id, Confinement.from_host_config(host))
+                except (SettingsError, cgroups.CgroupError) as exc:
+                    raise InvalidArgument(str(exc)) from None
+                self.store.containers.update_config(container, HostConfig=host)
             if restart is not None:
                 restart.check()
                 if container.config["HostConfig"].get("AutoRemove") and restart.name not in ("", "no"):

@@ -112,3 +112,21 @@ def test_stats_one_reading_paired_and_streamed(client):
         assert (empty["read"], empty["memory_stats"], empty["pids_stats"]) == ("0001-01-01T00:00:00Z", {}, {})
     finally:
         idle.remove()
+
+
+def test_update_of_limits_and_refusal_of_the_rest(client):
+    """POST /containers/{id}/update: the memory limits reach the running container's cgroups
+    (the SDK sends no pids limit; the conformance checks cover it through the docker CLI); a
+    field strata does not update is refused, never ignored."""
+    container = client.containers.run("bb", ["sleep", "300"], detach=True, mem_limit="64m")
+    try:
+        container.update(mem_limit="128m", memswap_limit="256m")
+        host = client.api.inspect_container(container.id)["HostConfig"]
+        assert (host["Memory"], host["MemorySwap"]) == (128 << 20, 256 << 20)
+        limit = container.exec_run(["cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]).output.decode()
+        assert limit.strip() == str(128 << 20)
+        with pytest.raises(docker.errors.APIError) as refused:
+            container.update(blkio_weight=300)
+        assert refused.value.status_code == 400 and "BlkioWeight" in str(refused.value)
+    finally:
+        container.remove(force=True)
