@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reference_impl import humanize, images, mountpoints, network, rootfs, shim
 from reference_impl.network import legacy_links
+from reference_impl.ownership import process_alive
 from reference_impl.network import modes as network_modes
 from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
@@ -309,14 +310,7 @@ def wait(store: Store, container: Container, timeout: float | None = None) -> in
 
 def shim_gone(container: Container) -> bool:
     """Whether the container's shim has finished (it writes the final state, then exits)."""
-    pid = container.state.get("ShimPid", 0)
-    if not pid:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return True
+    return not process_alive(container.state.get("ShimPid", 0))
 
 
 def kill(container: Container, sig: int = signal.SIGKILL, name: str | None = None) -> None:

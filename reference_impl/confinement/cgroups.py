@@ -41,7 +41,11 @@ def enforces_devices() -> bool:
 def paths(container_id: str) -> list[Path]:
     if unified():
         return [ROOT / PARENT / container_id]
-    return [ROOT / c / PARENT / container_id for c in V1_CONTROLLERS if (ROOT / c).is_dir()]
+    return [_v1_group(c, container_id) for c in V1_CONTROLLERS if (ROOT / c).is_dir()]
+
+
+def _v1_group(controller: str, container_id: str) -> Path:
+    return ROOT / controller / PARENT / container_id
 
 
 def _write(path: Path, value) -> None:
@@ -152,7 +156,7 @@ def update(container_id: str, s: Confinement) -> None:
         return
 
     def v1(controller: str) -> Path:
-        return ROOT / controller / PARENT / container_id
+        return _v1_group(controller, container_id)
     if s.memory:
         limits = [("memory.limit_in_bytes", s.memory)]
         if (v1("memory") / "memory.memsw.limit_in_bytes").exists():
@@ -247,7 +251,7 @@ def usage(container_id: str) -> dict:
         return found
 
     def v1(controller: str, name: str) -> Path:
-        return ROOT / controller / PARENT / container_id / name
+        return _v1_group(controller, container_id) / name
     ticks = os.sysconf("SC_CLK_TCK")
     times = _counters(v1("cpuacct", "cpuacct.stat"))
     found.update(cpu_ns=_number(v1("cpuacct", "cpuacct.usage")),

@@ -222,9 +222,10 @@ def _int(host: dict, name: str) -> int:
 UPDATABLE = ("Memory", "MemorySwap", "NanoCpus", "CpuShares", "CpusetCpus", "PidsLimit")
 
 
-def updated_host_config(host: dict, given: dict, container_id: str) -> dict:
+def updated_host_config(host: dict, given: dict, container_id: str) -> tuple[dict, "Confinement"]:
     """The HostConfig after `update` of the resource fields in `given` (zero: unchanged, as
-    the docker CLI sends unset flags; PidsLimit -1: unlimited), checked as dockerd checks it."""
+    the docker CLI sends unset flags; PidsLimit -1: unlimited), checked as dockerd checks it,
+    and the settings it makes."""
     changed = {k: v for k, v in given.items() if k in UPDATABLE and v not in (None, 0, "")}
     memory, swap = changed.get("Memory"), changed.get("MemorySwap")
     current_swap = host.get("MemorySwap") or 0
@@ -234,5 +235,4 @@ def updated_host_config(host: dict, given: dict, container_id: str) -> dict:
     if changed.get("PidsLimit") == -1:
         changed["PidsLimit"] = None
     new = {**host, **changed}
-    Confinement.from_host_config(new)   # dockerd's checks of the values (minimum memory, CPUs…)
-    return new
+    return new, Confinement.from_host_config(new)   # dockerd's checks (minimum memory, CPUs…)

@@ -29,12 +29,11 @@ def reading(container: Container) -> dict:
     if not container.running:
         return _empty(container)
     counted = cgroups.usage(container.id)
-    cpu = {"cpu_usage": {"total_usage": counted["cpu_ns"], "percpu_usage": counted["percpu_ns"] or None,
-                         "usage_in_kernelmode": counted["system_ns"], "usage_in_usermode": counted["user_ns"]},
-           "system_cpu_usage": _host_cpu_ns(), "online_cpus": os.cpu_count() or 1,
+    usage = {"total_usage": counted["cpu_ns"],
+             **({"percpu_usage": counted["percpu_ns"]} if counted["percpu_ns"] else {}),
+             "usage_in_kernelmode": counted["system_ns"], "usage_in_usermode": counted["user_ns"]}
+    cpu = {"cpu_usage": usage, "system_cpu_usage": _host_cpu_ns(), "online_cpus": os.cpu_count() or 1,
            "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
-    if cpu["cpu_usage"]["percpu_usage"] is None:
-        del cpu["cpu_usage"]["percpu_usage"]
     return {"read": humanize.now_rfc3339(), "preread": ZERO_TIME,
             "pids_stats": {"current": counted["pids"]},
             "blkio_stats": {key: [] for key in _BLKIO_KEYS} | {"io_service_bytes_recursive": [

@@ -139,14 +139,14 @@ class ContainerService:
         it) and resource limits (HostConfig's Memory, MemorySwap, NanoCpus, CpuShares,
         CpusetCpus, PidsLimit: written to a running container's cgroups at once)."""
         from reference_impl.confinement import cgroups
-        from reference_impl.confinement.settings import Confinement, SettingsError, updated_host_config
+        from reference_impl.confinement.settings import SettingsError, updated_host_config
         with self.store.lock():
             container = self.get(name)
             if resources:
                 try:
-                    host = updated_host_config(container.config["HostConfig"], resources, container.id)
+                    host, settings = updated_host_config(container.config["HostConfig"], resources, container.id)
                     if container.running:
-                        cgroups.update(container.id, Confinement.from_host_config(host))
+                        cgroups.update(container.id, settings)
                 except (SettingsError, cgroups.CgroupError) as exc:
                     raise InvalidArgument(str(exc)) from None
                 self.store.containers.update_config(container, HostConfig=host)
