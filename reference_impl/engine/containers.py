@@ -245,7 +245,7 @@ class ContainerService:
             "ResolvConfPath": str(container.dir / "resolv.conf"),
             "HostnamePath": str(container.dir / "hostname"),
             "HostsPath": str(container.dir / "hosts"),
-            "LogPath": str(container.log_path),
+            "LogPath": str(container.log_path) if lifecycle_of(config).log_config.driver != "none" else "",
             "Name": "/" + container.name,
             "RestartCount": state.get("RestartCount", 0),
             "Driver": "overlay2",
