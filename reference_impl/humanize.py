@@ -5,14 +5,14 @@ import time
 from datetime import datetime, timezone
 
 
-def size(n: float) -> str:
-    """go-units HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits."""
+def size(n: float, precision: int = 3) -> str:
+    """go-units HumanSizeWithPrecision(n, precision): decimal units (HumanSize: precision 4)."""
     units = ["B", "kB", "MB", "GB", "TB", "PB"]
     i = 0
     while n >= 1000 and i < len(units) - 1:
         n /= 1000.0
         i += 1
-    return f"{n:.3g}{units[i]}"
+    return f"{n:.{precision}g}{units[i]}"
 
 
 def duration(seconds: float) -> str:
