@@ -7,10 +7,18 @@ from datetime import datetime, timezone
 
 def size(n: float, precision: int = 3) -> str:
     """go-units HumanSizeWithPrecision(n, precision): decimal units (HumanSize: precision 4)."""
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    return _custom_size(n, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"), precision)
+
+
+def binary_size(n: float) -> str:
+    """go-units BytesSize: binary units, 4 significant digits."""
+    return _custom_size(n, 1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB"), 4)
+
+
+def _custom_size(n: float, base: float, units: tuple[str, ...], precision: int) -> str:
     i = 0
-    while n >= 1000 and i < len(units) - 1:
-        n /= 1000.0
+    while n >= base and i < len(units) - 1:
+        n /= base
         i += 1
     return f"{n:.{precision}g}{units[i]}"
 

@@ -66,7 +66,7 @@ def record(doc: dict, shown_as: str, no_trunc: bool) -> dict:
     written = sum(e["value"] for e in io if e["op"].lower() == "write")
     return {"Container": shown_as, "ID": doc["id"] if no_trunc else doc["id"][:12],
             "Name": doc["name"].removeprefix("/"), "CPUPerc": f"{cpu_percent(doc):.2f}%",
-            "MemUsage": f"{bytes_size(usage)} / {bytes_size(limit)}",
+            "MemUsage": f"{humanize.binary_size(usage)} / {humanize.binary_size(limit)}",
             "MemPerc": f"{usage / limit * 100 if limit else 0:.2f}%",
             "NetIO": f"{humanize.size(received)} / {humanize.size(sent)}",
             "BlockIO": f"{humanize.size(read)} / {humanize.size(written)}",
@@ -88,13 +88,3 @@ def _memory_without_cache(memory: dict) -> int:
     if stats.get("inactive_file", 0) < usage:                                      # cgroup v2
         return usage - stats.get("inactive_file", 0)
     return usage
-
-
-def bytes_size(n: float) -> str:
-    """go-units BytesSize: binary units, 4 significant digits."""
-    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-    i = 0
-    while n >= 1024 and i < len(units) - 1:
-        n /= 1024.0
-        i += 1
-    return f"{n:.4g}{units[i]}"
