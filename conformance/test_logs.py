@@ -1,5 +1,6 @@
 """logs (issue 20): timestamps, --since/--until (RFC 3339 and Unix times), --tail, -f that
 ends with the container, and the refusal of a time that is none."""
+import json
 import re
 import time
 
@@ -87,3 +88,35 @@ def test_follow_streams_until_the_container_stops(cli, base, names):
     out = cli.ok("logs", "-f", name, timeout=30)
     assert out.lines == ["first", "last"]
     assert time.monotonic() - started >= 1  # it waited for the second line, then ended
+
+
+# --- log drivers -------------------------------------------------------------------------------
+
+def test_log_driver_none_keeps_nothing_and_logs_is_refused(cli, base, names, messages):
+    name = names("none")
+    assert cli.ok("run", "--name", name, "--log-driver", "none", base.ref, "echo", "hi").stdout == "hi\n"
+    refused = cli.fails("logs", name)
+    assert refused.rc == 1
+    expect_message(refused.stderr, messages, "logs.no_reading")
+    assert cli.inspect(name, "{{json .HostConfig.LogConfig}}|{{.LogPath}}") == '{"Type":"none","Config":{}}|'
+
+
+def test_json_file_max_size_and_max_file_keep_the_last_lines(cli, base, names):
+    name = names("rotated")
+    cli.ok("run", "--name", name, "--log-opt", "max-size=1k", "--log-opt", "max-file=2", base.ref, "sh", "-c",
+           "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done")
+    kept = cli.ok("logs", name).lines
+    assert kept[-1] == "line-199" and 5 < len(kept) < 60, kept     # two files of about 1 kB
+    numbers = [int(line.removeprefix("line-")) for line in kept]
+    assert numbers == list(range(numbers[0], 200)), kept           # the newest lines, none lost between
+    assert json.loads(cli.inspect(name, "{{json .HostConfig.LogConfig}}")) == {
+        "Type": "json-file", "Config": {"max-file": "2", "max-size": "1k"}}
+
+
+def test_an_unknown_log_driver_option_or_size_is_refused(cli, base, messages):
+    for flags, key, values in ((["--log-driver", "bogus"], "logs.unknown_driver", {"driver": "bogus"}),
+                               (["--log-opt", "colour=red"], "logs.unknown_opt", {"opt": "colour"}),
+                               (["--log-opt", "max-size=bogus"], "logs.bad_size", {"size": "bogus"})):
+        result = cli.fails("run", "--rm", *flags, base.ref, "true")
+        assert result.rc == 125
+        expect_message(result.stderr, messages, key, **values)

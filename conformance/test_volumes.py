@@ -242,6 +242,25 @@ def test_read_only_root_refuses_writes_but_tmpfs_and_volumes_take_them(cli, base
 
 # --- inspect ------------------------------------------------------------------------------------------
 
+# --- system df ------------------------------------------------------------------------------------
+
+def test_system_df_shows_a_volume_its_size_and_how_many_containers_mount_it(cli, base, names, volumes):
+    name = volumes.create(names("df"))
+    holder = names("holder")
+    cli.ok("run", "--name", holder, "-v", f"{name}:/d", base.ref, "sh", "-c", "head -c 100000 /dev/zero > /d/f")
+
+    def volume_row() -> list[str]:
+        rows = [line.split() for line in cli.ok("system", "df", "-v").lines]
+        found = [row for row in rows if row and row[0] == name]
+        assert len(found) == 1, rows
+        return found[0]
+    assert volume_row() == [name, "1", "100kB"]
+    cli.ok("rm", holder)
+    assert volume_row() == [name, "0", "100kB"]
+    kinds = cli.ok("system", "df", "--format", "{{.Type}}").lines
+    assert kinds == ["Images", "Containers", "Local Volumes", "Build Cache"]
+
+
 # --- --volumes-from -------------------------------------------------------------------------------
 
 def _source_with_three_mounts(cli, base, names, volumes, tmp_path) -> tuple[str, str, str, object]:

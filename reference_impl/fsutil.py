@@ -52,3 +52,15 @@ def locked(lock_path: Path, shared: bool = False):
         yield
     finally:
         os.close(fd)
+
+
+def bytes_under(path) -> int:
+    """The bytes of the files below `path` (links not followed; what vanishes meanwhile, 0)."""
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                continue
+    return total

@@ -5,9 +5,9 @@ import time
 from datetime import datetime, timezone
 
 
-def size(n: float) -> str:
-    """go-units HumanSizeWithPrecision(n, 3): decimal units, 3 significant digits."""
-    return _custom_size(n, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"), 3)
+def size(n: float, precision: int = 3) -> str:
+    """go-units HumanSizeWithPrecision(n, precision): decimal units (HumanSize: precision 4)."""
+    return _custom_size(n, 1000.0, ("B", "kB", "MB", "GB", "TB", "PB"), precision)
 
 
 def binary_size(n: float) -> str:

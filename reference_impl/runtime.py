@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from reference_impl import humanize, images, mountpoints, network, rootfs, shim
+from reference_impl.lifecycle import logconfig
 from reference_impl.network import legacy_links
 from reference_impl.ownership import process_alive
 from reference_impl.network import modes as network_modes
@@ -132,7 +133,9 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     spec = {"config": _with_link_env(container.config["Config"], link_env),
             "argv": [container.config["Path"], *container.config["Args"]],
             "layers_dir": store.images.layers_dir, "diff_ids": container.config["Layers"],
-            "container_dir": container.dir, "log_path": container.log_path,
+            "container_dir": container.dir,
+            "log_path": container.log_path if logconfig.keeps_logs(container.config) else None,
+            "log_rotation": logconfig.of_record(container.config).rotation(),
             "mounts": container.config.get("MountPoints", [])}
     settings = settings_of(container)
     spec["confinement"] = settings

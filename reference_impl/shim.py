@@ -173,29 +173,48 @@ def read_all(fd: int) -> bytes:
 
 
 class LogWriter:
-    """Docker's json-file format: one JSON object per line of output."""
+    """Docker's json-file format: one JSON object per line of output, the file rotated at
+    max_size bytes (-1: never) keeping max_files of them (lifecycle/logconfig.py); path None:
+    the `none` driver, nothing kept."""
 
-    def __init__(self, path):
-        self.file = open(path, "ab", buffering=0)
+    def __init__(self, path, max_size: int = -1, max_files: int = 1):
+        self.path, self.max_size, self.max_files = path, max_size, max_files
+        self.file = open(path, "ab", buffering=0) if path is not None else None
+        self.size = os.fstat(self.file.fileno()).st_size if self.file is not None else 0
         self.partial = {"stdout": b"", "stderr": b""}
 
     def write(self, stream: str, data: bytes) -> None:
         data = self.partial[stream] + data
         lines = data.split(b"\n")
         self.partial[stream] = lines.pop()
-        out = []
+        if self.max_size < 0:  # no rotation: one write for all the lines
+            self._write(b"".join(self._entry(stream, line + b"\n") for line in lines))
+            return
         for line in lines:
-            out.append(json.dumps({"log": (line + b"\n").decode("utf-8", "replace"), "stream": stream,
-                                   "time": humanize.now_rfc3339()}) + "\n")
-        if out:
-            self.file.write("".join(out).encode())
+            self._write(self._entry(stream, line + b"\n"))
+
+    @staticmethod
+    def _entry(stream: str, text: bytes) -> bytes:
+        return (json.dumps({"log": text.decode("utf-8", "replace"), "stream": stream,
+                            "time": humanize.now_rfc3339()}) + "\n").encode()
+
+    def _write(self, entry: bytes) -> None:
+        if self.file is None or not entry:
+            return
+        if 0 <= self.max_size <= self.size:
+            from reference_impl.lifecycle import logconfig
+            self.file.close()
+            logconfig.rotate(self.path, self.max_files)
+            self.file, self.size = open(self.path, "ab", buffering=0), 0
+        self.file.write(entry)
+        self.size += len(entry)
 
     def close(self) -> None:
         for stream, rest in self.partial.items():
             if rest:
-                self.file.write((json.dumps({"log": rest.decode("utf-8", "replace"), "stream": stream,
-                                             "time": humanize.now_rfc3339()}) + "\n").encode())
-        self.file.close()
+                self._write(self._entry(stream, rest))
+        if self.file is not None:
+            self.file.close()
 
 
 def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> None:
@@ -337,7 +356,7 @@ def _close_quietly(*fds: int | None) -> None:
 
 
 def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:
-    log = LogWriter(spec["log_path"])
+    log = LogWriter(spec["log_path"], *spec.get("log_rotation", (-1, 1)))
     selector = selectors.DefaultSelector()
     for fd in outputs:
         selector.register(fd, selectors.EVENT_READ)

@@ -144,9 +144,10 @@ async def _follow_log(request: web.Request, conn: Hijacked, container, tty: bool
     store = common.store(request)
     service = ContainerService(store)
     wanted = {"stdout": common.qbool(request, "stdout"), "stderr": common.qbool(request, "stderr")}
+    from reference_impl.lifecycle.logconfig import NoReading
     try:
         _, position = service.logs(container.id, 0)  # from now on
-    except common.NotFound:
+    except (common.NotFound, NoReading):  # the none driver: nothing to follow (not built)
         return
     while not conn.closed:
         try:

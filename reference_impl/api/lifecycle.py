@@ -11,6 +11,7 @@ from reference_impl.api.common import ApiError
 from reference_impl.confinement.settings import UPDATABLE
 from reference_impl.engine.containers import ContainerService
 from reference_impl.errors import InvalidArgument
+from reference_impl.lifecycle.logconfig import LogConfig
 from reference_impl.lifecycle.restart import RestartPolicy
 from reference_impl.lifecycle.settings import Healthcheck, LifecycleOptions
 
@@ -30,7 +31,8 @@ def create_options(body: dict) -> LifecycleOptions:
         return LifecycleOptions(restart=RestartPolicy.from_json(host.get("RestartPolicy")),
                                 init=bool(host.get("Init")), group_add=list(host.get("GroupAdd") or []),
                                 stop_signal=body.get("StopSignal") or None, stop_timeout=body.get("StopTimeout"),
-                                healthcheck=Healthcheck.from_json(body.get("Healthcheck")))
+                                healthcheck=Healthcheck.from_json(body.get("Healthcheck")),
+                                log_config=LogConfig.from_json(host.get("LogConfig")))
     except InvalidArgument as exc:
         raise ApiError(400, str(exc)) from None
 

@@ -5,6 +5,9 @@ from reference_impl.errors import Conflict, InvalidArgument, InvalidInput, NotFo
 
 
 def http_status(exc: BaseException) -> int:
+    from reference_impl.lifecycle.logconfig import NoReading
+    if isinstance(exc, NoReading):
+        return 501
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, Conflict):

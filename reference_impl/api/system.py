@@ -1,4 +1,4 @@
-"""/_ping, /version, /info; plugins answer 404 (strata has none:
+"""/_ping, /version, /info, /system/df; plugins answer 404 (strata has none:
 only `docker inspect NAME` probes them, and a 404 there is what it expects)."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def routes():
         ("GET", "/_ping", ping),
         ("GET", "/version", version),
         ("GET", "/info", info),
+        ("GET", "/system/df", disk_usage),
         ("GET", "/plugins/{name}/json", no_plugin),
     ]
 
@@ -32,6 +33,10 @@ async def info(request: web.Request) -> web.Response:
     return common.json_response(await common.blocking(request, lambda: SystemService(common.store(request)).info()))
 
 
+
+
+async def disk_usage(request: web.Request) -> web.Response:
+    return common.json_response(await common.blocking(request, lambda: SystemService(common.store(request)).df()))
 
 
 async def no_plugin(request: web.Request) -> web.Response:

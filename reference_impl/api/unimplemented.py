@@ -1,6 +1,5 @@
 """Create-body fields of HostConfig that no part of this engine carries out (another IPC,
-PID or UTS namespace than its own, a shm size, a log driver or its options, a volume
-driver, a runtime, storage options, a cgroup, masked and read-only paths of the caller's
+PID or UTS namespace than its own, a shm size, a volume driver, a runtime, storage options, a cgroup, masked and read-only paths of the caller's
 choosing). The docker CLI sends each of them with its zero value; a value other than one
 that means what the engine does anyway is refused with 400 — never accepted and ignored.
 """
@@ -22,7 +21,6 @@ ACCEPTED = {
     "MaskedPaths": (None, MASKED_PATHS),
     "ReadonlyPaths": (None, READONLY_PATHS),
 }
-LOG_DRIVERS = (None, "", "json-file")
 
 
 def refuse_unimplemented(host: dict) -> None:
@@ -30,12 +28,6 @@ def refuse_unimplemented(host: dict) -> None:
     for name, accepted in ACCEPTED.items():
         if host.get(name) not in accepted:
             raise _refusal(name)
-    log = host.get("LogConfig") or {}
-    if log.get("Type") not in LOG_DRIVERS:
-        raise ApiError(400, f"invalid HostConfig: log driver {log.get('Type')!r} is not supported by "
-                            "this engine (json-file only)")
-    if log.get("Config"):
-        raise ApiError(400, "invalid HostConfig: log options are not supported by this engine")
 
 
 def _refusal(name: str) -> ApiError:

@@ -8,6 +8,7 @@ import sys
 from reference_impl.cli.errors import words
 from reference_impl.engine.containers import ContainerService
 from reference_impl.errors import EngineError, InvalidInput
+from reference_impl.lifecycle.logconfig import LogConfig
 from reference_impl.lifecycle.logtimes import duration_ns
 from reference_impl.lifecycle.restart import RestartPolicy
 from reference_impl.lifecycle.settings import Healthcheck, LifecycleOptions
@@ -29,6 +30,8 @@ def add_flags(p) -> None:
     p.add_argument("--health-start-period", default="0s")
     p.add_argument("--health-retries", type=int, default=0)
     p.add_argument("--no-healthcheck", action="store_true")
+    p.add_argument("--log-driver", default="")
+    p.add_argument("--log-opt", action="append", default=[])
 
 
 def options(args, auto_remove: bool) -> LifecycleOptions:
@@ -37,7 +40,19 @@ def options(args, auto_remove: bool) -> LifecycleOptions:
         raise InvalidInput("conflicting options: cannot specify both --restart and --rm")
     return LifecycleOptions(restart=restart, init=args.init, group_add=list(args.group_add),
                             stop_signal=args.stop_signal, stop_timeout=args.stop_timeout,
-                            healthcheck=_healthcheck(args))
+                            healthcheck=_healthcheck(args), log_config=_log_config(args))
+
+
+def _log_config(args) -> LogConfig:
+    """`--log-driver` and `--log-opt KEY=VALUE`, as the docker CLI sends them."""
+    options = {}
+    for opt in args.log_opt:
+        key, equals, value = opt.partition("=")
+        if not equals:
+            raise InvalidInput(f'invalid argument "{opt}" for "--log-opt" flag: invalid key value pair '
+                               f'format in log-opt: {opt}')
+        options[key] = value
+    return LogConfig(args.log_driver or "json-file", tuple(sorted(options.items())))
 
 
 def _healthcheck(args) -> Healthcheck | None:

@@ -20,9 +20,23 @@ def register(verbs, management: bool = False) -> None:
     s.add_argument("-t", "--time", type=float, default=0,
                    help="seconds without a request before the service exits (0: never)")
     s.set_defaults(handler=cmd_service)
+    d = sub.add_parser("df", help="show the space images, containers and volumes take")
+    d.add_argument("-v", "--verbose", action="store_true")
+    d.add_argument("--format")
+    d.set_defaults(handler=cmd_df)
     v = verbs.add_parser("version", help="show the version")
     v.add_argument("-f", "--format")
     v.set_defaults(handler=cmd_version)
+
+
+def cmd_df(store: Store, args) -> int:
+    from reference_impl.cli import disk_usage
+    document = SystemService(store).df()
+    if args.verbose and not args.format:
+        disk_usage.print_verbose(document)
+    else:
+        disk_usage.print_summary(document, args.format)
+    return 0
 
 
 def cmd_check(store: Store, args) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 
@@ -244,7 +245,7 @@ class ContainerService:
             "ResolvConfPath": str(container.dir / "resolv.conf"),
             "HostnamePath": str(container.dir / "hostname"),
             "HostsPath": str(container.dir / "hosts"),
-            "LogPath": str(container.log_path),
+            "LogPath": str(container.log_path) if lifecycle_of(config).log_config.driver != "none" else "",
             "Name": "/" + container.name,
             "RestartCount": state.get("RestartCount", 0),
             "Driver": "overlay2",
@@ -273,22 +274,44 @@ class ContainerService:
 
     # --- logs / top / diff / exec -------------------------------------------------------
 
-    def logs(self, container_id: str, position: int = 0) -> tuple[list[LogRecord], int]:
-        """The complete log records from byte `position` on, and the position after them."""
+    def logs(self, container_id: str, position=0) -> tuple[list[LogRecord], object]:
+        """The complete log records from `position` on (0: the start; else what the last call
+        returned), and the position after them. The old files of a rotated log come first; a
+        file rotated away since the last call is read to its end before the newer ones."""
+        from reference_impl.lifecycle import logconfig
         container = self.store.containers.get(container_id)
-        try:
-            with open(container.log_path, "rb") as f:
-                f.seek(position)
-                data = f.read()
-        except FileNotFoundError:
-            return [], position
+        config = logconfig.of_record(container.config)
+        if config.driver == "none":
+            raise logconfig.NoReading("configured logging driver does not support reading")
+        current = container.log_path
+        older = logconfig.rotated(current, config.rotation()[1])
+        inode, offset = position if position else (None, 0)
+        files = [*older, current]
+        if inode is not None:
+            inodes = [_inode(p) for p in files]
+            files = files[inodes.index(inode):] if inode in inodes else files
+        chunks = []   # (file, where the read started, what it read)
+        for index, path in enumerate(files):
+            begin = offset if index == 0 and inode is not None and _inode(path) == inode else 0
+            try:
+                with open(path, "rb") as f:
+                    f.seek(begin)
+                    chunks.append((path, begin, f.read()))
+            except FileNotFoundError:
+                continue
+        data = b"".join(chunk for _, _, chunk in chunks)
         complete = data[:data.rfind(b"\n") + 1]
         records = []
         for line in complete.splitlines():
             if line.strip():
                 raw = json.loads(line)
                 records.append(LogRecord(stream=raw["stream"], time=raw["time"], text=raw["log"]))
-        return records, position + len(complete)
+        after, remaining = position, len(complete)
+        for path, begin, chunk in chunks:   # where the complete records end
+            taken = min(len(chunk), remaining)
+            remaining -= taken
+            after = (_inode(path), begin + taken)
+        return records, after
 
     def follow_logs(self, name: str, options: LogOptions, poll: float = 0.05):
         """The log records options ask for; with `follow`, the new ones until the container's
@@ -358,6 +381,13 @@ class ContainerService:
 def signal_number(name: str) -> int:
     """"KILL", "SIGKILL" or "9" -> 9; an unknown name is refused in dockerd's words."""
     return runtime.signal_number(name)
+
+
+def _inode(path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
 
 
 def _labels(container: Container) -> dict:

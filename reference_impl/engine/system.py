@@ -6,9 +6,8 @@ import platform
 
 from reference_impl import check
 from reference_impl import images as model
-from reference_impl.engine.records.system import CheckReport, DiskUsage
+from reference_impl.engine.records.system import CheckReport
 from reference_impl.store import Store
-from reference_impl.engine.images import layer_bytes
 
 VERSION = "0.1.0"
 API_VERSION = "1.41"
@@ -64,12 +63,10 @@ class SystemService:
             "RuncCommit": {"ID": ""}, "InitCommit": {"ID": ""}, "SecurityOptions": [], "Warnings": None,
         }
 
-    def df(self) -> DiskUsage:
-        store = self.store
-        layers = layer_bytes(store)
-        images = store.images.all()
-        return DiskUsage(images=len(images), images_size=layers, containers=len(store.containers.ids()),
-                         layers_size=layers)
+    def df(self) -> dict:
+        """What the store's images, containers and volumes take (engine/disk_usage.py)."""
+        from reference_impl.engine import disk_usage
+        return disk_usage.document(self.store)
 
     def check(self, repair: bool = False, deep: bool = True) -> CheckReport:
         removed = check.repair_staging(self.store) if repair else 0

@@ -1,7 +1,6 @@
 """VolumeService: what `strata volume …` and /volumes/… do, once."""
 from __future__ import annotations
 
-import os
 import secrets
 
 from reference_impl import mountpoints
@@ -9,6 +8,7 @@ from reference_impl.engine import filters as flt
 from reference_impl.engine.records import PruneReport
 from reference_impl.engine.records.volumes import Volume, VolumeCreateOptions, VolumeListOptions
 from reference_impl.errors import Conflict, InvalidArgument, NotFound
+from reference_impl.fsutil import bytes_under
 from reference_impl.store import Store
 from reference_impl.store.volumes import StoredVolume, VolumeStore
 
@@ -105,14 +105,7 @@ def _record(stored: StoredVolume) -> Volume:
 
 
 def _size(stored: StoredVolume) -> int:
-    total = 0
-    for directory, _, files in os.walk(stored.data):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_size
-            except OSError:
-                continue
-    return total
+    return bytes_under(stored.data)
 
 
 def inspect_json(volume: Volume) -> dict:

@@ -1,11 +1,12 @@
 """The create options of a container's life, and where they live in its record: Docker
-keeps StopSignal, StopTimeout and Healthcheck in Config, RestartPolicy, Init and GroupAdd
-in HostConfig."""
+keeps StopSignal, StopTimeout and Healthcheck in Config, RestartPolicy, Init, GroupAdd and
+LogConfig in HostConfig."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from reference_impl.errors import InvalidArgument
+from reference_impl.lifecycle.logconfig import LogConfig
 from reference_impl.lifecycle.restart import RestartPolicy
 
 
@@ -51,10 +52,12 @@ class LifecycleOptions:
     stop_signal: str | None = None
     stop_timeout: int | None = None
     healthcheck: Healthcheck | None = None   # None: the image's
+    log_config: LogConfig = field(default_factory=LogConfig)
 
     def check(self, auto_remove: bool) -> None:
         """dockerd's refusals of a create request."""
         self.restart.check()
+        self.log_config.check()
         if auto_remove and self.restart.name not in ("", "no"):
             raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
         if self.stop_signal is not None:
@@ -78,7 +81,7 @@ class LifecycleOptions:
 
 def host_config(options: LifecycleOptions) -> dict:
     return {"RestartPolicy": options.restart.to_json(), "Init": options.init or None,
-            "GroupAdd": list(options.group_add) or None}
+            "GroupAdd": list(options.group_add) or None, "LogConfig": options.log_config.to_json()}
 
 
 def of_record(record: dict) -> LifecycleOptions:
@@ -87,4 +90,5 @@ def of_record(record: dict) -> LifecycleOptions:
     return LifecycleOptions(restart=RestartPolicy.from_json(host.get("RestartPolicy")),
                             init=bool(host.get("Init")), group_add=list(host.get("GroupAdd") or []),
                             stop_signal=config.get("StopSignal"), stop_timeout=config.get("StopTimeout"),
-                            healthcheck=Healthcheck.from_json(config.get("Healthcheck")))
+                            healthcheck=Healthcheck.from_json(config.get("Healthcheck")),
+                            log_config=LogConfig.from_json(host.get("LogConfig")))

@@ -41,9 +41,10 @@ def test_invalid_and_unimplemented_fields_are_refused(service):
 
 
 def test_fields_no_part_of_the_engine_carries_out_are_refused_unless_zero(service):
-    """IPC/PID/UTS modes, shm size, log driver and options, volume driver, runtime, storage
-    options, cgroup, masked and read-only paths: accepted with the values the docker CLI
-    sends by default (or ones that mean what strata does), refused otherwise."""
+    """IPC/PID/UTS modes, shm size, volume driver, runtime, storage options, cgroup, masked
+    and read-only paths: accepted with the values the docker CLI sends by default (or ones
+    that mean what strata does), refused otherwise; log drivers other than json-file and
+    none, and json-file options other than max-size and max-file, likewise."""
     zero = {"IpcMode": "", "PidMode": "", "UTSMode": "", "Cgroup": "", "ShmSize": 0, "VolumeDriver": "",
             "Runtime": "", "StorageOpt": None, "MaskedPaths": None, "ReadonlyPaths": None,
             "LogConfig": {"Type": "", "Config": {}}, "ConsoleSize": [0, 0]}
@@ -51,7 +52,7 @@ def test_fields_no_part_of_the_engine_carries_out_are_refused_unless_zero(servic
     assert status == 201, created
     _request(service, "DELETE", f"/v1.41/containers/{created['Id']}")
     status, created = _create(service, {"IpcMode": "private", "Runtime": "runc", "VolumeDriver": "local",
-                                        "LogConfig": {"Type": "json-file"}})
+                                        "LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}})
     assert status == 201, created
     _request(service, "DELETE", f"/v1.41/containers/{created['Id']}")
     for host, message in (
@@ -63,9 +64,10 @@ def test_fields_no_part_of_the_engine_carries_out_are_refused_unless_zero(servic
             ({"MaskedPaths": []}, "invalid HostConfig: MaskedPaths is not supported by this engine"),
             ({"MaskedPaths": ["/proc/kcore", "/etc/secret"]},
              "invalid HostConfig: MaskedPaths is not supported by this engine"),
-            ({"LogConfig": {"Type": "none"}},
-             "invalid HostConfig: log driver 'none' is not supported by this engine (json-file only)"),
-            ({"LogConfig": {"Type": "json-file", "Config": {"max-size": "1m"}}},
-             "invalid HostConfig: log options are not supported by this engine")):
+            ({"LogConfig": {"Type": "bogus"}}, 'error looking up logging plugin bogus: plugin "bogus" not found'),
+            ({"LogConfig": {"Type": "syslog"}},
+             "strata implements the json-file and none log drivers only, not syslog"),
+            ({"LogConfig": {"Type": "json-file", "Config": {"compress": "true"}}},
+             "strata does not implement the json-file log opt 'compress'")):
         status, body = _create(service, host)
         assert (status, body.get("message")) == (400, message), host

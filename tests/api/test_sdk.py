@@ -130,3 +130,27 @@ def test_update_of_limits_and_refusal_of_the_rest(client):
         assert refused.value.status_code == 400 and "BlkioWeight" in str(refused.value)
     finally:
         container.remove(force=True)
+
+
+def test_log_drivers_through_the_api(client):
+    """LogConfig none: nothing kept, logs refused with 501 and dockerd's words; json-file with
+    max-size/max-file rotates and logs reads the kept files in order."""
+    quiet = client.containers.run("bb", ["echo", "hi"], detach=True, log_config={"type": "none"})
+    try:
+        quiet.wait()
+        with pytest.raises(docker.errors.APIError) as refused:
+            quiet.logs()
+        assert refused.value.status_code == 501
+        assert "configured logging driver does not support reading" in str(refused.value)
+    finally:
+        quiet.remove()
+    script = "i=0; while [ $i -lt 100 ]; do echo line-$i; i=$((i+1)); done"
+    rotated = client.containers.run("bb", ["sh", "-c", script], detach=True,
+                                    log_config={"type": "json-file", "config": {"max-size": "1k", "max-file": "3"}})
+    try:
+        rotated.wait()
+        lines = rotated.logs().decode().splitlines()
+        assert lines[-1] == "line-99" and 10 < len(lines) < 60
+        assert [int(line[5:]) for line in lines] == list(range(100 - len(lines), 100))
+    finally:
+        rotated.remove()

@@ -81,3 +81,24 @@ def test_volumes_from_through_the_api(client):
         source.remove(v=True)
     with pytest.raises(docker.errors.NotFound):
         client.volumes.get(anonymous)
+
+
+def test_system_df_through_the_api(client):
+    """GET /system/df: dockerd's document — layers, images with their shared size and
+    containers, containers with their own layer's size, volumes with UsageData."""
+    volume = client.volumes.create("sdk-df")
+    container = client.containers.run("bb", ["sh", "-c", "head -c 5000 /dev/zero > /v/f; echo x > /own"],
+                                      volumes={"sdk-df": {"bind": "/v", "mode": "rw"}}, detach=True)
+    try:
+        container.wait()
+        usage = client.df()
+        assert set(usage) >= {"LayersSize", "Images", "Containers", "Volumes", "BuildCache"}
+        mine = next(v for v in usage["Volumes"] if v["Name"] == "sdk-df")
+        assert mine["UsageData"] == {"Size": 5000, "RefCount": 1}
+        shown = next(c for c in usage["Containers"] if c["Id"] == container.id)
+        assert shown["SizeRw"] > 0 and shown["SizeRootFs"] > shown["SizeRw"]
+        image = next(i for i in usage["Images"] if i["Id"] == shown["ImageID"])
+        assert image["Containers"] >= 1 and 0 <= image["SharedSize"] <= image["Size"]
+    finally:
+        container.remove()
+        volume.remove()
