@@ -7,16 +7,10 @@ the cli fixture's cleanup force-removes them.
 import re
 
 from conformance.messages import expect_message
+from conformance.running import run_detached
 
 HTTPD = ["httpd", "-f", "-p", "80", "-h", "/www"]
 PS_HEADER = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-
-
-def run_detached(cli, base, name: str, *command: str, options=()) -> str:
-    """`run -d --name NAME OPTIONS BASE COMMAND`; returns the full container id."""
-    cid = cli.ok("run", "-d", "--name", name, *options, base.ref, *command).stdout.strip()
-    assert re.fullmatch(r"[0-9a-f]{64}", cid), cid
-    return cid
 
 
 def ps_row(output: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import re
 import time
 
 from conformance.messages import expect_message
+from conformance.running import poll, run_detached
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -20,26 +21,8 @@ def trapping(signal_name: str, code: int) -> list[str]:
     return ["sh", "-c", f'trap "exit {code}" {signal_name}; touch /tmp/ready; while :; do sleep 0.1; done']
 
 
-def run_detached(cli, image, name: str, *command: str, options=()) -> str:
-    """`run -d --name NAME OPTIONS IMAGE COMMAND` (image: an Image or a reference)."""
-    ref = getattr(image, "ref", image)
-    cid = cli.ok("run", "-d", "--name", name, *options, ref, *command).stdout.strip()
-    assert re.fullmatch(r"[0-9a-f]{64}", cid), cid
-    return cid
-
-
 def state(cli, name: str) -> dict:
     return json.loads(cli.inspect(name, "{{json .State}}"))
-
-
-def poll(check, seconds: float = 15, every: float = 0.2):
-    """check()'s first true value within `seconds`; the last value otherwise."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
 
 
 def wait_running_trap(cli, name: str) -> None:

@@ -190,7 +190,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     if not attach:
         reader.close()
         return None
-    with _raw_terminal(tty and stdin):
+    with raw_terminal(tty and stdin):
         line = reader.readline()
     reader.close()
     if not line:
@@ -232,7 +232,9 @@ def _exists(store: Store, container: Container) -> bool:
     return (store.containers.dir / container.id / "config.json").exists()
 
 
-class _raw_terminal:
+class raw_terminal:
+    """The terminal on fd 0 in raw mode while attached to a TTY (restored after)."""
+
     def __init__(self, enabled: bool):
         self.enabled = enabled and os.isatty(0)
         self.saved = None
@@ -242,7 +244,7 @@ class _raw_terminal:
             import termios
             import tty
             self.saved = termios.tcgetattr(0)
-            tty.setraw(0)
+            tty.setraw(0, termios.TCSANOW)  # pending input is kept (TCSAFLUSH would drop it)
 
     def __exit__(self, *exc):
         if self.saved is not None:

@@ -24,6 +24,7 @@ from reference_impl import humanize, rootfs
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, cgroups, confine_filesystem, lock_down, prepare
 from reference_impl.lifecycle import init, users
+from reference_impl.lifecycle.attach_point import AttachPoint
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -230,9 +231,10 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
         if spec.get("network"):  # before ShimPid is recorded: nobody signals a shim without it
             from reference_impl.network.endpoints import DNS_SIGNAL
             signal.signal(DNS_SIGNAL, lambda *_: spec["network"].serve_dns_now())
+        attach = AttachPoint(spec["container_dir"])  # before the state says running
         first = True
         while True:
-            code = _run_once(spec, status_fd, stdio, on_state, on_exit, first, hooks)
+            code = _run_once(spec, status_fd, stdio, on_state, on_exit, first, hooks, attach)
             if code is None:  # it could not start: recorded and reported
                 os._exit(0)
             again = hooks is not None and hooks.restarts(code)
@@ -266,20 +268,24 @@ def _after(after_report, status_fd: int, stdio: Stdio) -> None:
         after_report()
 
 
-def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first: bool, hooks) -> int | None:
+def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first: bool, hooks,
+              attach: AttachPoint) -> int | None:
     """One run of the container's process: its exit code, or None when it could not start."""
     tty = bool(spec["config"].get("Tty"))
+    open_stdin = bool(spec["config"].get("OpenStdin"))
     if tty:
         master, slave = os.openpty()
         child_fds = (slave, slave, slave)
         outputs = {master: "stdout"}
+        attach.stdin = master if open_stdin else None
     else:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         if stdio.stdin is not None:
             in_fd = stdio.stdin
-        elif stdio.keep_stdin_open:
+        elif stdio.keep_stdin_open or open_stdin:
             in_fd, keep_writer = os.pipe()  # the shim keeps the writer: no EOF
+            attach.stdin = keep_writer
         else:
             in_fd = os.open("/dev/null", os.O_RDONLY)
         child_fds = (in_fd, out_w, err_w)
@@ -337,8 +343,11 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         hooks.started(pid)
     if first:
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
-    _relay(spec, outputs, stdio, master if tty else None)
+    _relay(spec, outputs, stdio, master if tty else None, attach)
     _close_quietly(*outputs)
+    if not tty and attach.stdin is not None:
+        _close_quietly(attach.stdin)
+    attach.end_run()
     _, status = os.waitpid(a, 0)
     code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
     if hooks is not None:
@@ -355,17 +364,21 @@ def _close_quietly(*fds: int | None) -> None:
             pass
 
 
-def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None) -> None:
+def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None, attach: AttachPoint) -> None:
     log = LogWriter(spec["log_path"], *spec.get("log_rotation", (-1, 1)))
     selector = selectors.DefaultSelector()
     for fd in outputs:
         selector.register(fd, selectors.EVENT_READ)
     if master is not None and stdio.stdin is not None:
         selector.register(stdio.stdin, selectors.EVENT_READ)
+    attach.watch(selector)
     open_outputs = set(outputs)
     while open_outputs:
         for key, _ in selector.select():
             fd = key.fd
+            if attach.owns(fd):
+                attach.readable(fd)
+                continue
             try:
                 data = os.read(fd, 65536)
             except OSError:  # EIO on a pty whose other side closed
@@ -382,6 +395,7 @@ def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None
                 continue
             stream = outputs[fd]
             log.write(stream, data)
+            attach.broadcast(stream, data)
             target = stdio.stdout if stream == "stdout" else stdio.stderr
             if target is not None:
                 try:

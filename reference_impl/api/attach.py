@@ -5,7 +5,7 @@ attach makes pipes and waits; /start finds them and hands them to the worker tha
 runs the engine's attached start, so the container's output flows through the
 pipes into this connection (framed without a TTY, raw with one) and the client's
 bytes flow into its stdin. A container already running is attached through its
-log (output only: its stdin belongs to the process that started it).
+shim's attach socket (lifecycle/attach_point.py).
 """
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from aiohttp import web
 from reference_impl.api import common, workers
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.api.hijack import STDERR, STDOUT, Hijacked, frame
+from reference_impl.engine.containers import ContainerService
+from reference_impl.lifecycle import attach_point, detach_keys
 
 
 class Session:
@@ -110,8 +112,13 @@ async def attach(request: web.Request) -> web.StreamResponse:
     tty = bool(container.config["Config"].get("Tty"))
     conn = Hijacked(request)
     if container.running:
+        keys = detach_keys.parse(request.query.get("detachKeys", ""))
+        service = ContainerService(common.store(request))
+        stdin = common.qbool(request, "stdin") and bool(container.config["Config"].get("OpenStdin"))
+        sock = await common.blocking(request, service.attach, request.match_info["id"], stdin,
+                                     common.qbool(request, "stdout"), common.qbool(request, "stderr"))
         await conn.upgrade()
-        await _follow_log(request, conn, container, tty)
+        await _attach_running(conn, sock, tty, stdin, keys)
         await conn.close()
         return conn.response
     state = request.app[STATE]
@@ -139,30 +146,45 @@ async def attach(request: web.Request) -> web.StreamResponse:
     return conn.response
 
 
-async def _follow_log(request: web.Request, conn: Hijacked, container, tty: bool) -> None:
-    from reference_impl.engine.containers import ContainerService
-    store = common.store(request)
-    service = ContainerService(store)
-    wanted = {"stdout": common.qbool(request, "stdout"), "stderr": common.qbool(request, "stderr")}
-    from reference_impl.lifecycle.logconfig import NoReading
-    try:
-        _, position = service.logs(container.id, 0)  # from now on
-    except (common.NotFound, NoReading):  # the none driver: nothing to follow (not built)
-        return
-    while not conn.closed:
-        try:
-            current = store.containers.get(container.id)
-            records, position = service.logs(container.id, position)
-        except common.NotFound:
-            return
-        for record in records:
-            if wanted.get(record.stream):
-                data = record.text.encode()
-                await conn.write(data if tty else frame(STDOUT if record.stream == "stdout" else STDERR, data))
-        if not records:
-            if service.finished(current):
+async def _attach_running(conn: Hijacked, sock, tty: bool, stdin: bool, keys: bytes) -> None:
+    """A running container's streams through its shim's attach socket: its frames out (raw with
+    a TTY), the client's bytes in; on a TTY the detach keys end the attachment, not the container."""
+    reader, writer = await asyncio.open_unix_connection(sock=sock)
+
+    async def output() -> None:
+        while True:
+            try:
+                header = await reader.readexactly(attach_point.FRAME_HEADER.size)
+                stream, length = attach_point.FRAME_HEADER.unpack(header)
+                data = await reader.readexactly(length)
+            except (asyncio.IncompleteReadError, ConnectionError):
                 return
-            await asyncio.sleep(0.05)
+            await conn.write(data if tty else frame(stream, data))
+
+    async def input_() -> None:
+        escape = detach_keys.EscapeProxy(keys) if tty else None
+        while True:
+            data = await conn.read()
+            if data is None:
+                if stdin:  # as dockerd does: the attachment ends, the container's stdin stays open
+                    return
+                await asyncio.Event().wait()  # nothing was attached to stdin: output goes on
+            if escape is not None:
+                data, detached = escape.feed(data)
+                if detached:
+                    return
+            if data:
+                writer.write(data)
+                await writer.drain()
+
+    tasks = [asyncio.ensure_future(output()), asyncio.ensure_future(input_()),
+             asyncio.ensure_future(conn.lost.wait())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        writer.close()
 
 
 async def start_attached(app: web.Application, store, container, session: Session) -> None:

@@ -7,21 +7,15 @@ nothing is attached to stdin), and the output must keep flowing after that — s
 the transport gets a protocol of ours whose eof_received keeps the connection open
 (aiohttp's would close it and lose the output); everything else is handed on.
 
-Output without a TTY is framed as stdcopy frames: 1 byte stream (1 stdout,
-2 stderr), 3 zero bytes, a 4-byte big-endian length, the payload.
+Output without a TTY is framed as stdcopy frames (lifecycle/attach_point.py).
 """
 from __future__ import annotations
 
 import asyncio
-import struct
 
 from aiohttp import web
 
-STDOUT, STDERR = 1, 2
-
-
-def frame(stream: int, data: bytes) -> bytes:
-    return struct.pack(">BxxxI", stream, len(data)) + data
+from reference_impl.lifecycle.attach_point import STDERR, STDOUT, frame  # noqa: F401 (the API's framing)
 
 
 class _Input:

@@ -43,7 +43,8 @@ class Parser(argparse.ArgumentParser):
 _MODULE_OF = {
     **dict.fromkeys(("import", "images", "inspect", "history", "tag", "rmi", "save", "load", "image"), "images"),
     **dict.fromkeys(("run", "create", "start", "stop", "restart", "kill", "wait", "rm", "ps", "logs", "top",
-                     "diff", "commit", "exec", "port", "container", "pause", "unpause", "rename", "stats"),
+                     "diff", "commit", "exec", "port", "container", "pause", "unpause", "rename", "stats",
+                     "update", "attach"),
                     "containers"),
     **dict.fromkeys(("system", "version"), "system"),
     "volume": "volumes",

@@ -7,7 +7,7 @@ import json
 import sys
 
 from reference_impl import humanize, refs
-from reference_impl.cli import lifecycle, mounts, network_flags, output, ports
+from reference_impl.cli import attaching, lifecycle, mounts, network_flags, output, ports
 from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
@@ -23,6 +23,7 @@ def register(verbs, management: bool = False) -> None:
         p = verbs.add_parser(verb, help=f"{verb} a container")
         if verb == "run":
             p.add_argument("-d", "--detach", action="store_true")
+            attaching.add_sig_proxy(p)
         p.add_argument("-i", "--interactive", action="store_true")
         p.add_argument("-t", "--tty", action="store_true")
         p.add_argument("--name")
@@ -131,6 +132,7 @@ def register(verbs, management: bool = False) -> None:
     p.set_defaults(handler=cmd_exec)
 
     lifecycle.register(verbs)
+    attaching.register(verbs)
 
     p = verbs.add_parser("port", help="list a container's port mappings")
     p.add_argument("container")
@@ -263,7 +265,8 @@ def cmd_run(store: Store, args) -> int:
         print(container.id)
         return 0
     try:
-        code = service.start(container.id, attach=True, stdin=args.interactive)
+        with attaching.signal_proxy(service, container.id, args.sig_proxy and not args.tty):
+            code = service.start(container.id, attach=True, stdin=args.interactive)
     except EngineError:
         if args.rm:
             try:

@@ -159,6 +159,21 @@ class ContainerService:
                 self.store.containers.update_config(container, HostConfig={
                     **container.config["HostConfig"], "RestartPolicy": restart.to_json()})
 
+    def attach(self, name: str, stdin: bool, stdout: bool, stderr: bool):
+        """A socket on a running container's stdio, served by its shim (lifecycle/attach_point.py):
+        output frames from it, stdin bytes into it (taken only when the container has -i)."""
+        from reference_impl.lifecycle import attach_point, pause
+        container = self.get(name)
+        if container.running and pause.is_paused(container.id):
+            raise Conflict(f"container {name} is paused, unpause the container before attach")
+        if not container.running:
+            raise Conflict(f"container {name} is not running")
+        open_stdin = bool(container.config["Config"].get("OpenStdin"))
+        try:
+            return attach_point.connect(container.dir, stdin and open_stdin, stdout, stderr)
+        except ConnectionError:
+            raise Conflict(f"container {name} is not running") from None
+
     def wait(self, name: str) -> int:
         return self.wait_for(self.get(name))
 

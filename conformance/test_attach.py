@@ -1,0 +1,115 @@
+"""attach (issue 20): joining a running container's stdio after its start — output, stdin
+of a container opened with -i, the detach keys on a TTY, the signal proxy, and the
+refusals for a container that does not run.
+
+TTY checks type through a scripted terminal (conformance/probes/terminal.py) that waits
+for the container's answer before the next keys: the attached CLI must have put the
+terminal in raw mode by then, or ctrl-q would be taken as XON by the line discipline.
+"""
+import sys
+from pathlib import Path
+
+from conformance.messages import expect_message
+from conformance.running import poll, run_detached
+
+TERMINAL = Path(__file__).parent / "probes" / "terminal.py"
+TICKING = ["sh", "-c", "trap 'echo got-TERM; exit 3' TERM; while :; do echo tick; sleep 0.2; done"]
+
+
+def through_terminal(cli, *steps: tuple[str, str], attach_args=()):
+    """`attach ATTACH_ARGS` on a pseudo-terminal; steps: ("expect", text) or ("send", text)."""
+    words = " ".join(f"--{kind} {{s{i}}}" for i, (kind, _) in enumerate(steps))
+    values = {f"s{i}": text for i, (_, text) in enumerate(steps)}
+    values.update({f"a{i}": arg for i, arg in enumerate(attach_args)})
+    args = " ".join(f"{{a{i}}}" for i in range(len(attach_args)))
+    return cli.shell(f"{{python}} {{terminal}} {words} -- {{cli}} attach {args}",
+                     python=sys.executable, terminal=TERMINAL, **values)
+
+
+def test_attach_to_a_stopped_container_is_refused(cli, base, names, messages):
+    name = names("created")
+    cli.ok("create", "--name", name, base.ref, "true")
+    result = cli.run("attach", name)
+    assert result.rc == 1, result
+    expect_message(result.stderr, messages, "attach.stopped")
+
+
+def test_attach_to_a_paused_container_is_refused(cli, base, names, messages):
+    name = names("paused")
+    run_detached(cli, base, name, "sleep", "60")
+    cli.ok("pause", name)
+    try:
+        result = cli.run("attach", name)
+        assert result.rc == 1, result
+        expect_message(result.stderr, messages, "attach.paused")
+    finally:
+        cli.run("unpause", name)
+
+
+def test_attach_feeds_stdin_and_shows_the_output_until_the_container_exits(cli, base, names):
+    name = names("reader")
+    run_detached(cli, base, name, "sh", "-c", 'read line; echo "got:$line"; exit 4', options=("-i",))
+    # stdin stays open meanwhile: its end would end the attachment (dockerd closes the output then)
+    result = cli.shell("(printf 'one\\n'; sleep 3) | {cli} attach {name}", name=name)
+    assert result.stdout == "got:one\n", result
+    assert result.rc == 4, result  # the container's exit code
+    assert cli.inspect(name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 4"
+
+
+def test_ctrl_p_ctrl_q_detaches_from_a_tty_and_the_container_runs_on(cli, base, names, messages):
+    name = names("shell")
+    run_detached(cli, base, name, "sh", options=("-i", "-t"))
+    result = through_terminal(cli, ("send", "echo hi-$((40+2))\\n"), ("expect", "hi-42"), ("send", "\\x10\\x11"),
+                              attach_args=(name,))
+    assert result.rc == 1, result
+    expect_message(result.stdout, messages, "attach.detached")
+    assert cli.inspect(name, "{{.State.Status}}") == "running"
+    result = cli.run("exec", name, "true")
+    assert result.rc == 0, result
+
+
+def test_detach_keys_choose_the_sequence(cli, base, names, messages):
+    name = names("shell")
+    run_detached(cli, base, name, "sh", options=("-i", "-t"))
+    # ctrl-p ctrl-q now reach the shell; ctrl-a then `a` detach
+    result = through_terminal(cli, ("send", "\\x10\\x11echo still-$((1+1))\\n"), ("expect", "still-2"),
+                              ("send", "\\x01a"), attach_args=("--detach-keys", "ctrl-a,a", name))
+    assert result.rc == 1, result
+    expect_message(result.stdout, messages, "attach.detached")
+    assert cli.inspect(name, "{{.State.Status}}") == "running"
+
+
+def _signalled(cli, out: Path, *words: str):
+    """`{cli} WORDS` in the background until the container's first tick, then SIGTERM to that
+    command; prints its exit code and how many times the container said it got the signal."""
+    args = " ".join(f"{{a{i}}}" for i in range(len(words)))
+    return cli.shell(
+        f"{{cli}} {args} > {{out}} 2>&1 & pid=$!\n"
+        "i=0; until grep -q tick {out} || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done\n"
+        "kill -TERM $pid; i=0; while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done\n"
+        "kill -KILL $pid 2>/dev/null; wait $pid; echo rc=$?; grep -c got-TERM {out} || true",
+        out=out, **{f"a{i}": word for i, word in enumerate(words)})
+
+
+def test_sig_proxy_passes_a_signal_to_the_container(cli, base, names, tmp_path):
+    name = names("ticking")
+    run_detached(cli, base, name, *TICKING)
+    result = _signalled(cli, tmp_path / "attach.out", "attach", name)
+    assert result.lines == ["rc=3", "1"], result  # the attach ends with the container's code
+    assert cli.inspect(name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 3"
+
+
+def test_sig_proxy_false_leaves_the_container_alone(cli, base, names, tmp_path):
+    name = names("ticking")
+    run_detached(cli, base, name, *TICKING)
+    result = _signalled(cli, tmp_path / "attach.out", "attach", "--sig-proxy=false", name)
+    assert result.lines[-1] == "0", result  # the container never saw the signal
+    assert poll(lambda: cli.inspect(name, "{{.State.Status}}") == "running", 2)
+    assert "got-TERM" not in cli.ok("logs", name).stdout
+
+
+def test_an_attached_run_passes_a_signal_to_its_container(cli, base, names, tmp_path):
+    name = names("ticking")
+    result = _signalled(cli, tmp_path / "run.out", "run", "--name", name, base.ref, *TICKING)
+    assert result.lines == ["rc=3", "1"], result
+    assert cli.inspect(name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 3"

@@ -1,0 +1,124 @@
+"""`strata attach`: this terminal joined to a running container's stdio through its shim
+(lifecycle/attach_point.py), as `docker attach` joins it: output as it comes, input into the
+container's stdin when it was opened with -i, detach keys read on a TTY, signals this
+command receives passed on to the container without a TTY (--sig-proxy). Also the
+signal proxy of an attached `run`."""
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import sys
+
+from reference_impl.engine.containers import ContainerService
+from reference_impl.errors import InvalidInput
+from reference_impl.lifecycle import attach_point, detach_keys, pause
+from reference_impl.runtime import raw_terminal
+from reference_impl.store import Store
+
+# never passed on: the shell's own (a child's end, a closed pipe, a resized window)
+_NOT_PROXIED = {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD, signal.SIGPIPE, signal.SIGURG, signal.SIGWINCH}
+
+
+def go_bool(text: str) -> bool:
+    """A Go bool flag's value (`--sig-proxy=false`)."""
+    lowered = text.lower()
+    if lowered in ("1", "t", "true"):
+        return True
+    if lowered in ("0", "f", "false"):
+        return False
+    raise ValueError(text)
+
+
+def add_sig_proxy(p) -> None:
+    p.add_argument("--sig-proxy", type=go_bool, nargs="?", const=True, default=True)
+
+
+def register(verbs) -> None:
+    p = verbs.add_parser("attach", help="attach local standard input, output, and error streams to a "
+                                        "running container")
+    p.add_argument("--detach-keys", default="")
+    p.add_argument("--no-stdin", action="store_true")
+    add_sig_proxy(p)
+    p.add_argument("container")
+    p.set_defaults(handler=cmd_attach)
+
+
+@contextlib.contextmanager
+def signal_proxy(service: ContainerService, name: str, enabled: bool):
+    """While inside: the signals this command receives go to the container instead."""
+    if not enabled:
+        yield
+        return
+
+    def forward(number, _frame):
+        with contextlib.suppress(Exception):  # not running (yet, or any more): dropped, as docker drops it
+            service.kill(name, str(number))
+
+    proxied = [s for s in signal.valid_signals() if s not in _NOT_PROXIED]
+    saved = {s: signal.signal(s, forward) for s in proxied}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def cmd_attach(store: Store, args) -> int:
+    service = ContainerService(store)
+    container = service.get(args.container)
+    config = container.config["Config"]
+    tty = bool(config.get("Tty"))
+    if not container.running:
+        if container.restarting:
+            raise InvalidInput("You cannot attach to a restarting container, wait until it is running")
+        raise InvalidInput("You cannot attach to a stopped container, start it first")
+    if pause.is_paused(container.id):
+        raise InvalidInput("You cannot attach to a paused container, unpause it first")
+    with_stdin = bool(config.get("OpenStdin")) and not args.no_stdin
+    if tty and with_stdin and not os.isatty(0):
+        raise InvalidInput("the input device is not a TTY")
+    keys = detach_keys.parse(args.detach_keys) if tty else b""
+    sock = service.attach(container.id, stdin=with_stdin, stdout=True, stderr=True)
+    with signal_proxy(service, container.id, args.sig_proxy and not tty), raw_terminal(tty and with_stdin):
+        detached = _relay(sock, with_stdin, detach_keys.EscapeProxy(keys) if keys else None)
+    if detached:
+        print(detach_keys.DETACHED, file=sys.stderr)
+        return 1
+    return service.wait_for(container)
+
+
+def _relay(sock, with_stdin: bool, escape: detach_keys.EscapeProxy | None) -> bool:
+    """Output to stdout/stderr, stdin to the container, until the container's streams or
+    this command's stdin end (False) or the detach keys are read (True)."""
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    if with_stdin:
+        selector.register(0, selectors.EVENT_READ)
+    outputs = {attach_point.STDOUT: sys.stdout.buffer, attach_point.STDERR: sys.stderr.buffer}
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is sock:
+                    got = attach_point.read_frame(sock)
+                    if got is None:
+                        return False
+                    stream, data = got
+                    outputs[stream].write(data)
+                    outputs[stream].flush()
+                    continue
+                data = os.read(0, 65536)
+                if not data:  # as dockerd does: the attachment ends, the container's stdin stays open
+                    return False
+                if escape is not None:
+                    data, detached = escape.feed(data)
+                    if detached:
+                        if data:
+                            sock.sendall(data)
+                        return True
+                if data:
+                    sock.sendall(data)
+    finally:
+        selector.close()
+        sock.close()
