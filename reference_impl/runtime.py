@@ -8,6 +8,7 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from reference_impl import humanize, images, mountpoints, network, rootfs, shim
@@ -287,11 +288,12 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
                     shutil.rmtree(trash, ignore_errors=True)
         return purge
 
+    probes: list[ProbeExec] = []  # made in the health monitor's process, at its first probe
+
     def exec_probe(argv: list[str], timeout: float) -> tuple[int, str]:
-        def inside(argv: list[str]) -> int:
-            current = store.containers.get(container.id)
-            return exec_in(current, argv, env=[], workdir=None, user=None, tty=False, detach=False)
-        return probe.run(inside, argv, timeout)
+        if not probes:
+            probes.append(ProbeExec(store.containers.get(container.id)))
+        return probe.run(lambda stdio: probes[0].start(argv, stdio), timeout)
 
     spec["hooks"] = life_hooks.ShimHooks(container.dir, spec["lifecycle"], on_state, exec_probe)
     shim.run_shim(spec, status_w, stdio, on_state, on_exit)
@@ -409,28 +411,73 @@ def processes_of(container: Container) -> list[int]:
 
 def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
             user: str | None, tty: bool, detach: bool) -> int:
-    """Run a process inside a running container's namespaces and root."""
+    """Run a process inside a running container's namespaces and root, on this process's
+    stdio; its exit code (126 and runc's words on stdout when it could not start)."""
+    terminal = os.openpty() if tty and not detach else None  # (master, slave): -t's output is a terminal's
+    started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
+                         terminal=terminal[1] if terminal is not None else None)
+    if terminal is not None:
+        exec_terminal.relay(terminal[0], sys.stdout.fileno())
+    code, failure = started.finish()
+    if failure:  # the docker CLI shows it in the exec's output stream: stdout
+        print(failure, flush=True)
+    return code
+
+
+@dataclass
+class StartedExec:
+    pid: int          # the process that joined the namespaces; it waits for the command
+    report: int       # pipe: why the command could not start, if it could not
+
+    def finish(self) -> tuple[int, str]:
+        """(exit code, runc's words when it could not start)."""
+        _, status = os.waitpid(self.pid, 0)
+        failure = shim.read_all(self.report)
+        os.close(self.report)
+        code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        if failure:
+            report = json.loads(failure)
+            text = report["message"] if report.get("plain") else (
+                "OCI runtime exec failed: exec failed: unable to start container process: "
+                f"{report['message']}: unknown")
+            return report["code"], text
+        return code, ""
+
+    def abandon(self) -> None:
+        """Kill the waiting process (the command runs on, as dockerd's timed-out probes do)."""
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.report)
+
+
+_EXEC_NAMESPACES = ("ipc", "uts", "net", "pid", "mnt")
+
+
+def start_exec(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
+               user: str | None, tty: bool, detach: bool, terminal: int | None = None,
+               stdio: tuple[int, int, int] | None = None) -> StartedExec:
+    """Start argv inside the running container: on `terminal` (a pty's slave, closed here), on
+    `stdio` (fds, left open) or on this process's stdio."""
     if not container.running:
         raise Conflict(f"Container {container.id} is not running")
     pid = container.state["Pid"]
-    ns_fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY) for ns in ("ipc", "uts", "net", "pid", "mnt")]
+    ns_fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY) for ns in _EXEC_NAMESPACES]
     root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY)
-    config = container.config["Config"]
     settings = settings_of(container)
     groups_of_container = [g for g in cgroups.paths(container.id) if g.exists()]
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
-    terminal = os.openpty() if tty and not detach else None  # (master, slave): -t's output is a terminal's
     child = os.fork()
     if child == 0:
         try:
             os.close(report_r)
-            if terminal is not None:
-                os.close(terminal[0])
+            if stdio is not None:
+                for target, fd in enumerate(stdio):
+                    os.dup2(fd, target)
             cgroups.join(groups_of_container)  # while the host's files are in view
             locks = prepare(settings, seccomp_cache(container.dir))
             for fd in ns_fds:
                 sc.setns(fd)
-            grandchild = os.fork()
+            grandchild = os.fork()  # the first process in the PID namespace joined
             if grandchild and detach:  # the container's init adopts it; nobody waits here
                 os._exit(0)
             if grandchild:
@@ -443,52 +490,94 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
                 devnull = os.open("/dev/null", os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-            os.fchdir(root_fd)
-            os.chroot(".")
-            if terminal is not None:
-                exec_terminal.take(terminal[1])
-            uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "",
-                                                       group_add=container.config["HostConfig"].get("GroupAdd") or [])
-            cwd = workdir or config.get("WorkingDir") or "/"
-            try:
-                os.chdir(cwd)
-            except OSError as exc:
-                raise _ExecFailure(f'chdir to cwd ("{cwd}") set in config.json failed: '
-                                   f"{(exc.strerror or str(exc)).lower()}") from None
-            full_env = shim.container_env({**config, "Tty": tty}, home)
-            for item in env:
-                key = item.split("=", 1)[0]
-                full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
-            lock_down(locks, uid, gid, groups)
-            program = shim.find_program(argv[0], full_env)
-            try:
-                os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
-            except FileNotFoundError:
-                raise _ExecFailure(f'exec: "{argv[0]}": stat {argv[0]}: no such file or directory') from None
-            except PermissionError:
-                raise _ExecFailure(f'exec: "{argv[0]}": permission denied') from None
+            _become(container, argv, env, workdir, user, tty, root_fd, locks, terminal)
         except BaseException as exc:  # dockerd's exec failures all end in 126
-            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            os.write(report_w, json.dumps({"code": 126, "message": message,
-                                           "plain": isinstance(exc, users.UserError)}).encode())
-            os._exit(126)
+            _report_failure(report_w, exc)
     os.close(report_w)
     for fd in ns_fds + [root_fd]:
         os.close(fd)
     if terminal is not None:
-        os.close(terminal[1])
-        exec_terminal.relay(terminal[0], sys.stdout.fileno())
-    _, status = os.waitpid(child, 0)
-    failure = shim.read_all(report_r)
-    os.close(report_r)
-    code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-    if failure:  # the docker CLI shows it in the exec's output stream: stdout
-        report = json.loads(failure)
-        text = report["message"] if report.get("plain") else (
-            f"OCI runtime exec failed: exec failed: unable to start container process: {report['message']}: unknown")
-        print(text, flush=True)
-        return report["code"]
-    return code
+        os.close(terminal)
+    return StartedExec(child, report_r)
+
+
+class ProbeExec:
+    """Health probes, started from the shim's health monitor at one fork each: the monitor
+    joins the container's PID namespace once (its children are born in it) and prepares the
+    confinement once; each probe joins the cgroups and the other namespaces itself (the
+    monitor keeps the host's view, where it records the results)."""
+
+    def __init__(self, container: Container):
+        if not container.running:
+            raise Conflict(f"Container {container.id} is not running")
+        pid = container.state["Pid"]
+        self.container = container
+        self.ns_fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY) for ns in _EXEC_NAMESPACES if ns != "pid"]
+        self.root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY)
+        self.groups = [g for g in cgroups.paths(container.id) if g.exists()]
+        self.locks = prepare(settings_of(container), seccomp_cache(container.dir))
+        pid_ns = os.open(f"/proc/{pid}/ns/pid", os.O_RDONLY)
+        try:
+            sc.setns(pid_ns)
+        finally:
+            os.close(pid_ns)
+
+    def start(self, argv: list[str], stdio: tuple[int, int, int]) -> StartedExec:
+        report_r, report_w = os.pipe2(os.O_CLOEXEC)
+        child = os.fork()
+        if child == 0:
+            try:
+                os.close(report_r)
+                for target, fd in enumerate(stdio):
+                    os.dup2(fd, target)
+                cgroups.join(self.groups)  # while the host's files are in view
+                for fd in self.ns_fds:
+                    sc.setns(fd)
+                _become(self.container, argv, [], None, None, False, self.root_fd, self.locks, None)
+            except BaseException as exc:
+                _report_failure(report_w, exc)
+        os.close(report_w)
+        return StartedExec(child, report_r)
+
+
+def _become(container: Container, argv: list[str], env: list[str], workdir: str | None, user: str | None,
+            tty: bool, root_fd: int, locks, terminal: int | None) -> None:
+    """In an exec's process, inside the container's namespaces: its root, user, directory,
+    environment and confinement, then argv. Returns only by raising."""
+    config = container.config["Config"]
+    os.fchdir(root_fd)
+    os.chroot(".")
+    if terminal is not None:
+        exec_terminal.take(terminal)
+    uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "",
+                                               group_add=container.config["HostConfig"].get("GroupAdd") or [])
+    cwd = workdir or config.get("WorkingDir") or "/"
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        raise _ExecFailure(f'chdir to cwd ("{cwd}") set in config.json failed: '
+                           f"{(exc.strerror or str(exc)).lower()}") from None
+    full_env = shim.container_env({**config, "Tty": tty}, home)
+    for item in env:
+        key = item.split("=", 1)[0]
+        full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
+    lock_down(locks, uid, gid, groups)
+    program = shim.find_program(argv[0], full_env)
+    try:
+        os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
+    except FileNotFoundError:
+        raise _ExecFailure(f'exec: "{argv[0]}": stat {argv[0]}: no such file or directory') from None
+    except PermissionError:
+        raise _ExecFailure(f'exec: "{argv[0]}": permission denied') from None
+
+
+def _report_failure(report_w: int, exc: BaseException) -> None:
+    """Why the command could not start, to the starter; ends this process with 126 (dockerd's
+    code for every exec failure)."""
+    message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    os.write(report_w, json.dumps({"code": 126, "message": message,
+                                   "plain": isinstance(exc, users.UserError)}).encode())
+    os._exit(126)
 
 
 class _ExecFailure(Exception):

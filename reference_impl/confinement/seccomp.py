@@ -20,6 +20,7 @@ _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"
 _NATIVE_SCMP_ARCH = {"amd64": "SCMP_ARCH_X86_64", "arm64": "SCMP_ARCH_AARCH64", "386": "SCMP_ARCH_X86",
                      "arm": "SCMP_ARCH_ARM", "ppc64le": "SCMP_ARCH_PPC64LE", "s390x": "SCMP_ARCH_S390X",
                      "riscv64": "SCMP_ARCH_RISCV64"}
+_BINARY_TREE = 2  # SCMP_FLTATR_CTL_OPTIMIZE's level
 _OPS = {"SCMP_CMP_NE": 1, "SCMP_CMP_LT": 2, "SCMP_CMP_LE": 3, "SCMP_CMP_EQ": 4, "SCMP_CMP_GE": 5,
         "SCMP_CMP_GT": 6, "SCMP_CMP_MASKED_EQ": 7}
 
@@ -75,7 +76,7 @@ class Profile:
     def cache_key(self, caps: list[str]) -> str:
         import hashlib
         added = _NAMESPACE_RULES if self.docker_namespace_rules else None
-        return hashlib.sha256(json.dumps([self.text, added, sorted(caps), os.uname().machine],
+        return hashlib.sha256(json.dumps([self.text, added, sorted(caps), os.uname().machine, _BINARY_TREE],
                                          sort_keys=True).encode()).hexdigest()
 
 
@@ -150,6 +151,10 @@ def build_filter(profile: dict, caps: list[str]):
     filt = lib.SyscallFilter(_action(lib, profile["defaultAction"], profile.get("defaultErrnoRet"),
                                      errno.EPERM))
     filt.set_attr(lib.Attr.CTL_NNP, 0)  # no_new_privs only when asked for (Docker shows NoNewPrivs: 0)
+    try:  # a binary tree of syscall numbers: the same decisions, loaded in half the time (libseccomp >= 2.5)
+        filt.set_attr(lib.Attr.CTL_OPTIMIZE, _BINARY_TREE)
+    except (AttributeError, OSError, ValueError, RuntimeError):
+        pass
     native = _NATIVE_SCMP_ARCH.get(arch)
     for entry in profile.get("archMap") or []:
         if entry.get("architecture") == native:

@@ -4,33 +4,25 @@ from __future__ import annotations
 
 import os
 import select
-import signal
 import time
 
 
-def run(exec_in, argv: list[str], timeout: float) -> tuple[int, str]:
-    """exec_in(argv) runs argv in the container on this process's stdio and returns its code."""
+def run(start, timeout: float) -> tuple[int, str]:
+    """start(stdio) starts the command in the container on those fds (the runtime's
+    start_exec) and returns it started; no process of this one's stands between."""
     read_end, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:
-        code = 126
-        try:
-            os.close(read_end)
-            devnull = os.open("/dev/null", os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.dup2(write_end, 1)
-            os.dup2(write_end, 2)
-            code = exec_in(argv)
-        finally:
-            os._exit(code)
-    os.close(write_end)
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    try:
+        started = start((devnull, write_end, write_end))
+    finally:
+        os.close(devnull)
+        os.close(write_end)
     output, deadline = b"", time.monotonic() + timeout
     while True:
         left = deadline - time.monotonic()
         ready, _, _ = select.select([read_end], [], [], max(left, 0))
         if not ready:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
+            started.abandon()
             os.close(read_end)
             return -1, f"Health check exceeded timeout ({_seconds(timeout)})"
         data = os.read(read_end, 65536)
@@ -38,9 +30,8 @@ def run(exec_in, argv: list[str], timeout: float) -> tuple[int, str]:
             break
         output += data
     os.close(read_end)
-    _, status = os.waitpid(child, 0)
-    code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-    return code, output.decode("utf-8", "replace")
+    code, failure = started.finish()
+    return code, output.decode("utf-8", "replace") + (failure + "\n" if failure else "")
 
 
 def _seconds(value: float) -> str:
