@@ -108,6 +108,13 @@ def test_new_named_volume_is_filled_with_the_image_content(cli, base, context, n
     assert seen == "from-image\ndeep\n1000:2000 640\n"
 
 
+def test_the_volume_is_filled_at_create_not_at_start(cli, base, context, names, volumes):
+    image = _image_with_data(cli, base, context, names)
+    name = volumes.create(names("early"))
+    cli.ok("create", "--name", names("never-started"), "-v", f"{name}:/data", image, "true")
+    assert cli.ok("run", "--rm", "-v", f"{name}:/v", base.ref, "cat", "/v/f").stdout == "from-image\n"
+
+
 def test_a_volume_that_holds_files_is_not_filled(cli, base, context, names, volumes):
     image = _image_with_data(cli, base, context, names)
     name = volumes.create(names("mine"))

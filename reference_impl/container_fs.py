@@ -18,16 +18,18 @@ from reference_impl import syscalls as sc
 from reference_impl.errors import EngineError, InvalidArgument, NotFound
 
 
-def run_in(store, container, work, *args):
+def run_in(store, container, work, *args, root_only: bool = False):
     """work(*args) in a child chrooted into the container's root; returns its (JSON) result.
-    EngineErrors it raises come back as they were (their class and words)."""
+    EngineErrors it raises come back as they were (their class and words). root_only: the
+    root without its volumes and binds, and no chroot (the current directory is the root: the
+    work sees the host too, so it must resolve paths with mounting.resolve_in_root)."""
     result_r, result_w = os.pipe2(os.O_CLOEXEC)
     child = os.fork()
     if child == 0:
         code = 0
         try:
             os.close(result_r)
-            _enter(store, container)
+            _enter(store, container, root_only)
             answer = {"value": work(*args)}
         except EngineError as exc:
             answer = {"error": type(exc).__name__, "message": exc.message}
@@ -56,7 +58,10 @@ def _words(exc: BaseException) -> str:
     return str(exc)
 
 
-def _enter(store, container) -> None:
+def _enter(store, container, root_only: bool = False) -> None:
+    if root_only:
+        os.chdir(_mount_stopped(store, container, root_only=True))
+        return
     if container.running:
         pid = container.state["Pid"]
         root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY)
@@ -69,8 +74,31 @@ def _enter(store, container) -> None:
     os.chdir("/")
 
 
-def _mount_stopped(store, container) -> str:
-    """The stopped container's root with its volumes and binds, in a new mount namespace."""
+def fill_volumes(store, container) -> None:
+    """Docker's copy-up, at create as dockerd does it: each empty volume the container mounts
+    with CopyData is filled with what the container's root has at its destination (owners,
+    modes and times kept); the record then says the copy is done (a start does not copy)."""
+    points = container.config.get("MountPoints", [])
+    if not any(p.get("CopyData") for p in points):
+        return
+    run_in(store, container, _fill, [p for p in points if p.get("CopyData")], root_only=True)
+    store.containers.update_config(container, MountPoints=[{**p, "CopyData": False} for p in points])
+
+
+def _fill(points: list[dict]) -> None:
+    root = os.getcwd()
+    for point in points:
+        try:
+            image_dir = mounting.resolve_in_root(root, point["Destination"])
+        except OSError:  # a symlink loop on the way: nothing to copy
+            continue
+        if os.path.isdir(point["Source"]):
+            mounting.copy_up(image_dir, point["Source"])
+
+
+def _mount_stopped(store, container, root_only: bool = False) -> str:
+    """The stopped container's root with its volumes and binds (root_only: without), in a new
+    mount namespace."""
     sc.unshare(sc.CLONE_NEWNS)
     sc.mount("none", "/", None, sc.MS_REC | sc.MS_PRIVATE)
     directory = container.dir
@@ -82,6 +110,6 @@ def _mount_stopped(store, container) -> str:
     sc.mount("overlay", merged, "overlay", 0,
              rootfs.overlay_options(store.images.layers_dir, container.config["Layers"], directory / "init",
                                     directory / "upper", directory / "work"))
-    points = [p for p in container.config.get("MountPoints", []) if p["Type"] != "tmpfs"]
-    mounting.apply(merged, points)
+    if not root_only:
+        mounting.apply(merged, [p for p in container.config.get("MountPoints", []) if p["Type"] != "tmpfs"])
     return merged

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reference_impl import humanize, images, mountpoints, network, rootfs, shim
+from reference_impl import container_fs, humanize, images, mountpoints, network, rootfs, shim
 from reference_impl.lifecycle import logconfig
 from reference_impl.network import legacy_links
 from reference_impl.ownership import process_alive
@@ -111,7 +111,9 @@ def create(store: Store, image_text: str, *, name: str | None, cmd: list[str],
             mountpoints.add_to(store.root, record, storage, find_container=store.containers.resolve)
         if intermediate:  # announced before it exists: a kill in between leaves nothing unclaimed
             staging.announce_intermediate(store.root, cid)
-        return store.containers.create(record, starting_pid=os.getpid() if starting else 0)
+        container = store.containers.create(record, starting_pid=os.getpid() if starting else 0)
+        container_fs.fill_volumes(store, container)  # dockerd's copy-up happens at create
+        return container
 
 
 def refs_valid_name(name: str) -> bool:

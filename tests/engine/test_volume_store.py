@@ -24,3 +24,18 @@ def test_system_check_reports_broken_volumes_and_missing_ones_in_use(strata):
     assert check.returncode == 1
     assert "volume half: its record (opts.json) is missing" in check.stdout
     assert "volume used is missing" in check.stdout
+
+
+def test_copy_up_happens_once_at_create_and_never_outside_the_volume(strata, tmp_path):
+    """dockerd fills an empty volume at create; the start does not fill it again, and an image
+    symlink at the destination resolves inside the container's root, not the host's."""
+    assert strata("run", "--name", "maker", "base", "sh", "-c",
+                  "mkdir /seed && echo s > /seed/f && ln -s /seed /link").returncode == 0
+    assert strata("commit", "maker", "seeded").returncode == 0
+    assert strata("create", "--name", "user", "-v", "early:/seed", "-v", "viaLink:/link", "seeded", "true").returncode == 0
+    early = strata.root / "volumes" / "early" / "_data"
+    assert (early / "f").read_text() == "s\n"
+    assert (strata.root / "volumes" / "viaLink" / "_data" / "f").read_text() == "s\n"  # /link -> the image's /seed
+    (early / "f").unlink()
+    assert strata("start", "-a", "user").returncode == 0
+    assert list(early.iterdir()) == []  # not filled again at the start
