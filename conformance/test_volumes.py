@@ -137,6 +137,17 @@ def test_anonymous_volume_outlives_rm_and_goes_with_rm_v(cli, base, names, volum
     assert cli.run("volume", "inspect", removed_volume).rc != 0
 
 
+def test_a_later_run_step_cannot_change_a_volume_path(cli, base, context, names):
+    """The classic builder runs RUN with the image's VOLUMEs as volumes that go with the step's
+    container: the step sees the image's content there, and its changes are not committed."""
+    dockerfile = (f"FROM {base.ref}\nRUN mkdir /data && echo before > /data/a\nVOLUME /data\n"
+                  "RUN echo after > /data/b && echo also > /data/a && ls -A /data\n")
+    image = cli.build_ok(context({"Dockerfile": dockerfile}), tag=names("volume-rule"))
+    assert cli.ok("run", "--rm", image, "sh", "-c", "ls -A /data; cat /data/a").lines == ["a", "before"]
+    history = cli.ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", image).lines
+    assert any(line.endswith("VOLUME [/data]") for line in history), history
+
+
 def test_dockerfile_volume_makes_an_anonymous_volume_filled_from_the_image(cli, base, context, names,
                                                                          volumes):
     image = cli.build_ok(context({"Dockerfile": f"FROM {base.ref}\nRUN mkdir /data && echo seeded > /data/f\n"

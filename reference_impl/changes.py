@@ -77,7 +77,7 @@ def apply(config: dict, line: str) -> None:
         config["WorkingDir"] = args
     elif keyword == "VOLUME":
         volumes = dict(config.get("Volumes") or {})
-        for v in (json.loads(args) if args.startswith("[") else args.split()):
+        for v in volume_paths(args):
             volumes[v] = {}
         config["Volumes"] = volumes
     elif keyword == "STOPSIGNAL":
@@ -88,6 +88,11 @@ def apply(config: dict, line: str) -> None:
         config["Shell"] = json.loads(args)
     elif keyword == "HEALTHCHECK":
         config["Healthcheck"] = healthcheck(args, config.get("Healthcheck"))
+
+
+def volume_paths(args: str) -> list[str]:
+    """VOLUME's paths: a JSON array or words."""
+    return json.loads(args) if args.startswith("[") else args.split()
 
 
 _HEALTH_FLAGS = {"interval": "Interval", "timeout": "Timeout", "start-period": "StartPeriod", "retries": "Retries"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import posixpath
 import secrets
 import shutil
 import sys
@@ -258,6 +259,9 @@ class Builder:
                 ports[port if "/" in port else f"{port}/tcp"] = {}
             new["ExposedPorts"] = ports
             comment = f"EXPOSE {args}"
+        elif keyword == "VOLUME":
+            changes.apply(new, f"VOLUME {args}")
+            comment = f"VOLUME [{' '.join(changes.volume_paths(args))}]"  # Go's %v of the paths
         else:
             flags = "".join(f"--{name}={value} " for name, value in ins.flags.items())  # HEALTHCHECK's
             changes.apply(new, f"{keyword} {flags}{args}")
@@ -297,6 +301,7 @@ class Builder:
                 error.exit_code = code
                 raise error
             container = self.store.containers.get(container.id)
+            _discard_volume_paths(container.upper, self.stage.config.get("Volumes") or {})
             layer = self._layer_from(container.upper)
             new = copy.deepcopy(self.stage.config)
             image_id = self._commit(step, new, layer=layer, created_by=" ".join(key_cmd),
@@ -379,6 +384,19 @@ class Builder:
                 raise BuildError(f"invalid from flag value {source}: pull access denied") from None
             stage = Stage(image_id, {}, None, diff_ids=self.store.images.get(image_id).diff_ids)
         return copying.flatten(self.store, stage.diff_ids, self.workdir / f"from-{secrets.token_hex(4)}")
+
+
+def _discard_volume_paths(upper: Path, volumes: dict) -> None:
+    """The classic builder runs a RUN step with the image's VOLUMEs as anonymous volumes, which
+    go with its container: what the step changed under a VOLUME path is not in the layer."""
+    for path in volumes:
+        changed = upper / posixpath.normpath("/" + path).lstrip("/")
+        if changed == upper:
+            continue
+        if changed.is_dir() and not changed.is_symlink():
+            shutil.rmtree(changed)
+        elif os.path.lexists(changed):  # a file, a link or a whiteout in place of the directory
+            os.unlink(changed)
 
 
 def build(store: Store, options: Options, out=out) -> str:
