@@ -181,3 +181,29 @@ def test_loading_something_that_is_not_a_tar_is_refused_not_a_500(service):
         assert b"Traceback" not in answer
         assert b"Error processing tar file" in answer or b"no such file or directory" in answer, answer
     assert _serving(service)
+
+
+def test_detach_keys_that_name_no_key_are_refused_before_the_upgrade(service):
+    assert service.strata("run", "-dit", "--name", "keys", "bb", "sh").returncode == 0
+    try:
+        status, body = _request(service, "POST",
+                                "/v1.41/containers/keys/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-")
+        assert status == 400
+        assert b"Invalid detach keys (ctrl-) provided" in body
+        s = _request(service, "POST", "/v1.41/containers/keys/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a,a",
+                     headers={"Connection": "Upgrade", "Upgrade": "tcp"}, read=False)
+        assert s.recv(4096).startswith(b"HTTP/1.1 101")
+        s.sendall(b"\x10\x11echo still-$((1+1))\n")  # ctrl-p ctrl-q are not the keys now
+        seen = b""
+        s.settimeout(20)
+        while b"still-2" not in seen:
+            chunk = s.recv(4096)
+            assert chunk, seen
+            seen += chunk
+        s.sendall(b"\x01a")
+        while s.recv(4096):  # the service ends the attachment
+            pass
+        s.close()
+        assert json.loads(service.strata("inspect", "keys").stdout)[0]["State"]["Status"] == "running"
+    finally:
+        service.strata("rm", "-f", "keys")

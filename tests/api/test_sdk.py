@@ -154,3 +154,26 @@ def test_log_drivers_through_the_api(client):
         assert [int(line[5:]) for line in lines] == list(range(100 - len(lines), 100))
     finally:
         rotated.remove()
+
+
+def test_attach_to_a_running_container_takes_stdin_and_gives_output(client):
+    """A late attach joins the container's shim (not its log): stdin reaches a container made
+    with -i, and a container whose log driver is none still shows its output."""
+    c = client.containers.run("bb", ["sh", "-c", 'while read line; do echo "got:$line"; done'], detach=True,
+                              stdin_open=True, log_config={"type": "none"})
+    try:
+        sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        raw = sock._sock
+        raw.sendall(b"one\n")
+        seen = b""
+        raw.settimeout(20)
+        while b"got:one\n" not in seen:
+            chunk = raw.recv(4096)
+            assert chunk, seen
+            seen += chunk
+        assert seen.startswith(b"\x01\x00\x00\x00")  # a stdout frame: no TTY
+        sock.close()
+        c.reload()
+        assert c.status == "running"  # leaving ends the attachment, not the container
+    finally:
+        c.remove(force=True)
