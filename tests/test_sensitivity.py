@@ -53,6 +53,7 @@ CAUGHT_BY = {
     "deviant-kill-ignores-signal": ["test_lifecycle.py::test_kill_with_a_signal_name_or_number_reaches_the_process"],
     "deviant-exec-ignores-workdir": ["test_exec.py::test_exec_user_workdir_and_env"],
     "deviant-logs-ignores-tail": ["test_logs.py::test_tail_keeps_the_last_lines"],
+    "deviant-attach-ignores-detach-keys": ["test_attach.py::test_detach_keys_choose_the_sequence"],
 }
 
 # quick checks from four areas, run on every deviant to measure its blast radius (the

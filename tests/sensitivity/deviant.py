@@ -233,6 +233,8 @@ def main(argv) -> None:
         passthrough(drop_option(args, ("-w", "--workdir")))
     if mode == "logs-ignores-tail" and verb == "logs":
         passthrough(drop_option(args, ("-n", "--tail")))
+    if mode == "attach-ignores-detach-keys" and verb == "attach":
+        passthrough(drop_option(args, ("--detach-keys",)))
     passthrough(args)
 
 
