@@ -16,13 +16,13 @@ TERMINAL = Path(__file__).parent / "probes" / "terminal.py"
 TICKING = ["sh", "-c", "trap 'echo got-TERM; exit 3' TERM; while :; do echo tick; sleep 0.2; done"]
 
 
-def through_terminal(cli, *steps: tuple[str, str], attach_args=()):
-    """`attach ATTACH_ARGS` on a pseudo-terminal; steps: ("expect", text) or ("send", text)."""
-    words = " ".join(f"--{kind} {{s{i}}}" for i, (kind, _) in enumerate(steps))
+def in_terminal(cli, words, *steps: tuple[str, str]):
+    """`{cli} WORDS` on a pseudo-terminal; steps: ("expect", text) or ("send", text)."""
+    keys = " ".join(f"--{kind} {{s{i}}}" for i, (kind, _) in enumerate(steps))
     values = {f"s{i}": text for i, (_, text) in enumerate(steps)}
-    values.update({f"a{i}": arg for i, arg in enumerate(attach_args)})
-    args = " ".join(f"{{a{i}}}" for i in range(len(attach_args)))
-    return cli.shell(f"{{python}} {{terminal}} {words} -- {{cli}} attach {args}",
+    values.update({f"a{i}": word for i, word in enumerate(words)})
+    args = " ".join(f"{{a{i}}}" for i in range(len(words)))
+    return cli.shell(f"{{python}} {{terminal}} {keys} -- {{cli}} {args}",
                      python=sys.executable, terminal=TERMINAL, **values)
 
 
@@ -59,8 +59,8 @@ def test_attach_feeds_stdin_and_shows_the_output_until_the_container_exits(cli, 
 def test_ctrl_p_ctrl_q_detaches_from_a_tty_and_the_container_runs_on(cli, base, names, messages):
     name = names("shell")
     run_detached(cli, base, name, "sh", options=("-i", "-t"))
-    result = through_terminal(cli, ("send", "echo hi-$((40+2))\\n"), ("expect", "hi-42"), ("send", "\\x10\\x11"),
-                              attach_args=(name,))
+    result = in_terminal(cli, ("attach", name), ("send", "echo hi-$((40+2))\\n"), ("expect", "hi-42"),
+                         ("send", "\\x10\\x11"))
     assert result.rc == 1, result
     expect_message(result.stdout, messages, "attach.detached")
     assert cli.inspect(name, "{{.State.Status}}") == "running"
@@ -72,10 +72,27 @@ def test_detach_keys_choose_the_sequence(cli, base, names, messages):
     name = names("shell")
     run_detached(cli, base, name, "sh", options=("-i", "-t"))
     # ctrl-p ctrl-q now reach the shell; ctrl-a then `a` detach
-    result = through_terminal(cli, ("send", "\\x10\\x11echo still-$((1+1))\\n"), ("expect", "still-2"),
-                              ("send", "\\x01a"), attach_args=("--detach-keys", "ctrl-a,a", name))
+    result = in_terminal(cli, ("attach", "--detach-keys", "ctrl-a,a", name),
+                         ("send", "\\x10\\x11echo still-$((1+1))\\n"), ("expect", "still-2"), ("send", "\\x01a"))
     assert result.rc == 1, result
     expect_message(result.stdout, messages, "attach.detached")
+    assert cli.inspect(name, "{{.State.Status}}") == "running"
+
+
+def test_ctrl_p_ctrl_q_detaches_an_interactive_run_which_runs_on(cli, base, names):
+    name = names("shell")
+    result = in_terminal(cli, ("run", "-it", "--name", name, base.ref, "sh"),
+                         ("send", "echo hi-$((40+2))\\n"), ("expect", "hi-42"), ("send", "\\x10\\x11"))
+    assert result.rc == 0, result  # run says nothing when it detaches
+    assert cli.inspect(name, "{{.State.Status}}") == "running"
+
+
+def test_start_attached_to_a_running_container_joins_it_and_detaches(cli, base, names):
+    name = names("shell")
+    run_detached(cli, base, name, "sh", options=("-i", "-t"))
+    result = in_terminal(cli, ("start", "-ai", name),
+                         ("send", "echo x-$((1+1))\\n"), ("expect", "x-2"), ("send", "\\x10\\x11"))
+    assert result.rc == 0, result
     assert cli.inspect(name, "{{.State.Status}}") == "running"
 
 

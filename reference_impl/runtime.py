@@ -122,9 +122,10 @@ def refs_valid_name(name: str) -> bool:
 
 
 def start(store: Store, container: Container, *, attach: bool = False, stdin: bool = False,
-          on_started=None) -> int | None:
-    """Start through a new shim. Attached: wait and return the exit code; else return None.
-    on_started() runs once the process runs (the API answers /start then, before the exit)."""
+          on_started=None, detach_keys: bytes = b"") -> int | None:
+    """Start through a new shim. Attached: wait and return the exit code (None when the
+    detach keys were typed on its TTY: it runs on); else return None. on_started() runs
+    once the process runs (the API answers /start then, before the exit)."""
     if container.running:
         return None
     if not _exists(store, container):  # removed meanwhile (rm -f, prune)
@@ -156,7 +157,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     stdio = shim.Stdio()
     if attach:
         stdio = shim.Stdio(stdin=os.dup(0) if stdin else None, stdout=os.dup(1),
-                           stderr=os.dup(1) if tty else os.dup(2))
+                           stderr=os.dup(1) if tty else os.dup(2), detach_keys=detach_keys if tty and stdin else b"")
     elif spec["config"].get("OpenStdin"):
         stdio = shim.Stdio(keep_stdin_open=True)
     status_r, status_w = os.pipe()
@@ -198,7 +199,8 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     reader.close()
     if not line:
         return store.containers.get(container.id).state.get("ExitCode", 0) if _exists(store, container) else 0
-    return json.loads(line).get("exit", 0)
+    message = json.loads(line)
+    return None if message.get("detached") else message.get("exit", 0)
 
 
 def _with_link_env(config: dict, link_env: list[str]) -> dict:

@@ -25,6 +25,7 @@ from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, cgroups, confine_filesystem, lock_down, prepare
 from reference_impl.lifecycle import init, users
 from reference_impl.lifecycle.attach_point import AttachPoint
+from reference_impl.lifecycle.detach_keys import EscapeProxy
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -36,6 +37,8 @@ class Stdio:
     stdout: int | None = None  # attached output (the CLI's stdout)
     stderr: int | None = None
     keep_stdin_open: bool = False  # detached -i: stdin stays open with no writer
+    detach_keys: bytes = b""  # attached with a TTY: the keys that hand the terminal back
+    on_detach: object = None  # called when they are read (the shim tells its starter)
 
 
 def resolve_user(user: str, root: str = "/", group_add: list[str] = ()) -> tuple[int, int, list[int], str]:
@@ -232,6 +235,16 @@ def run_shim(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit) -> Non
             from reference_impl.network.endpoints import DNS_SIGNAL
             signal.signal(DNS_SIGNAL, lambda *_: spec["network"].serve_dns_now())
         attach = AttachPoint(spec["container_dir"])  # before the state says running
+
+        def tell_detached() -> None:
+            devnull = os.open("/dev/null", os.O_WRONLY)
+            os.dup2(devnull, 1)  # the starter's terminal, kept while attached: let it go
+            os.close(devnull)
+            try:
+                os.write(status_fd, (json.dumps({"detached": True}) + "\n").encode())
+            except OSError:
+                pass
+        stdio.on_detach = tell_detached
         first = True
         while True:
             code = _run_once(spec, status_fd, stdio, on_state, on_exit, first, hooks, attach)
@@ -297,6 +310,11 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
     if a == 0:
         os.close(pid_r)
         os.close(exec_r)
+        # the starter's terminal is the shim's to give back (detach keys): A keeps none of it
+        _close_quietly(*({stdio.stdin, stdio.stdout, stdio.stderr} - set(child_fds)))
+        devnull = os.open("/dev/null", os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
         if spec.get("network"):  # the listeners are the shim's alone: they close when it dies
             spec["network"].close_sockets()
         _namespace_parent(spec, pid_w, exec_w, child_fds, tty)
@@ -371,6 +389,7 @@ def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None
         selector.register(fd, selectors.EVENT_READ)
     if master is not None and stdio.stdin is not None:
         selector.register(stdio.stdin, selectors.EVENT_READ)
+    escape = EscapeProxy(stdio.detach_keys) if master is not None and stdio.detach_keys else None
     attach.watch(selector)
     open_outputs = set(outputs)
     while open_outputs:
@@ -384,9 +403,17 @@ def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None
             except OSError:  # EIO on a pty whose other side closed
                 data = b""
             if fd == stdio.stdin and master is not None:
+                ended, detached = not data, False
+                if escape is not None:
+                    data, detached = escape.feed(data)
                 if data:
                     os.write(master, data)
-                else:
+                if detached:  # the starter goes; the container runs on, its output to the log
+                    selector.unregister(fd)
+                    _close_quietly(stdio.stdin, stdio.stdout, stdio.stderr)
+                    stdio.stdin = stdio.stdout = stdio.stderr = None
+                    stdio.on_detach()
+                elif ended:
                     selector.unregister(fd)
                 continue
             if not data:

@@ -68,25 +68,33 @@ def signal_proxy(service: ContainerService, name: str, enabled: bool):
 def cmd_attach(store: Store, args) -> int:
     service = ContainerService(store)
     container = service.get(args.container)
-    config = container.config["Config"]
-    tty = bool(config.get("Tty"))
     if not container.running:
         if container.restarting:
             raise InvalidInput("You cannot attach to a restarting container, wait until it is running")
         raise InvalidInput("You cannot attach to a stopped container, start it first")
     if pause.is_paused(container.id):
         raise InvalidInput("You cannot attach to a paused container, unpause it first")
-    with_stdin = bool(config.get("OpenStdin")) and not args.no_stdin
-    if tty and with_stdin and not os.isatty(0):
-        raise InvalidInput("the input device is not a TTY")
-    keys = detach_keys.parse(args.detach_keys) if tty else b""
-    sock = service.attach(container.id, stdin=with_stdin, stdout=True, stderr=True)
-    with signal_proxy(service, container.id, args.sig_proxy and not tty), raw_terminal(tty and with_stdin):
-        detached = _relay(sock, with_stdin, detach_keys.EscapeProxy(keys) if keys else None)
-    if detached:
+    code = attach_running(service, container, with_stdin=not args.no_stdin, keys=args.detach_keys,
+                          sig_proxy=args.sig_proxy)
+    if code is None:
         print(detach_keys.DETACHED, file=sys.stderr)
         return 1
-    return service.wait_for(container)
+    return code
+
+
+def attach_running(service: ContainerService, container, *, with_stdin: bool, keys: str, sig_proxy: bool):
+    """This terminal joined to a running container (`attach`, `start -a` of one that runs):
+    the container's exit code once its streams end, None when the detach keys were read."""
+    config = container.config["Config"]
+    tty = bool(config.get("Tty"))
+    with_stdin = with_stdin and bool(config.get("OpenStdin"))
+    if tty and with_stdin and not os.isatty(0):
+        raise InvalidInput("the input device is not a TTY")
+    escape = detach_keys.EscapeProxy(detach_keys.parse(keys)) if tty else None
+    sock = service.attach(container.id, stdin=with_stdin, stdout=True, stderr=True)
+    with signal_proxy(service, container.id, sig_proxy and not tty), raw_terminal(tty and with_stdin):
+        detached = _relay(sock, with_stdin, escape)
+    return None if detached else service.wait_for(container)
 
 
 def _relay(sock, with_stdin: bool, escape: detach_keys.EscapeProxy | None) -> bool:

@@ -12,6 +12,7 @@ from reference_impl.cli.errors import words
 from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
 from reference_impl.engine.containers import ContainerService
+from reference_impl.lifecycle import detach_keys
 from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
                                                       ExecOptions, HostConfig)
 from reference_impl.errors import EngineError, InvalidInput, NotFound
@@ -24,6 +25,7 @@ def register(verbs, management: bool = False) -> None:
         if verb == "run":
             p.add_argument("-d", "--detach", action="store_true")
             attaching.add_sig_proxy(p)
+            p.add_argument("--detach-keys", default="")
         p.add_argument("-i", "--interactive", action="store_true")
         p.add_argument("-t", "--tty", action="store_true")
         p.add_argument("--name")
@@ -47,6 +49,7 @@ def register(verbs, management: bool = False) -> None:
     p = verbs.add_parser("start", help="start stopped containers")
     p.add_argument("-a", "--attach", action="store_true")
     p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("--detach-keys", default="")
     p.add_argument("containers", nargs="+")
     p.set_defaults(handler=cmd_start)
 
@@ -266,7 +269,8 @@ def cmd_run(store: Store, args) -> int:
         return 0
     try:
         with attaching.signal_proxy(service, container.id, args.sig_proxy and not args.tty):
-            code = service.start(container.id, attach=True, stdin=args.interactive)
+            code = service.start(container.id, attach=True, stdin=args.interactive,
+                                 detach_keys=detach_keys.parse(args.detach_keys))
     except EngineError:
         if args.rm:
             try:
@@ -274,9 +278,11 @@ def cmd_run(store: Store, args) -> int:
             except NotFound:  # the shim removed it already (--rm after a failed start)
                 pass
         raise
+    if code is None:  # detached with the keys: it runs on (and --rm removes it at its exit)
+        return 0
     if args.rm:
         service.wait_for(container)
-    return code or 0
+    return code
 
 
 def cmd_start(store: Store, args) -> int:
@@ -285,7 +291,14 @@ def cmd_start(store: Store, args) -> int:
     for name in args.containers:
         try:
             if args.attach:
-                return service.start(name, attach=True, stdin=args.interactive) or 0
+                container = service.get(name)
+                if container.running:  # docker start -a of a running container attaches to it
+                    code = attaching.attach_running(service, container, with_stdin=args.interactive,
+                                                    keys=args.detach_keys, sig_proxy=True)
+                else:
+                    code = service.start(name, attach=True, stdin=args.interactive,
+                                         detach_keys=detach_keys.parse(args.detach_keys))
+                return code or 0
             service.start(name)
             print(name)
         except EngineError as exc:

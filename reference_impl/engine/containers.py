@@ -73,10 +73,13 @@ class ContainerService:
                               "'docker login': denied: requested access to the resource is denied")
         distribution.pull(self.store, str(ref), on_pull)
 
-    def start(self, name: str, attach: bool = False, stdin: bool = False, on_started=None) -> int | None:
-        """Detached: returns once the process runs. Attached to this process's stdio: its exit code."""
+    def start(self, name: str, attach: bool = False, stdin: bool = False, on_started=None,
+              detach_keys: bytes = b"") -> int | None:
+        """Detached: returns once the process runs. Attached to this process's stdio: its exit
+        code, or None when the detach keys were typed on its TTY (it runs on)."""
         container = self.get(name)
-        return runtime.start(self.store, container, attach=attach, stdin=stdin, on_started=on_started)
+        return runtime.start(self.store, container, attach=attach, stdin=stdin, on_started=on_started,
+                             detach_keys=detach_keys)
 
     def stop(self, name: str, timeout: float | None = None) -> bool:
         """False when it was not running (the API's 304)."""
