@@ -126,7 +126,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     """Start through a new shim. Attached: wait and return the exit code (None when the
     detach keys were typed on its TTY: it runs on); else return None. on_started() runs
     once the process runs (the API answers /start then, before the exit)."""
-    if container.running:
+    if container.counts_as_running:  # its shim runs it, or will (a restart policy's back-off)
         return None
     if not _exists(store, container):  # removed meanwhile (rm -f, prune)
         raise NotFound(f"No such container: {container.id}")

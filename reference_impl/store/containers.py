@@ -53,8 +53,14 @@ class Container:
     @property
     def counts_as_running(self) -> bool:
         """Docker's State.Running: a process runs, or its restart policy will run one (ps
-        lists it, rm and prune leave it alone)."""
-        return self.running or self.restarting
+        lists it, rm and prune leave it alone), or its process has just ended and its shim
+        has not yet recorded what follows (an exit, or the back-off of its policy)."""
+        return self.running or self.restarting or self.exit_pending
+
+    @property
+    def exit_pending(self) -> bool:
+        return (self.state.get("Status") == "running" and not process_alive(self.state.get("Pid", 0))
+                and process_alive(self.state.get("ShimPid", 0)))
 
     @property
     def starting(self) -> bool:

@@ -64,3 +64,26 @@ def test_back_off_doubles_and_resets_after_a_long_run():
     assert delay(0.4, 0.5) == 0.8
     assert delay(0.8, 11) == FIRST_DELAY
     assert delay(50, 0) == 60
+
+
+def test_a_run_that_just_ended_is_not_taken_for_a_stopped_container(strata):
+    """Between a process's end and its shim's record of what follows (an exit, or a restart
+    policy's back-off), the container still counts as running: prune and rm leave it (prune
+    took it and then waited forever on a shim that never ends), start adds no second shim."""
+    assert strata("create", "--name", "between", "base", "true").returncode == 0
+    state_file = next((strata.root / "containers").iterdir()) / "state.json"
+    gone = os.fork()
+    if gone == 0:
+        os._exit(0)
+    os.waitpid(gone, 0)
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "Status": "running", "Pid": gone, "ShimPid": os.getpid()}))
+    started = time.monotonic()
+    assert strata("container", "prune", "-f").returncode == 0
+    assert time.monotonic() - started < 10
+    assert strata("ps", "-aq").stdout.strip()  # still there
+    assert strata("rm", "between").returncode == 1
+    assert strata("start", "between").returncode == 0
+    assert json.loads(state_file.read_text())["ShimPid"] == os.getpid()  # no shim of its own
+    state_file.write_text(json.dumps({**state, "Status": "exited"}))
+    assert strata("rm", "between").returncode == 0
