@@ -395,6 +395,8 @@ def _relay(spec: dict, outputs: dict[int, str], stdio: Stdio, master: int | None
     while open_outputs:
         for key, _ in selector.select():
             fd = key.fd
+            if selector.get_map().get(fd) is not key:  # dropped (its number maybe reused) earlier in this batch
+                continue
             if attach.owns(fd):
                 attach.readable(fd)
                 continue

@@ -117,7 +117,9 @@ class AttachPoint:
             return
         client = self.clients[fd]
         try:
-            data = client.sock.recv(65536)
+            data = client.sock.recv(65536, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
         except OSError:
             data = b""
         if not data:
