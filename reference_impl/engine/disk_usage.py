@@ -16,6 +16,7 @@ from reference_impl import mountpoints
 from reference_impl.engine.images import ImageService, layer_bytes
 from reference_impl.engine.records.containers import ContainerListOptions
 from reference_impl.engine.records.images import ImageListOptions
+from reference_impl.errors import NotFound
 from reference_impl.fsutil import bytes_under
 from reference_impl.store import Store
 
@@ -25,11 +26,13 @@ def document(store: Store) -> dict:
     from reference_impl.engine.records.volumes import VolumeListOptions
     from reference_impl.engine.volumes import VolumeService, inspect_json
     images = ImageService(store).list(ImageListOptions(all=True))
-    layers_of = {image.id: store.images.get(image.id).diff_ids for image in images}
+    layers_of = _present(images, lambda image: store.images.get(image.id).diff_ids)
+    images = [image for image in images if image.id in layers_of]
     users = Counter(layer for layers in layers_of.values() for layer in set(layers))
     containers = ContainerService(store).list(ContainerListOptions(all=True))
+    records = _present(containers, lambda c: store.containers.get(c.id))
+    containers = [c for c in containers if c.id in records]
     made_from = Counter(c.image_id for c in containers)
-    records = {c.id: store.containers.get(c.id) for c in containers}
     mounted = Counter(name for r in records.values() for name in mountpoints.volume_names(r.config))
     image_size = {image.id: image.size for image in images}
     return {
@@ -47,6 +50,18 @@ def document(store: Store) -> dict:
         "BuildCache": [],
         "BuilderSize": 0,
     }
+
+
+def _present(listed, read) -> dict:
+    """{id: read(item)} for the listed items still there: the store is shared, and an image or
+    a container listed a moment ago may be gone (it is then left out, as if listed later)."""
+    found = {}
+    for item in listed:
+        try:
+            found[item.id] = read(item)
+        except NotFound:
+            continue
+    return found
 
 
 def _container(summary, record, image_size: int) -> dict:
