@@ -9,7 +9,7 @@ import sys
 import tarfile
 import tempfile
 
-from reference_impl.engine.copying import ArchiveService, open_reader, open_stream
+from reference_impl.engine.copying import ArchiveService, open_reader, open_writer
 from reference_impl.errors import InvalidInput, NotFound
 from reference_impl.store import Store
 
@@ -136,7 +136,7 @@ def copy_in(service: ArchiveService, src: str, container: str, dst: str, archive
             raise InvalidInput(f"cannot copy a directory to a file: {dst}")
         into, name = posixpath.dirname(dst.rstrip("/")) or "/", posixpath.basename(dst.rstrip("/"))
     with tempfile.TemporaryFile() as spool:  # extracted from a file: faster than from a pipe (open_reader)
-        with open_stream(spool, "w|", format=tarfile.PAX_FORMAT, dereference=follow) as tar:
+        with open_writer(spool, format=tarfile.PAX_FORMAT, dereference=follow) as tar:
             tar.add(os.path.normpath(src) if root != "." else src, arcname=name)
         spool.flush()
         spool.seek(0)

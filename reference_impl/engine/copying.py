@@ -34,6 +34,16 @@ def open_stream(fileobj, mode: str, **kwargs) -> tarfile.TarFile:
     return tar
 
 
+def open_writer(fileobj, **kwargs) -> tarfile.TarFile:
+    """A tar to write: into a regular file directly (a third of the CPU of tarfile's stream
+    mode, which gathers every block in a growing buffer), into a pipe as a stream."""
+    if stat.S_ISREG(os.fstat(fileobj.fileno()).st_mode):
+        tar = tarfile.open(fileobj=fileobj, mode="w", **kwargs)
+        tar.copybufsize = _BUFFER
+        return tar
+    return open_stream(fileobj, "w|", **kwargs)
+
+
 def open_reader(fileobj) -> tarfile.TarFile:
     """A tar (compressed or not) to read: from a regular file by seeking to each member's data
     (a quarter of the CPU of reading it as a stream, which copies every block through a
@@ -103,7 +113,7 @@ def _export(path: str, container_name: str, out_fd: int) -> dict:
     source = path.rstrip("/") or "/"
     arcname = found["name"] if found["name"] != "/" else "."
     with os.fdopen(out_fd, "wb", closefd=True) as out, \
-            open_stream(out, "w|", format=tarfile.PAX_FORMAT) as tar:
+            open_writer(out, format=tarfile.PAX_FORMAT) as tar:
         tar.add(source, arcname=arcname, recursive=True)
     return found
 
