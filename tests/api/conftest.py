@@ -51,3 +51,20 @@ def service(tmp_path_factory):
         yield svc
     finally:
         svc.close()
+
+
+def _recv_until(sock, wanted: bytes, timeout: float = 20) -> bytes:
+    """What the socket sends until `wanted` has come (an end before it fails the test)."""
+    sock.settimeout(timeout)
+    seen = b""
+    while wanted not in seen:
+        chunk = sock.recv(4096)
+        assert chunk, seen
+        seen += chunk
+    return seen
+
+
+@pytest.fixture
+def recv_until():
+    """Reading a hijacked attach stream: recv_until(sock, b"text")."""
+    return _recv_until

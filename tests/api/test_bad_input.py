@@ -183,7 +183,7 @@ def test_loading_something_that_is_not_a_tar_is_refused_not_a_500(service):
     assert _serving(service)
 
 
-def test_detach_keys_that_name_no_key_are_refused_before_the_upgrade(service):
+def test_detach_keys_that_name_no_key_are_refused_before_the_upgrade(service, recv_until):
     assert service.strata("run", "-dit", "--name", "keys", "bb", "sh").returncode == 0
     try:
         status, body = _request(service, "POST",
@@ -194,12 +194,7 @@ def test_detach_keys_that_name_no_key_are_refused_before_the_upgrade(service):
                      headers={"Connection": "Upgrade", "Upgrade": "tcp"}, read=False)
         assert s.recv(4096).startswith(b"HTTP/1.1 101")
         s.sendall(b"\x10\x11echo still-$((1+1))\n")  # ctrl-p ctrl-q are not the keys now
-        seen = b""
-        s.settimeout(20)
-        while b"still-2" not in seen:
-            chunk = s.recv(4096)
-            assert chunk, seen
-            seen += chunk
+        recv_until(s, b"still-2")
         s.sendall(b"\x01a")
         while s.recv(4096):  # the service ends the attachment
             pass

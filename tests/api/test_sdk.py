@@ -156,7 +156,7 @@ def test_log_drivers_through_the_api(client):
         rotated.remove()
 
 
-def test_attach_to_a_running_container_takes_stdin_and_gives_output(client):
+def test_attach_to_a_running_container_takes_stdin_and_gives_output(client, recv_until):
     """A late attach joins the container's shim (not its log): stdin reaches a container made
     with -i, and a container whose log driver is none still shows its output."""
     c = client.containers.run("bb", ["sh", "-c", 'while read line; do echo "got:$line"; done'], detach=True,
@@ -165,12 +165,7 @@ def test_attach_to_a_running_container_takes_stdin_and_gives_output(client):
         sock = c.attach_socket(params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         raw = sock._sock
         raw.sendall(b"one\n")
-        seen = b""
-        raw.settimeout(20)
-        while b"got:one\n" not in seen:
-            chunk = raw.recv(4096)
-            assert chunk, seen
-            seen += chunk
+        seen = recv_until(raw, b"got:one\n")
         assert seen.startswith(b"\x01\x00\x00\x00")  # a stdout frame: no TTY
         sock.close()
         c.reload()
