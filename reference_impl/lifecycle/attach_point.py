@@ -94,6 +94,7 @@ class AttachPoint:
             self.listener.bind(path)
             os.chmod(path, 0o600)
         self.listener.listen(16)
+        self.listener.setblocking(False)  # a readable event with nothing to accept must not stall the shim
         self.clients: dict[int, _Client] = {}
         self.stdin: int | None = None  # the current run's stdin writer (pty master or pipe)
         self.selector = None
@@ -110,7 +111,10 @@ class AttachPoint:
 
     def readable(self, fd: int) -> None:
         if fd == self.listener.fileno():
-            sock, _ = self.listener.accept()
+            try:
+                sock, _ = self.listener.accept()
+            except BlockingIOError:
+                return
             sock.settimeout(_SEND_TIMEOUT)
             self.clients[sock.fileno()] = _Client(sock)
             self.selector.register(sock, selectors.EVENT_READ)
