@@ -22,8 +22,10 @@ from reference_impl.lifecycle import attach_point, detach_keys
 
 
 class Session:
-    def __init__(self, conn: Hijacked, tty: bool, stdin: bool, stdout: bool, stderr: bool):
+    def __init__(self, conn: Hijacked, tty: bool, stdin: bool, stdout: bool, stderr: bool,
+                 keys: bytes = detach_keys.DEFAULT):
         self.conn, self.tty = conn, tty
+        self.detach_keys = keys  # read by the shim from this stdin on a TTY
         self.wanted = {STDOUT: stdout, STDERR: stderr}
         self.stdin_r, self.stdin_w = os.pipe() if stdin else (None, None)
         self.out_r, self.out_w = os.pipe()
@@ -110,9 +112,9 @@ async def attach(request: web.Request) -> web.StreamResponse:
     if not common.qbool(request, "stream") and not common.qbool(request, "logs"):
         raise ApiError(400, "Bad parameters: stream or logs must be set")
     tty = bool(container.config["Config"].get("Tty"))
+    keys = detach_keys.parse(request.query.get("detachKeys", ""))
     conn = Hijacked(request)
     if container.running:
-        keys = detach_keys.parse(request.query.get("detachKeys", ""))
         service = ContainerService(common.store(request))
         stdin = common.qbool(request, "stdin") and bool(container.config["Config"].get("OpenStdin"))
         sock = await common.blocking(request, service.attach, request.match_info["id"], stdin,
@@ -123,7 +125,7 @@ async def attach(request: web.Request) -> web.StreamResponse:
         return conn.response
     state = request.app[STATE]
     session = Session(conn, tty, common.qbool(request, "stdin"), common.qbool(request, "stdout"),
-                      common.qbool(request, "stderr"))
+                      common.qbool(request, "stderr"), keys)
     previous = state["attachments"].pop(container.id, None)
     if previous is not None:
         previous.abort()
@@ -198,7 +200,8 @@ async def start_attached(app: web.Application, store, container, session: Sessio
     stdin, stdout, stderr = session.worker_fds()
     try:
         worker = await workers.spawn("start", {"root": str(store.root), "id": container.id, "attach": True,
-                                               "stdin": stdin is not None}, stdin, stdout, stderr)
+                                               "stdin": stdin is not None,
+                                               "detach_keys": session.detach_keys.hex()}, stdin, stdout, stderr)
     except BaseException:
         session.abort()
         exit_code.set_result(None)

@@ -5,7 +5,7 @@ client connections — is inherited by a shim.
 
 The service hands over stdin/stdout/stderr (pipes to a hijacked connection, or
 /dev/null) and a report fd for JSON lines:
-    start   {"started": true}, then (attached) {"exit": code}   | {"error", "status", "code"}
+    start   {"started": true}, then (attached) {"exit": code|null} | {"error", "status", "code"}
     exec    {"exit": code}                                       | {"error", "status", "code"}
     build   the classic builder's JSON messages ({"stream"}, {"aux"}, {"errorDetail"}),
             then {"done": image id} | {"error", "status", "code", "streamed"}
@@ -53,8 +53,9 @@ def op_start(spec: dict, report: Report) -> int:
         report.send({"started": True})
         return 0
     code = service.start(spec["id"], attach=True, stdin=bool(spec.get("stdin")),
-                         on_started=lambda: report.send({"started": True}))
-    report.send({"exit": code or 0})
+                         on_started=lambda: report.send({"started": True}),
+                         detach_keys=bytes.fromhex(spec.get("detach_keys", "")))
+    report.send({"exit": code})  # None: the detach keys were read, the container runs on
     return 0
 
 

@@ -202,3 +202,31 @@ def test_detach_keys_that_name_no_key_are_refused_before_the_upgrade(service, re
         assert json.loads(service.strata("inspect", "keys").stdout)[0]["State"]["Status"] == "running"
     finally:
         service.strata("rm", "-f", "keys")
+
+
+def test_detach_keys_apply_to_an_attachment_made_before_the_start(service, recv_until):
+    """The docker CLI's order (attach, then start): dockerd's escape proxy reads the keys there too,
+    and refuses keys that name nothing before the upgrade."""
+    assert service.strata("create", "-it", "--name", "early-keys", "bb", "sh").returncode == 0
+    try:
+        status, body = _request(service, "POST",
+                                "/v1.41/containers/early-keys/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-")
+        assert (status, b"Invalid detach keys (ctrl-) provided" in body) == (400, True), body
+        s = _request(service, "POST",
+                     "/v1.41/containers/early-keys/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a,a",
+                     headers={"Connection": "Upgrade", "Upgrade": "tcp"}, read=False)
+        assert s.recv(4096).startswith(b"HTTP/1.1 101")
+        status, _ = _request(service, "POST", "/v1.41/containers/early-keys/start")
+        assert status == 204
+        s.sendall(b"\x10\x11echo early-$((2+2))\n")  # ctrl-p ctrl-q are not the keys now
+        recv_until(s, b"early-4")
+        s.sendall(b"\x01a")
+        s.settimeout(20)
+        while s.recv(4096):  # the service ends the attachment
+            pass
+        s.close()
+        assert json.loads(service.strata("inspect", "early-keys").stdout)[0]["State"]["Status"] == "running"
+        status, body = _request(service, "GET", "/v1.41/containers/early-keys/logs?stdout=1")
+        assert b"early-4" in body  # its output goes on to the log
+    finally:
+        service.strata("rm", "-f", "early-keys")
