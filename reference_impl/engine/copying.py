@@ -8,6 +8,8 @@ unless the path ends in `/` or `/.`.
 """
 from __future__ import annotations
 
+import fcntl
+import io
 import os
 import posixpath
 import stat
@@ -16,7 +18,7 @@ from datetime import datetime, timezone
 
 from reference_impl import container_fs
 from reference_impl.engine.records.copying import PathStat
-from reference_impl.errors import InvalidArgument, NotFound
+from reference_impl.errors import EngineError, InvalidArgument, NotFound
 from reference_impl.store import Store
 
 # Go's os.FileMode type bits
@@ -55,6 +57,107 @@ def open_reader(fileobj) -> tarfile.TarFile:
     return open_stream(fileobj, "r|*")
 
 
+class Growth:
+    """A tar being written into a regular file while an extraction reads it (extract's
+    `growth`): the writer says on a pipe that it appended (a byte), that it is done (it
+    closes the pipe) or that it gave up (b"!"); the reader waits at the file's end for the
+    next word. Receiving and unpacking then overlap, and the reader keeps the file's cheap
+    seek-to-each-member reads (open_reader)."""
+
+    _GAVE_UP = b"!"
+
+    def __init__(self):
+        self.read_end, self.write_end = os.pipe2(os.O_CLOEXEC)
+        os.set_blocking(self.write_end, False)
+        self._writer = self.write_end
+        self._identity = _identity(self.write_end)
+
+    def forget_writer(self) -> None:
+        """In the reader (a forked child): close the write end it inherited, else the writer's
+        close would never read as the end. Whether it did inherit it depends on when the
+        writer closed it, so the fd is closed only if it is still this pipe's write end."""
+        try:
+            if _identity(self._writer) == self._identity:
+                os.close(self._writer)
+        except OSError:
+            pass
+
+    def appended(self) -> None:
+        try:
+            os.write(self.write_end, b".")
+        except BlockingIOError:  # a full pipe wakes the reader already
+            pass
+
+    def done(self) -> None:
+        if self.write_end >= 0:
+            os.close(self.write_end)
+            self.write_end = -1
+
+    def gave_up(self) -> None:
+        if self.write_end >= 0:
+            os.set_blocking(self.write_end, True)  # the reader drains the pipe as it waits
+            try:
+                os.write(self.write_end, self._GAVE_UP)
+            except BrokenPipeError:  # the reader has ended already
+                pass
+        self.done()
+
+    def close(self) -> None:
+        self.done()
+        os.close(self.read_end)
+
+
+def _identity(fd: int) -> tuple[int, int, int]:
+    """A pipe end: the pipe (both ends share the inode) and which end."""
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino, fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+
+
+class _GrowingFile(io.RawIOBase):
+    """The reader's side of a Growth: a read past the file's current end waits for more,
+    and returns nothing only once the writer is done."""
+
+    def __init__(self, fd: int, words: int):
+        self.fd, self.words, self.position, self.complete = fd, words, 0, False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_END:
+            while not self.complete:
+                self._wait()
+            offset += os.fstat(self.fd).st_size
+        elif whence == os.SEEK_CUR:
+            offset += self.position
+        self.position = offset
+        return offset
+
+    def readinto(self, buffer) -> int:
+        while True:
+            count = os.preadv(self.fd, [buffer], self.position)
+            if count or self.complete:
+                self.position += count
+                return count
+            self._wait()
+
+    def _wait(self) -> None:
+        words = os.read(self.words, 65536)
+        if not words:
+            self.complete = True
+        elif Growth._GAVE_UP in words:
+            raise EngineError("the copy was interrupted: its tar stream ended early")
+
+
 class ArchiveService:
     def __init__(self, store: Store):
         self.store = store
@@ -69,12 +172,14 @@ class ArchiveService:
         return PathStat(**container_fs.run_in(self.store, container, _export, path, name, out_fd))
 
     def extract(self, name: str, path: str, in_fd: int, copy_uid_gid: bool = False,
-                no_overwrite_dir_non_dir: bool = False) -> None:
+                no_overwrite_dir_non_dir: bool = False, growth: Growth | None = None) -> None:
         """Unpack the tar read from in_fd into the directory `path`. Without copy_uid_gid the
-        files belong to the container's root (0:0), as dockerd makes them."""
+        files belong to the container's root (0:0), as dockerd makes them. With a growth,
+        in_fd is a regular file still being written (read with pread: its offset is the
+        writer's)."""
         container = self.store.containers.resolve(name)
         container_fs.run_in(self.store, container, _extract, path, name, in_fd, copy_uid_gid,
-                            no_overwrite_dir_non_dir)
+                            no_overwrite_dir_non_dir, growth)
 
 
 # --- inside the container's root (chrooted child) ---------------------------------------------
@@ -118,8 +223,11 @@ def _export(path: str, container_name: str, out_fd: int) -> dict:
     return found
 
 
-def _extract(path: str, container_name: str, in_fd: int, copy_uid_gid: bool, no_overwrite: bool) -> None:
+def _extract(path: str, container_name: str, in_fd: int, copy_uid_gid: bool, no_overwrite: bool,
+             growth: Growth | None) -> None:
     _no_name_lookups()
+    if growth is not None:
+        growth.forget_writer()
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -139,7 +247,11 @@ def _extract(path: str, container_name: str, in_fd: int, copy_uid_gid: bool, no_
                                       f"{'non-directory' if member.isfile() else 'directory'} \"{member.name}\"")
         return member
 
-    with os.fdopen(in_fd, "rb", closefd=True) as source, open_reader(source) as tar:
+    if growth is not None:
+        source = io.BufferedReader(_GrowingFile(in_fd, growth.read_end), _BUFFER)
+    else:
+        source = os.fdopen(in_fd, "rb", closefd=True)
+    with source, open_reader(source) as tar:
         try:
             tar.extractall(path, numeric_owner=True, filter=member_filter)
         except tarfile.FilterError as exc:
