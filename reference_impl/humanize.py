@@ -66,7 +66,8 @@ def parse_rfc3339(text: str) -> float:
         return 0.0
     main, _, rest = text.rstrip("Z").partition(".")
     frac = rest[:6].ljust(6, "0") if rest else "0"
-    return datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp() + int(frac) / 1e6
+    # fromisoformat (C) rather than strptime: a tenth of the time, and `ps` parses two a container
+    return datetime.fromisoformat(main).replace(tzinfo=timezone.utc).timestamp() + int(frac) / 1e6
 
 
 def ago(text: str) -> str:

@@ -134,7 +134,13 @@ def unix_time(rfc3339: str) -> int:
 # --- the engine ---------------------------------------------------------------------------
 
 def store(request: web.Request) -> Store:
-    return Store(request.app[STATE]["root"])
+    """The service's one Store: made once (its directories checked, five mkdirs a request),
+    and its image index and tags remembered between requests (each checks its files'
+    signatures before it trusts what it remembers)."""
+    state = request.app[STATE]
+    if "store" not in state:
+        state["store"] = Store(state["root"])
+    return state["store"]
 
 
 async def blocking(request: web.Request, fn, *args):

@@ -7,6 +7,7 @@ the shim reads whether the OOM killer struck and removes it once the container e
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import time
 from pathlib import Path
@@ -29,7 +30,13 @@ class CgroupError(OSError):
 
 
 def unified() -> bool:
-    return (ROOT / "cgroup.controllers").exists()
+    return _unified_at(ROOT)
+
+
+@functools.cache
+def _unified_at(root: Path) -> bool:
+    """A host's cgroup mode does not change while it runs (asked for every container `ps` lists)."""
+    return (root / "cgroup.controllers").exists()
 
 
 def enforces_devices() -> bool:

@@ -226,15 +226,16 @@ class ContainerService:
         return found[:options.limit] if options.limit > 0 else found
 
     def summary(self, container: Container) -> ContainerSummary:
-        published = published_ports(container)
-        settings = network_settings(container)
+        life = _life_state(container)
+        published = published_ports(container, life["Running"])
+        settings = network_settings(container, life["Running"])
         config = container.config
         return ContainerSummary(
             id=container.id, names=[container.name], image=config.get("ImageName", ""),
             image_id=config.get("Image", ""), command=" ".join([config["Path"], *config["Args"]]),
             created=humanize.parse_rfc3339(config.get("Created", "")), created_at=config.get("Created", ""),
             ports=_port_mappings(published), published=published, labels=_labels(container),
-            state=_life_state(container)["Status"], status=_status_text(container),
+            state=life["Status"], status=_status_text(container, life),
             networks=settings["Networks"] or {"bridge": dict(_STOPPED_ENDPOINT)})
 
     def inspect(self, name: str) -> dict:
@@ -434,13 +435,14 @@ def _life_state(container: Container) -> dict:
     if status == "restarting" and not restarting:
         status = "exited"
     report = health.read(container.dir) if container.config["Config"].get("Healthcheck") else None
-    return {"Status": status, "Paused": paused, "Restarting": restarting, "Health": report}
+    return {"Status": status, "Running": running, "Paused": paused, "Restarting": restarting, "Health": report}
 
 
-def _status_text(container: Container) -> str:
+def _status_text(container: Container, life: dict) -> str:
+    """`ps`'s STATUS, from the container's _life_state (each field read once: a read of /proc
+    or the cgroup per field, for every container listed)."""
     state = container.state
-    if container.running:
-        life = _life_state(container)
+    if life["Running"]:
         text = "Up " + humanize.duration(time.time() - humanize.parse_rfc3339(state.get("StartedAt", "")))
         if life["Paused"]:
             return text + " (Paused)"
@@ -449,7 +451,7 @@ def _status_text(container: Container) -> str:
             return text + (" (health: starting)" if health == "starting" else f" ({health})")
         return text
     finished = state.get("FinishedAt", "")
-    if container.restarting and finished:
+    if life["Restarting"] and finished:
         return f"Restarting ({state.get('ExitCode', 0)}) {humanize.ago(finished)}"
     if container.status == "exited" and finished and not finished.startswith("0001"):
         return f"Exited ({state.get('ExitCode', 0)}) {humanize.ago(finished)}"

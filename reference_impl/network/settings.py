@@ -39,9 +39,11 @@ def _networks(container, live: dict) -> dict:
     return shown
 
 
-def network_settings(container) -> dict:
-    """NetworkSettings in Docker's JSON form, the same on both faces."""
-    live = container.state.get("Network") if container.running else None
+def network_settings(container, running: bool | None = None) -> dict:
+    """NetworkSettings in Docker's JSON form, the same on both faces. `running`: whether the
+    container runs, when the caller has just read it (else read here)."""
+    running = container.running if running is None else running
+    live = container.state.get("Network") if running else None
     live = live or {}
     ip = live.get("IPAddress", "")
     return {"Bridge": "", "SandboxID": live.get("SandboxID", ""), "HairpinMode": False,
@@ -55,7 +57,8 @@ def network_settings(container) -> dict:
             "Networks": _networks(container, live)}
 
 
-def published_ports(container) -> PortMap:
+def published_ports(container, running: bool | None = None) -> PortMap:
     """The ports of a running container and where they are bound on the host."""
-    live = container.state.get("Network") if container.running else None
+    running = container.running if running is None else running
+    live = container.state.get("Network") if running else None
     return port_map_from_json((live or {}).get("Ports"))
