@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""CPU time of one health probe on strata (goal: < 5 ms each, issue 20).
+"""CPU time of one health probe on strata (goal: < 5 ms each, issue 20), and on Docker.
 
-    STRATA_ROOT=... .venv/bin/python bench/health_probe_cpu.py [-n 10]
+    STRATA_ROOT=... .venv/bin/python bench/health_probe_cpu.py [-n 10] [--interval 1] [--docker]
 
-Runs a container with `--health-cmd true --health-interval 1s` (--interval) and reads, from /proc, the
-CPU time (user + system, its own and its reaped children's) of the shim's health monitor,
-which forks each probe, over n probes.
+strata: runs a container with `--health-cmd true --health-interval 1s` (--interval) and reads,
+from /proc, the CPU time (user + system, its own and its reaped children's) of the shim's
+health monitor, which forks each probe, over n probes.
+
+--docker: the same container on dockerd; a probe there is dockerd's exec through containerd,
+the container's containerd-shim and runc. Their CPU time (dockerd, containerd, the shim and
+what the shim reaped) over n probes, less what the same processes spend over as long with
+the same container run without a health check, divided by n.
 """
 import argparse
 import json
@@ -39,13 +44,71 @@ def _probes(name: str) -> int:
     return len(health["Log"])
 
 
+def _process_cpu(names: tuple[str, ...]) -> dict[int, float]:
+    """CPU seconds so far of every process whose command name is one of `names`."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() in names:
+                found[int(entry.name)] = _cpu_seconds(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+_DOCKER_SIDE = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "runc")
+
+
+def _docker_cpu(ref: str, health: bool, seconds: float, interval: float) -> tuple[float, int]:
+    """CPU seconds Docker's processes spent over `seconds` with one container running (a
+    health check every `interval` or none), and how many probes started meanwhile (the log
+    keeps five: read often enough)."""
+    name = f"strata-bench-health-docker-{os.getpid()}"
+    flags = ["--health-cmd", "true", "--health-interval", f"{interval}s"] if health else []
+    sh(["docker", "run", "-d", "--name", name, *flags, ref, "sleep", "600"])
+    try:
+        time.sleep(max(interval, 1.0) * 2)  # the start's own work, and the first probes, before measuring
+        seen = _docker_starts(name)
+        before, started, probes = _process_cpu(_DOCKER_SIDE), time.monotonic(), 0
+        while time.monotonic() - started < seconds:
+            time.sleep(min(interval / 2, 0.5))
+            fresh = _docker_starts(name) - seen
+            probes += len(fresh)
+            seen |= fresh
+        after = _process_cpu(_DOCKER_SIDE)
+    finally:
+        sh(["docker", "rm", "-f", name])
+    # the polling `docker inspect` costs dockerd CPU too: the run without a health check polls alike
+    return sum(after[pid] - before[pid] for pid in after if pid in before), probes
+
+
+def _docker_starts(name: str) -> set[str]:
+    health = json.loads(sh(["docker", "inspect", "-f", "{{json .State.Health}}", name]).stdout) or {}
+    return {entry["Start"] for entry in health.get("Log") or []}
+
+
+def docker_main(n: int, interval: float) -> None:
+    seconds = n * interval
+    with BaseImages({"docker": ["docker"]}) as ref:
+        idle, _ = _docker_cpu(ref, False, seconds, interval)
+        busy, probes = _docker_cpu(ref, True, seconds, interval)
+    print(f"docker: {probes} probes in {seconds:.0f} s: {busy * 1000:.0f} ms CPU, {idle * 1000:.0f} ms without "
+          f"probes, {(busy - idle) * 1000 / max(probes, 1):.1f} ms a probe")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=10, help="probes to measure (default 10; the log keeps 5)")
     parser.add_argument("--interval", type=float, default=1.0,
                         help="seconds between probes (default 1; a shorter one measures probes whose pages "
                              "the kernel has not reclaimed since the last)")
+    parser.add_argument("--docker", action="store_true", help="measure Docker's probes instead")
     args = parser.parse_args()
+    if args.docker:
+        docker_main(args.n, args.interval)
+        return
     name = f"strata-bench-health-{os.getpid()}"
     with BaseImages({"strata": [STRATA]}) as ref:
         sh([STRATA, "run", "-d", "--name", name, "--health-cmd", "true", "--health-interval", f"{args.interval}s",

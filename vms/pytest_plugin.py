@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 SMOKE_LIST = Path(__file__).resolve().parent / "smoke.txt"
 
 
@@ -34,9 +36,34 @@ def _on_vm(item) -> bool:
     return bool(callspec) and str(callspec.params.get("impl", "")).startswith("vagrant:")
 
 
+# the VM's checks go this far into the run, no further: the last of them should end with the others
+VM_SPAN = 0.8
+
+
+def spread(local: list, on_vm: list, span: float = VM_SPAN) -> list:
+    """The run's order: on_vm's items placed evenly among the first `span` of local's. Grouped
+    by implementation (pytest's order for a session-scoped parameter), the VM's checks — slow,
+    and waiting on the VM more than on this host — would come last and run alone at the end."""
+    if not local or not on_vm:
+        return local + on_vm
+    step = len(local) * span / len(on_vm)
+    ordered, placed = [], 0
+    for index, item in enumerate(local):
+        while placed < len(on_vm) and index >= placed * step:
+            ordered.append(on_vm[placed])
+            placed += 1
+        ordered.append(item)
+    return ordered + on_vm[placed:]
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the items by parameter
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--vm-checks") != "smoke":
-        return
+    if config.getoption("--vm-checks") == "smoke":
+        _keep_smoke(config, items)
+    items[:] = spread([i for i in items if not _on_vm(i)], [i for i in items if _on_vm(i)])
+
+
+def _keep_smoke(config, items) -> None:
     smoke = smoke_checks()
 
     def in_smoke(item) -> bool:
