@@ -47,7 +47,11 @@ class FakeSftp:
 
 
 @pytest.fixture
-def mirror(tmp_path):
+def mirror(tmp_path, monkeypatch):
+    # the harness's own shared roots and exposed ports are the run's: a VM check of this
+    # worker may have added some (its base directory, its registries); none of them here
+    monkeypatch.setattr(remote, "_ROOTS", set())
+    monkeypatch.setattr(remote, "_EXPOSED", set())
     local, far = tmp_path / "local", tmp_path / "far"
     local.mkdir()
     far.mkdir()
@@ -61,7 +65,6 @@ def mirror(tmp_path):
     bridge._sftp = FakeSftp(far)
     remote.share(local)
     yield local, far, bridge
-    remote._ROOTS.discard(str(local))
 
 
 def test_paths_are_found_whole_and_only_below_a_shared_root(mirror):
