@@ -23,6 +23,7 @@ SOCKET_NAME = "attach.sock"
 STDOUT, STDERR = 1, 2
 _STREAMS = {"stdout": STDOUT, "stderr": STDERR}
 _SEND_TIMEOUT = 10.0  # an attached client that reads nothing for this long is dropped
+_READY = b"\x00"  # the shim's answer to a client's header: attached
 # a stdcopy frame: 1 byte stream (1 stdout, 2 stderr), 3 zero bytes, a 4-byte big-endian length,
 # then the payload
 FRAME_HEADER = struct.Struct(">BxxxI")
@@ -70,9 +71,16 @@ def connect(container_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> soc
         with _short_path(container_dir) as path:
             sock.connect(path)
         sock.sendall((json.dumps({"stdin": stdin, "stdout": stdout, "stderr": stderr}) + "\n").encode())
+        # attached once the shim says so: output it relays before then would not reach us
+        sock.settimeout(_SEND_TIMEOUT)
+        ready = sock.recv(1)
+        sock.settimeout(None)
     except (OSError, FileNotFoundError) as exc:
         sock.close()
         raise ConnectionError(f"the container's shim does not answer: {exc}") from None
+    if ready != _READY:
+        sock.close()
+        raise ConnectionError("the container's shim ended the attachment")
     return sock
 
 
@@ -136,7 +144,8 @@ class AttachPoint:
             line, _, data = client.header.partition(b"\n")
             try:
                 client.wants = json.loads(line)
-            except ValueError:
+                client.sock.sendall(_READY)  # from here on, it gets every frame it asked for
+            except (ValueError, OSError):
                 self.drop(fd)
                 return
         if data and client.wants.get("stdin") and self.stdin is not None:
