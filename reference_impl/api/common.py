@@ -17,7 +17,7 @@ from reference_impl.store import Store
 API_VERSION = "1.41"
 MIN_API_VERSION = "1.12"
 SERVER = "strata/0.1.0 (linux)"
-STATE = web.AppKey("strata", dict)  # root, executor, attachments, execs, exits
+STATE = web.AppKey("strata", dict)  # root, store, executor, attachments, execs, exits
 
 
 class ApiError(Exception):
@@ -134,13 +134,8 @@ def unix_time(rfc3339: str) -> int:
 # --- the engine ---------------------------------------------------------------------------
 
 def store(request: web.Request) -> Store:
-    """The service's one Store: made once (its directories checked, five mkdirs a request),
-    and its image index and tags remembered between requests (each checks its files'
-    signatures before it trusts what it remembers)."""
-    state = request.app[STATE]
-    if "store" not in state:
-        state["store"] = Store(state["root"])
-    return state["store"]
+    """The service's one Store, made with the app (server.make_app)."""
+    return request.app[STATE]["store"]
 
 
 async def blocking(request: web.Request, fn, *args):

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from reference_impl.api import archive, build, common, containers, distribution, execs, images, networks, system, volumes
 from reference_impl.api.common import API_VERSION, MIN_API_VERSION, STATE, ApiError
+from reference_impl.store import Store
 
 FAMILIES = (system, images, build, distribution, containers, execs, volumes, archive, networks)
 
@@ -79,7 +80,10 @@ async def _headers(request: web.Request, response: web.StreamResponse) -> None:
 
 def make_app(root: Path) -> web.Application:
     app = web.Application(middlewares=[_errors], client_max_size=0)
-    app[STATE] = {"root": Path(root), "executor": ThreadPoolExecutor(max_workers=32, thread_name_prefix="api"),
+    # one Store for every request: its directories checked once (five mkdirs), its image index
+    # and tags remembered between requests (each checks its files' signatures before trusting)
+    app[STATE] = {"root": Path(root), "store": Store(root),
+                  "executor": ThreadPoolExecutor(max_workers=32, thread_name_prefix="api"),
                   "attachments": {}, "execs": {}, "exits": {}, "active": 0, "last": time.monotonic()}
     app.on_response_prepare.append(_headers)
     for family in FAMILIES:

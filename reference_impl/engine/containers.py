@@ -242,10 +242,10 @@ class ContainerService:
         """Docker's container inspect document."""
         container = self.get(name)
         state = container.state
-        running = container.running
         config = container.config
         host = config["HostConfig"]
         life = _life_state(container)
+        running = life["Running"]
         return {
             "Id": container.id,
             "Created": config.get("Created", ""),
@@ -283,7 +283,7 @@ class ContainerService:
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
             "Mounts": mountpoints.shown(config),
             "Config": config["Config"],
-            "NetworkSettings": network_settings(container),
+            "NetworkSettings": network_settings(container, running),
             "ExecIDs": None,
         }
 
