@@ -119,6 +119,19 @@ def test_stop_timeout_flag_is_the_default_grace_period(cli, base, names):
     assert cli.inspect(name, "{{.State.ExitCode}}") == "137"
 
 
+def test_a_containers_processes_start_with_no_signal_ignored(cli, base, names):
+    # runc starts them so; an engine written in Python ignores SIGPIPE (and its shim maybe
+    # SIGHUP), and what is ignored is inherited through exec: `yes` would end in "Broken pipe"
+    result = cli.ok("run", "--rm", base.ref, "sh", "-c", "yes | head -1")
+    assert (result.stdout, result.stderr) == ("y\n", ""), result.describe()
+    assert cli.ok("run", "--rm", base.ref, "grep", "SigIgn", "/proc/self/status").lines == [
+        "SigIgn:\t0000000000000000"]
+    name = names("sigign")
+    run_detached(cli, base, name, "sleep", "300")
+    assert cli.ok("exec", name, "grep", "SigIgn", "/proc/self/status").lines == ["SigIgn:\t0000000000000000"]
+    result = cli.ok("exec", name, "sh", "-c", "yes | head -1")
+    assert (result.stdout, result.stderr) == ("y\n", ""), result.describe()
+
 # --- users ---------------------------------------------------------------------------------------------
 
 def test_user_by_uid_and_gid_needs_no_passwd_entry(cli, base):
@@ -377,6 +390,18 @@ def test_health_becomes_unhealthy_after_the_retries(cli, base, names):
         "(unhealthy)")
 
 
+def test_a_health_probe_runs_as_an_exec_would(cli, base, names):
+    # the container's user, its UTS and PID namespaces (/proc/self is the probe's own only
+    # there), no capability left to a non-root user, no signal ignored
+    name = names("probeas")
+    run_detached(cli, base, name, "sleep", "300", options=[
+        "-u", "1000:1000", "--health-interval", "1s",
+        "--health-cmd", "id -u; hostname; grep CapEff /proc/self/status; yes | head -1"])
+    assert poll(lambda: health(cli, name)["Status"] == "healthy"), health(cli, name)
+    assert health(cli, name)["Log"][0]["Output"] == (
+        f"1000\n{cli.inspect(name, '{{.Config.Hostname}}')}\nCapEff:\t0000000000000000\ny\n")
+
+
 def test_dockerfile_healthcheck_is_kept_in_the_image_and_runs(cli, base, names, context):
     tag = f"{names('hc')}:1"
     cli.build_ok(context({"Dockerfile": f"FROM {base.ref}\n"
@@ -391,6 +416,26 @@ def test_dockerfile_healthcheck_is_kept_in_the_image_and_runs(cli, base, names, 
     cli.build_ok(context({"Dockerfile": f"FROM {tag}\nHEALTHCHECK NONE\n"}), tag=none)
     assert json.loads(cli.run("image", "inspect", "--format", "{{json .Config.Healthcheck}}", none).stdout)[
         "Test"] == ["NONE"]
+
+
+def test_a_health_probe_that_cannot_start_or_outlives_its_timeout_fails_with_minus_one(cli, base, names, context,
+                                                                                      messages):
+    tag = f"{names('hcmissing')}:1"
+    cli.build_ok(context({"Dockerfile": f"FROM {base.ref}\n"
+                                        'HEALTHCHECK --interval=1s --retries=2 CMD ["/nonexistent", "x"]\n'}), tag=tag)
+    missing, slow = names("hcmissing"), names("hcslow")
+    run_detached(cli, tag, missing, "sleep", "300")
+    run_detached(cli, base, slow, "sleep", "300", options=[
+        "--health-cmd", "echo started; sleep 5", "--health-timeout", "1s", *HEALTH])
+    assert poll(lambda: health(cli, missing)["Status"] == "unhealthy"), health(cli, missing)
+    first = health(cli, missing)["Log"][0]
+    assert first["ExitCode"] == -1
+    expect_message(first["Output"], messages, "exec.failed",
+                   detail='exec: "/nonexistent": stat /nonexistent: no such file or directory')
+    assert not first["Output"].endswith("\n")
+    assert poll(lambda: health(cli, slow)["Status"] == "unhealthy"), health(cli, slow)
+    assert {(e["ExitCode"], e["Output"]) for e in health(cli, slow)["Log"]} == {
+        (-1, "Health check exceeded timeout (1s)")}
 
 
 def test_dockerfile_healthcheck_with_an_unknown_flag_is_a_parse_error(cli, base, context, messages):

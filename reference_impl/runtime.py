@@ -1,6 +1,7 @@
 """Container lifecycle: create, start (through the shim), stop, kill, wait, remove, exec, top."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -20,7 +21,7 @@ from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidArgument, InvalidInput, NotFound
-from reference_impl.lifecycle import exec_terminal, hooks as life_hooks, pause, probe, signals, users
+from reference_impl.lifecycle import exec_terminal, hooks as life_hooks, pause, probe, probe_launcher, signals, users
 from reference_impl.lifecycle.settings import LifecycleOptions, of_record as lifecycle_of
 from reference_impl.store import Container, Store, staging
 
@@ -292,12 +293,12 @@ def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
                     shutil.rmtree(trash, ignore_errors=True)
         return purge
 
-    probes: list[ProbeExec] = []  # made in the health monitor's process, at its first probe
+    probes: list = []  # made in the health monitor's process, at its first probe
 
     def exec_probe(argv: list[str], timeout: float) -> tuple[int, str]:
         if not probes:
-            probes.append(ProbeExec(store.containers.get(container.id)))
-        return probe.run(lambda stdio: probes[0].start(argv, stdio), timeout)
+            probes.append(_probes_of(store.containers.get(container.id)))
+        return probes[0].run(argv, timeout)
 
     spec["hooks"] = life_hooks.ShimHooks(container.dir, spec["lifecycle"], on_state, exec_probe)
     shim.run_shim(spec, status_w, stdio, on_state, on_exit)
@@ -441,10 +442,7 @@ class StartedExec:
         code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
         if failure:
             report = json.loads(failure)
-            text = report["message"] if report.get("plain") else (
-                "OCI runtime exec failed: exec failed: unable to start container process: "
-                f"{report['message']}: unknown")
-            return report["code"], text
+            return report["code"], _failure_text(report)
         return code, ""
 
     def abandon(self) -> None:
@@ -505,6 +503,40 @@ def start_exec(container: Container, argv: list[str], *, env: list[str], workdir
     return StartedExec(child, report_r)
 
 
+def _probes_of(container: Container):
+    """How the health monitor runs this container's probes: from a launcher confined once,
+    or, under a seccomp profile of the user's (which may refuse what the launcher itself
+    calls: Docker applies it only to the probe), at one fork each."""
+    if not container.running:
+        raise Conflict(f"Container {container.id} is not running")
+    settings = settings_of(container)
+    if settings.custom_seccomp():
+        return ProbeExec(container)
+    return probe_launcher.Launcher(lambda: _launcher_in_place(container, settings), _explain_failure)
+
+
+def _launcher_in_place(container: Container, settings: Confinement) -> probe_launcher.Start:
+    """In the probe launcher: what an exec's process does before its execve, once; then how
+    to start a probe from here (its children are born in the PID namespace)."""
+    pid = container.state["Pid"]
+    ns_fds = [os.open(f"/proc/{pid}/ns/{ns}", os.O_RDONLY) for ns in _EXEC_NAMESPACES]
+    root_fd = os.open(f"/proc/{pid}/root", os.O_RDONLY)
+    locks = prepare(settings, seccomp_cache(container.dir))
+    cgroups.join([g for g in cgroups.paths(container.id) if g.exists()])  # while the host's files are in view
+    for fd in ns_fds:
+        sc.setns(fd)
+        os.close(fd)
+    full_env = _take_place(container, [], None, None, False, root_fd, locks, None)
+    os.close(root_fd)
+    env = _env_dict(full_env)
+
+    def start(argv: list[str], stdio: tuple[int, int, int]) -> int:
+        program = shim.find_program(argv[0], full_env)
+        with _exec_failures(argv):
+            return probe_launcher.spawn(program, argv, env, stdio)
+    return start
+
+
 class ProbeExec:
     """Health probes, started from the shim's health monitor at one fork each: the monitor
     joins the container's PID namespace once (its children are born in it) and prepares the
@@ -543,11 +575,25 @@ class ProbeExec:
         os.close(report_w)
         return StartedExec(child, report_r)
 
+    def run(self, argv: list[str], timeout: float) -> tuple[int, str]:
+        return probe.run(lambda stdio: self.start(argv, stdio), timeout)
+
 
 def _become(container: Container, argv: list[str], env: list[str], workdir: str | None, user: str | None,
             tty: bool, root_fd: int, locks, terminal: int | None) -> None:
     """In an exec's process, inside the container's namespaces: its root, user, directory,
     environment and confinement, then argv. Returns only by raising."""
+    full_env = _take_place(container, env, workdir, user, tty, root_fd, locks, terminal)
+    program = shim.find_program(argv[0], full_env)
+    signals.restore_defaults()
+    with _exec_failures(argv):
+        os.execve(program, argv, _env_dict(full_env))
+
+
+def _take_place(container: Container, env: list[str], workdir: str | None, user: str | None,
+                tty: bool, root_fd: int, locks, terminal: int | None) -> list[str]:
+    """Inside the container's namespaces: take its root, user, directory and confinement;
+    the environment an exec's command gets."""
     config = container.config["Config"]
     os.fchdir(root_fd)
     os.chroot(".")
@@ -566,21 +612,43 @@ def _become(container: Container, argv: list[str], env: list[str], workdir: str 
         key = item.split("=", 1)[0]
         full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
     lock_down(locks, uid, gid, groups)
-    program = shim.find_program(argv[0], full_env)
+    return full_env
+
+
+def _env_dict(full_env: list[str]) -> dict[str, str]:
+    return dict(e.split("=", 1) for e in full_env if "=" in e)
+
+
+@contextlib.contextmanager
+def _exec_failures(argv: list[str]):
+    """The exec of argv[0] failing, in runc's words."""
     try:
-        os.execve(program, argv, dict(e.split("=", 1) for e in full_env if "=" in e))
+        yield
     except FileNotFoundError:
         raise _ExecFailure(f'exec: "{argv[0]}": stat {argv[0]}: no such file or directory') from None
     except PermissionError:
         raise _ExecFailure(f'exec: "{argv[0]}": permission denied') from None
 
 
-def _report_failure(report_w: int, exc: BaseException) -> None:
-    """Why the command could not start, to the starter; ends this process with 126 (dockerd's
-    code for every exec failure)."""
+def _failure_report(exc: BaseException) -> dict:
+    """Why a command could not start; 126 is dockerd's code for every exec failure."""
     message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    os.write(report_w, json.dumps({"code": 126, "message": message,
-                                   "plain": isinstance(exc, users.UserError)}).encode())
+    return {"code": 126, "message": message, "plain": isinstance(exc, users.UserError)}
+
+
+def _failure_text(report: dict) -> str:
+    return report["message"] if report.get("plain") else (
+        "OCI runtime exec failed: exec failed: unable to start container process: "
+        f"{report['message']}: unknown")
+
+
+def _explain_failure(exc: BaseException) -> str:
+    return _failure_text(_failure_report(exc))
+
+
+def _report_failure(report_w: int, exc: BaseException) -> None:
+    """Why the command could not start, to the starter; ends this process with 126."""
+    os.write(report_w, json.dumps(_failure_report(exc)).encode())
     os._exit(126)
 
 

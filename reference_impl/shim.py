@@ -23,7 +23,7 @@ from pathlib import Path
 from reference_impl import humanize, rootfs
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, cgroups, confine_filesystem, lock_down, prepare
-from reference_impl.lifecycle import init, users
+from reference_impl.lifecycle import init, signals, users
 from reference_impl.lifecycle.attach_point import AttachPoint
 from reference_impl.lifecycle.detach_keys import EscapeProxy
 
@@ -115,6 +115,7 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         lock_down(locks, uid, gid, groups)
         code = 127
         program = find_program(argv[0], env)
+        signals.restore_defaults()
         try:
             os.execve(program, argv, dict(e.split("=", 1) for e in env if "=" in e))
         except FileNotFoundError:

@@ -239,6 +239,15 @@ def remove(container_id: str) -> None:
                 time.sleep(0.01)
 
 
+def members(container_id: str) -> list[int]:
+    """Pids of the processes in the container's groups (its pids group's, on cgroup v1)."""
+    group = ROOT / PARENT / container_id if unified() else _v1_group("pids", container_id)
+    try:
+        return [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
 def usage(container_id: str) -> dict:
     """What the container's groups have counted: {"cpu_ns", "percpu_ns", "user_ns",
     "system_ns", "memory", "max_memory", "memory_limit", "memory_stat" (memory.stat's

@@ -95,6 +95,11 @@ class Confinement:
             return None
         return seccomp.Profile(value) if value else seccomp.Profile.default()
 
+    def custom_seccomp(self) -> bool:
+        """A profile of the user's is loaded (neither Docker's default nor none)."""
+        value = self._security_value("seccomp")
+        return not self.privileged and bool(value) and value != seccomp.UNCONFINED
+
     def no_new_privileges(self) -> bool:
         value = self._security_value("no-new-privileges")
         return value is not None and value.lower() in ("", "1", "t", "true")

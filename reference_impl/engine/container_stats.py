@@ -35,7 +35,7 @@ def reading(container: Container) -> dict:
     cpu = {"cpu_usage": usage, "system_cpu_usage": _host_cpu_ns(), "online_cpus": os.cpu_count() or 1,
            "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
     return {"read": humanize.now_rfc3339(), "preread": ZERO_TIME,
-            "pids_stats": {"current": counted["pids"]},
+            "pids_stats": {"current": counted["pids"] - len(_outside_the_pid_namespace(container))},
             "blkio_stats": {key: [] for key in _BLKIO_KEYS} | {"io_service_bytes_recursive": [
                 {"major": 0, "minor": 0, "op": op.capitalize(), "value": value} for op, value in counted["io"]]},
             "num_procs": 0, "storage_stats": {}, "cpu_stats": cpu, "precpu_stats": _no_cpu(),
@@ -44,6 +44,24 @@ def reading(container: Container) -> dict:
                              "limit": min(counted["memory_limit"] or _host_memory(), _host_memory())},
             "name": "/" + container.name, "id": container.id,
             "networks": _networks(container.state.get("Pid", 0))}
+
+
+def _outside_the_pid_namespace(container: Container) -> list[int]:
+    """Processes the container's groups count that are none of its own: the health probe
+    launcher (lifecycle/probe_launcher) joins the groups, so that its probes are born in
+    them, but not the PID namespace. dockerd's probes come and go; this one stays."""
+    try:
+        own = os.readlink(f"/proc/{container.state.get('Pid', 0)}/ns/pid")
+    except OSError:
+        return []
+    outside = []
+    for pid in cgroups.members(container.id):
+        try:
+            if os.readlink(f"/proc/{pid}/ns/pid") != own:
+                outside.append(pid)
+        except OSError:  # gone meanwhile
+            continue
+    return outside
 
 
 def paired(current: dict, previous: dict | None) -> dict:

@@ -1,5 +1,5 @@
 """One health probe: a command run in the container (by the runtime's exec, passed in),
-its exit code and output; -1 and Docker's words when it outlives the timeout."""
+its exit code and output; -1 and Docker's words when it outlives the timeout or cannot start."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,9 @@ def run(start, timeout: float) -> tuple[int, str]:
     devnull = os.open("/dev/null", os.O_RDONLY)
     try:
         started = start((devnull, write_end, write_end))
+    except BaseException:
+        os.close(read_end)
+        raise
     finally:
         os.close(devnull)
         os.close(write_end)
@@ -24,15 +27,17 @@ def run(start, timeout: float) -> tuple[int, str]:
         if not ready:
             started.abandon()
             os.close(read_end)
-            return -1, f"Health check exceeded timeout ({_seconds(timeout)})"
+            return -1, timed_out(timeout)
         data = os.read(read_end, 65536)
         if not data:
             break
         output += data
     os.close(read_end)
     code, failure = started.finish()
-    return code, output.decode("utf-8", "replace") + (failure + "\n" if failure else "")
+    if failure:  # dockerd records an exec that could not start as -1 and its error
+        return -1, failure
+    return code, output.decode("utf-8", "replace")
 
 
-def _seconds(value: float) -> str:
-    return f"{value:g}s"
+def timed_out(timeout: float) -> str:
+    return f"Health check exceeded timeout ({timeout:g}s)"
