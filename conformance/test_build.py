@@ -429,3 +429,15 @@ def test_build_from_a_git_protocol_url(cli, git_repo, host_port_allocator, messa
         remote.withdraw(port)
         os.killpg(daemon.pid, signal.SIGTERM)  # the daemon and its per-connection children
         daemon.wait(timeout=10)
+
+
+def test_quiet_build_prints_only_the_image_id_and_the_steps_output_when_it_fails(cli, base, context, messages):
+    built = cli.build(context({"Dockerfile": f"FROM {base.ref}\nRUN echo step-output\n"}), "-q", "--no-cache")
+    assert built.rc == 0, built.describe()
+    assert len(built.stdout.splitlines()) == 1, built.describe()
+    assert ids.full(built.stdout) == built.image
+    assert "step-output" not in built.stderr and "Step 1/2" not in built.stderr, built.describe()
+    failed = cli.build(context({"Dockerfile": f"FROM {base.ref}\nRUN echo failing-output; exit 3\n"}), "-q")
+    assert (failed.rc, failed.stdout) == (3, ""), failed.describe()
+    assert "failing-output" in failed.stderr, failed.describe()
+    expect_message(failed.stderr, messages, "build.run_failed", command="echo failing-output; exit 3", code=3)

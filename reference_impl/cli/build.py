@@ -2,6 +2,7 @@
 (a directory, a git URL, or `-`: a tar or a bare Dockerfile on stdin)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -73,6 +74,35 @@ def _reference_words(tag: str, exc: InvalidInput) -> str:
     return str(exc)
 
 
+@contextlib.contextmanager
+def _held_if(quiet: bool):
+    """-q: what the build prints (its lines, and its steps' output on fds 1 and 2) is held
+    back, and shown on stderr only if the build fails, as the docker CLI does."""
+    if not quiet:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 1)
+        os.dup2(held.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, target in zip(saved, (1, 2)):
+                os.dup2(fd, target)
+                os.close(fd)
+            if failed:
+                held.seek(0)
+                shutil.copyfileobj(held, sys.stderr.buffer)
+                sys.stderr.flush()
+
+
 def cmd_build(store: Store, args) -> int:
     from reference_impl.builder import context
     from reference_impl.builder.build import BuildError, Options, build
@@ -104,7 +134,10 @@ def cmd_build(store: Store, args) -> int:
                           no_cache=args.no_cache, build_args=_pairs(args.build_arg),
                           labels=_pairs(args.label), rm=args.rm, force_rm=args.force_rm,
                           quiet=args.quiet, target=args.target)
-        image_id = build(store, options)
+        with _held_if(args.quiet):
+            image_id = build(store, options)
+        if args.quiet:
+            print(f"sha256:{hex_of(image_id)}")
         if args.iidfile:
             Path(args.iidfile).write_text(f"sha256:{hex_of(image_id)}")
         return 0
