@@ -438,6 +438,29 @@ def test_a_health_probe_that_cannot_start_or_outlives_its_timeout_fails_with_min
         (-1, "Health check exceeded timeout (1s)")}
 
 
+def test_health_is_unhealthy_while_paused_or_stopped_and_starting_again_with_its_log(cli, base, names):
+    # dockerd stops a container's health monitor on pause and on exit and marks it unhealthy;
+    # a start (or unpause) runs a new one; the log is kept throughout
+    name = names("hcstate")
+    run_detached(cli, base, name, "sleep", "300", options=["--health-cmd", "true", "--health-interval", "2s"])
+    assert poll(lambda: health(cli, name)["Status"] == "healthy"), health(cli, name)
+    cli.ok("pause", name)
+    paused = health(cli, name)
+    assert (paused["Status"], paused["FailingStreak"]) == ("unhealthy", 0), paused
+    time.sleep(3)
+    assert health(cli, name)["Log"] == paused["Log"]  # no probe while paused
+    cli.ok("unpause", name)
+    assert poll(lambda: health(cli, name)["Status"] == "healthy"), health(cli, name)
+    cli.ok("stop", "-t", "1", name)
+    stopped = health(cli, name)
+    assert (stopped["Status"], stopped["FailingStreak"]) == ("unhealthy", 0), stopped
+    assert len(stopped["Log"]) >= 2
+    cli.ok("start", name)
+    started = health(cli, name)
+    assert (started["Status"], started["FailingStreak"]) == ("starting", 0), started
+    assert started["Log"] == stopped["Log"]
+
+
 def test_dockerfile_healthcheck_with_an_unknown_flag_is_a_parse_error(cli, base, context, messages):
     result = cli.build(context({"Dockerfile": f"FROM {base.ref}\nHEALTHCHECK --colour=1 CMD true\n"}))
     assert result.rc == 1, result.describe()

@@ -112,13 +112,14 @@ class ContainerService:
     # --- pause / unpause / rename (lifecycle/) -------------------------------------------------
 
     def pause(self, name: str) -> None:
-        from reference_impl.lifecycle import pause
+        from reference_impl.lifecycle import health, pause
         container = self.get(name)
         if not container.running:
             raise Conflict(f"Container {container.id} is not running")
         if pause.is_paused(container.id):
             raise Conflict(f"Container {container.id} is already paused")
         pause.freeze(container.id)
+        health.mark_unhealthy(container.dir)  # dockerd stops the monitor of a paused container
 
     def unpause(self, name: str) -> None:
         from reference_impl.lifecycle import pause

@@ -42,12 +42,12 @@ class ShimHooks:
             (self.dir / STOP_MARK).unlink()  # a new start: what stopped the last one is over
         except FileNotFoundError:
             pass
-        health.reset(self.dir, options.healthcheck)
 
     def started(self, pid: int) -> None:
         self.started_at = time.monotonic()
         self.on_state(RestartCount=self.restart_count, Restarting=False)
         check = self.options.healthcheck
+        health.reset(self.dir, check)  # each run, restarts included
         if check is not None and health.enabled(check):
             self.monitor = health.start_monitor(self.dir, check, pid, self.exec_probe)
 
@@ -59,6 +59,7 @@ class ShimHooks:
             except (ProcessLookupError, ChildProcessError):
                 pass
             self.monitor = 0
+            health.mark_unhealthy(self.dir)
 
     def restarts(self, exit_code: int) -> bool:
         return self.options.restart.restarts(exit_code, self.restart_count, stop_requested(self.dir))

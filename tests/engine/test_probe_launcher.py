@@ -77,14 +77,23 @@ def test_a_probe_is_started_alike_with_or_without_the_launcher(strata, tmp_path)
     assert "Seccomp:\t2" in outputs["launched"] and "SigIgn:\t0000000000000000" in outputs["launched"]
 
 
-def test_a_paused_containers_probe_times_out_and_the_next_run_is_healthy(strata):
-    run_checked(strata, "frozen", "--health-cmd", "true", "--health-timeout", "1s", "--health-retries", "1")
-    assert wait_for(lambda: health(strata, "frozen")["Status"] == "healthy")
+def test_a_probe_caught_by_a_pause_is_discarded_and_the_next_run_is_healthy(strata):
+    """The launcher freezes with the container: the monitor gives it up after the probe's
+    timeout, records nothing (the container is paused: unhealthy, as dockerd), and the
+    first probe after unpause runs from a new launcher."""
+    cid = run_checked(strata, "frozen", "--health-cmd", "sleep 2", "--health-timeout", "3s")
+    assert wait_for(lambda: health(strata, "frozen")["Status"] == "healthy", 20)
+    launcher = launcher_of(strata, cid)
+    assert wait_for(lambda: children(launcher), 10), "no probe started"
     assert strata("pause", "frozen").returncode == 0
-    assert wait_for(lambda: health(strata, "frozen")["Status"] == "unhealthy", 20), health(strata, "frozen")
-    assert health(strata, "frozen")["Log"][-1]["ExitCode"] == -1
+    caught = health(strata, "frozen")
+    assert caught["Status"] == "unhealthy"
+    time.sleep(6)  # the monitor waits 3 s + its grace for the frozen launcher
+    assert health(strata, "frozen") == caught
     assert strata("unpause", "frozen").returncode == 0
+    assert wait_for(lambda: not process_alive(launcher), 5), "the frozen launcher was not given up"
     assert wait_for(lambda: health(strata, "frozen")["Status"] == "healthy", 20), health(strata, "frozen")
+    assert launcher_of(strata, cid) != launcher
 
 
 def test_timed_out_probes_are_reaped(strata):
