@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """CPU time of one health probe on strata (goal: < 5 ms each, issue 20), and on Docker.
 
-    STRATA_ROOT=... .venv/bin/python bench/health_probe_cpu.py [-n 10] [--interval 1] [--docker]
+    STRATA_ROOT=... .venv/bin/python bench/health_probe_cpu.py [-n 10] [--interval 1] [--docker | --floor]
 
 strata: runs a container with `--health-cmd true --health-interval 1s` (--interval) and reads,
 from /proc, the CPU time (user + system, its own and its reaped children's) of the shim's
@@ -112,6 +112,28 @@ def docker_main(n: int, interval: float) -> None:
           f"probes, {(busy - idle) * 1000 / max(probes, 1):.1f} ms a probe")
 
 
+_WAKER = """
+import os, sys, time
+interval, n = float(sys.argv[1]), int(sys.argv[2])
+time.sleep(interval)
+before = os.times()
+for _ in range(n):
+    time.sleep(interval)
+after = os.times()
+print((after.user + after.system - before.user - before.system) / n)
+"""
+
+
+def floor_main(n: int, interval: float) -> None:
+    """What waking a sleeping process costs on this machine at that interval: a probe wakes
+    at least the monitor and the probe's own process."""
+    import subprocess
+    import sys
+    per_wake = float(subprocess.run([sys.executable, "-c", _WAKER, str(interval), str(n)], capture_output=True,
+                                    text=True, check=True).stdout)
+    print(f"floor: a process that only sleeps {interval:g} s and wakes, {n} times: {per_wake * 1000:.1f} ms a wake")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=10, help="probes to measure (default 10; the log keeps 5)")
@@ -119,7 +141,12 @@ def main() -> None:
                         help="seconds between probes (default 1; a shorter one measures probes whose pages "
                              "the kernel has not reclaimed since the last)")
     parser.add_argument("--docker", action="store_true", help="measure Docker's probes instead")
+    parser.add_argument("--floor", action="store_true",
+                        help="measure only what waking a sleeping process costs here at that interval")
     args = parser.parse_args()
+    if args.floor:
+        floor_main(args.n, args.interval)
+        return
     if args.docker:
         docker_main(args.n, args.interval)
         return
