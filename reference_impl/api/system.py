@@ -20,6 +20,8 @@ def routes():
 
 async def ping(request: web.Request) -> web.Response:
     headers = {"Cache-Control": "no-cache, no-store, must-revalidate", "Pragma": "no-cache"}
+    if request.method == "HEAD":  # dockerd's HEAD answers Content-Length: 0, not GET's length
+        return web.Response(headers={**headers, "Content-Length": "0"}, content_type="text/plain", charset="utf-8")
     return web.Response(text="OK", headers=headers, content_type="text/plain", charset="utf-8")
 
 

@@ -42,6 +42,17 @@ def _serving(service):
     return status == 200 and body == b"OK"
 
 
+def test_ping_answers_ok_and_its_head_an_empty_body_as_dockerd(service):
+    assert _request(service, "GET", "/_ping") == (200, b"OK")
+    s = _request(service, "HEAD", "/_ping", read=False)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(65536)
+    s.close()
+    assert head.startswith(b"HTTP/1.1 200") and b"\r\nContent-Length: 0\r\n" in head, head
+    assert b"\r\nApi-Version: 1.41\r\n" in head
+
+
 def _consistent(service):
     check = service.strata("system", "check", "--quick")
     assert check.returncode == 0, check.stdout + check.stderr
