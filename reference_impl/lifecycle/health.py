@@ -56,6 +56,8 @@ def reset(container_dir: Path, check) -> None:
 
 def mark_unhealthy(container_dir: Path) -> None:
     """The monitor stopped (pause, exit): unhealthy, the rest kept."""
+    if not (Path(container_dir) / FILE).exists():  # no health check
+        return
     try:
         with _locked(container_dir):
             report = read(container_dir)
