@@ -114,24 +114,28 @@ def docker_main(n: int, interval: float) -> None:
 
 _WAKER = """
 import os, sys, time
-interval, n = float(sys.argv[1]), int(sys.argv[2])
+interval, n, spawn = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "spawn"
 time.sleep(interval)
 before = os.times()
 for _ in range(n):
     time.sleep(interval)
+    if spawn:
+        os.waitpid(os.posix_spawn("/bin/true", ["true"], {}), 0)
 after = os.times()
-print((after.user + after.system - before.user - before.system) / n)
+print((after.user + after.system + after.children_user + after.children_system
+       - before.user - before.system - before.children_user - before.children_system) / n)
 """
 
 
 def floor_main(n: int, interval: float) -> None:
-    """What waking a sleeping process costs on this machine at that interval: a probe wakes
-    at least the monitor and the probe's own process."""
+    """What this machine charges, at that interval, for waking a process that only sleeps, and
+    for that plus starting /bin/true (vfork and exec): a probe costs at least the second."""
     import subprocess
     import sys
-    per_wake = float(subprocess.run([sys.executable, "-c", _WAKER, str(interval), str(n)], capture_output=True,
-                                    text=True, check=True).stdout)
-    print(f"floor: a process that only sleeps {interval:g} s and wakes, {n} times: {per_wake * 1000:.1f} ms a wake")
+    for what, label in (("wake", "wakes"), ("spawn", "wakes and starts /bin/true")):
+        per = float(subprocess.run([sys.executable, "-c", _WAKER, str(interval), str(n), what], capture_output=True,
+                                   text=True, check=True).stdout)
+        print(f"floor: a bare Python that sleeps {interval:g} s and {label}, {n} times: {per * 1000:.1f} ms each")
 
 
 def main() -> None:
@@ -142,7 +146,8 @@ def main() -> None:
                              "the kernel has not reclaimed since the last)")
     parser.add_argument("--docker", action="store_true", help="measure Docker's probes instead")
     parser.add_argument("--floor", action="store_true",
-                        help="measure only what waking a sleeping process costs here at that interval")
+                        help="measure only what waking a process, and starting /bin/true from it, costs here "
+                             "at that interval")
     args = parser.parse_args()
     if args.floor:
         floor_main(args.n, args.interval)
