@@ -272,3 +272,19 @@ def test_privileged_gets_every_capability_or_fails_where_the_host_lacks_one(cli,
     fields = dict(re.findall(r"(\w+):\s+(\S+)", result.stdout))
     assert int(fields["CapEff"], 16) == every and fields["Seccomp"] == "0"
     assert " /proc/sys " not in result.stdout  # no read-only re-mount
+
+
+def test_no_descriptor_of_the_caller_reaches_a_container(cli, base, names):
+    # the caller's inheritable descriptors stay with it: runc starts a container's processes
+    # with 0, 1 and 2 only. A directory descriptor of the host's root that crossed into the
+    # container would be a way out of its root (the leaked-descriptor escapes of runc).
+    keep = "exec 7</ 8>/dev/null; "
+    run = cli.shell(keep + "{cli} run --rm {image} sh -c 'ls /proc/self/fd/7/; ls /proc/$$/fd; true'",
+                    image=base.ref)
+    assert run.stdout.split() == ["0", "1", "2"], run.describe()
+    assert "No such file or directory" in run.stderr, run.describe()
+    name = names("fds")
+    cli.shell(keep + "{cli} run -d --name {name} {image} sleep 300", name=name, image=base.ref)
+    assert cli.ok("exec", name, "ls", "/proc/1/fd").lines == ["0", "1", "2"]
+    exec_fds = cli.shell(keep + "{cli} exec {name} sh -c 'ls /proc/$$/fd; true'", name=name)
+    assert exec_fds.stdout.split() == ["0", "1", "2"], exec_fds.describe()

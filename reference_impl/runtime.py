@@ -260,6 +260,7 @@ class raw_terminal:
 
 def _shim_process(store: Store, container: Container, spec: dict, status_w: int,
                   stdio: shim.Stdio, attach: bool) -> None:
+    sc.close_inherited_from(3)  # the starter's: its caller's descriptors are no business of the shim's
     devnull = os.open("/dev/null", os.O_RDWR)
     os.dup2(devnull, 0)
     if not attach:
@@ -611,6 +612,7 @@ def _take_place(container: Container, env: list[str], workdir: str | None, user:
     for item in env:
         key = item.split("=", 1)[0]
         full_env = [e for e in full_env if e.split("=", 1)[0] != key] + [item]
+    sc.close_on_exec_from(3)
     lock_down(locks, uid, gid, groups)
     return full_env
 

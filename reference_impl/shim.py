@@ -112,6 +112,7 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
             code = 125
             raise _Plain(str(exc)) from None
         env = container_env(config, home)
+        sc.close_on_exec_from(3)  # only 0, 1 and 2 cross into the container's process
         lock_down(locks, uid, gid, groups)
         code = 127
         program = find_program(argv[0], env)

@@ -88,3 +88,32 @@ SYS_capset = 126  # x86_64
 
 def capset(header, data) -> None:
     _check(_libc.syscall(SYS_capset, header, data), "capset")
+
+
+_CLOSE_RANGE_CLOEXEC = 4
+
+
+def close_on_exec_from(low: int) -> None:
+    """Every descriptor from `low` up closes at the next exec (close_range's CLOEXEC flag, or
+    each open one marked): what a container's process gets is 0, 1 and 2, as runc leaves it."""
+    close_range = getattr(_libc, "close_range", None)
+    if close_range is not None and close_range(low, 0xFFFFFFFF, _CLOSE_RANGE_CLOEXEC) == 0:
+        return
+    for name in os.listdir("/proc/self/fd"):
+        if int(name) >= low:
+            try:
+                os.set_inheritable(int(name), False)
+            except OSError:  # the listing's own descriptor, closed by now
+                pass
+
+
+def close_inherited_from(low: int) -> None:
+    """Close every inheritable descriptor from `low` up: they came from whoever started this
+    process (Python opens its own non-inheritable)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd >= low and os.get_inheritable(fd):
+                os.close(fd)
+        except OSError:  # the listing's own descriptor, closed by now
+            pass

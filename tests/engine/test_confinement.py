@@ -10,6 +10,7 @@ asserts the exact reason of the refusal (a read-only /proc/sys mount; the contai
 devices cgroup), which an unconfined container does not give.
 """
 import os
+import select
 import secrets
 import subprocess
 import sys
@@ -203,3 +204,27 @@ def test_cgroup_v2_path_runs_a_container_whose_device_nodes_cannot_be_opened(str
     assert lines[1:] == ["3", "made"], result
     assert "Permission denied" in result.stderr
     assert not (UNIFIED / "strata" / cid).exists()
+
+
+def test_descriptors_of_the_starter_reach_neither_the_container_nor_the_shim(strata):
+    """The leaked-descriptor escape (runc's CVE-2024-21626 family): a descriptor of the host's
+    root that the caller of `strata run` holds must not cross into the container, where
+    /proc/self/fd/N/… would read the host. Nor may the shim keep the caller's descriptors:
+    a pipe it held would keep its reader waiting for as long as the container runs."""
+    secret = strata.root / f"host-secret-{secrets.token_hex(4)}"
+    secret.write_text("s3cret")
+    root_fd = os.open("/", os.O_RDONLY)
+    read_end, write_end = os.pipe()
+    try:
+        escape = strata("run", "--rm", "base", "cat", f"/proc/self/fd/{root_fd}{secret}", pass_fds=(root_fd,))
+        assert escape.returncode != 0 and "s3cret" not in escape.stdout, escape
+        started = strata("run", "-d", "--name", "keeper", "base", "sleep", "300", pass_fds=(write_end,))
+        assert started.returncode == 0, started.stderr
+        os.close(write_end)
+        write_end = -1
+        ready, _, _ = select.select([read_end], [], [], 5)
+        assert ready and os.read(read_end, 1) == b"", "the shim holds the caller's pipe"
+    finally:
+        for fd in (root_fd, read_end, write_end):
+            if fd >= 0:
+                os.close(fd)
