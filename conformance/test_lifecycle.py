@@ -162,6 +162,18 @@ def test_supplementary_groups_come_from_etc_group(cli, base, names, context):
     assert sorted(out.lines[1].split()) == ["50", "65534"]
 
 
+def test_the_primary_group_is_also_a_supplementary_group(cli, base, names):
+    # dockerd's getUser puts the primary gid first in AdditionalGids: getgroups() is never empty
+    groups = "grep Groups /proc/self/status"
+    assert cli.ok("run", "--rm", base.ref, "sh", "-c", groups).lines == ["Groups:\t0 "]
+    assert cli.ok("run", "--rm", "-u", "1000:1000", base.ref, "sh", "-c", groups).lines == ["Groups:\t1000 "]
+    assert cli.ok("run", "--rm", "-u", "nobody", "--group-add", "50", "--group-add", "nogroup", base.ref,
+                  "sh", "-c", groups).lines == ["Groups:\t50 65534 "]
+    name = names("groups")
+    run_detached(cli, base, name, "sleep", "300")
+    assert cli.ok("exec", "-u", "1000:1000", name, "sh", "-c", groups).lines == ["Groups:\t1000 "]
+
+
 def test_unknown_user_or_group_is_refused(cli, base, names, messages):
     result = cli.fails("run", "--rm", "-u", "ghost", base.ref, "true")
     assert result.rc == 125

@@ -1,7 +1,9 @@
 """`user[:group]` and the added groups, looked up in the container's own /etc/passwd and
 /etc/group as runc looks them up (libcontainer/user): a number needs no entry; a name
 must have one; without an explicit group, the groups that list the user by name are its
-supplementary groups; --group-add's groups come after them."""
+supplementary groups; --group-add's groups come after them. As dockerd's getUser, the
+primary group leads the supplementary list (`Groups: 0` for root in /proc/self/status,
+what getgroups() answers), each group once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,7 +49,7 @@ def resolve(user: str, group_add: list[str] = (), root: str = "/") -> ExecUser:
             raise UserError(f"unable to find group {group}: no matching entries in group file")
     elif user_name:
         supplementary = [int(g[2]) for g in groups if user_name in g[3].split(",")]
-    return ExecUser(uid, gid, supplementary + added_groups(group_add, groups), home)
+    return ExecUser(uid, gid, list(dict.fromkeys([gid, *supplementary, *added_groups(group_add, groups)])), home)
 
 
 def added_groups(names: list[str], groups: list[list[str]]) -> list[int]:
