@@ -288,3 +288,16 @@ def test_no_descriptor_of_the_caller_reaches_a_container(cli, base, names):
     assert cli.ok("exec", name, "ls", "/proc/1/fd").lines == ["0", "1", "2"]
     exec_fds = cli.shell(keep + "{cli} exec {name} sh -c 'ls /proc/$$/fd; true'", name=name)
     assert exec_fds.stdout.split() == ["0", "1", "2"], exec_fds.describe()
+
+
+
+def test_dev_has_dockers_pts_shm_and_mqueue_mounts(cli, base):
+    # runc's /dev: a devpts of the tty group (gid 5), a 64 MiB shm and the IPC namespace's mqueue
+    script = "grep -E ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo"
+    mounts = {}
+    for line in cli.ok("run", "--rm", base.ref, "sh", "-c", script).lines:
+        fields, _, fs = line.partition(" - ")
+        mounts[fields.split()[4]] = fs.split()
+    assert mounts == {"/dev/pts": ["devpts", "devpts", "rw,gid=5,mode=620,ptmxmode=666"],
+                      "/dev/shm": ["tmpfs", "shm", "rw,size=65536k"],
+                      "/dev/mqueue": ["mqueue", "mqueue", "rw"]}, mounts

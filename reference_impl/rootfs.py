@@ -89,8 +89,10 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
         sc.mount("/dev/pts", f"{root}/dev/pts", None, sc.MS_BIND)  # so ttyname() finds it
     else:
         sc.mount("devpts", f"{root}/dev/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-                 "newinstance,ptmxmode=0666,mode=0620")
+                 "newinstance,ptmxmode=0666,mode=0620,gid=5")  # terminals of the tty group, as runc's
     sc.mount("shm", f"{root}/dev/shm", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC, "mode=1777,size=65536k")
+    # the IPC namespace's POSIX message queues, as runc mounts them (this process is in it)
+    sc.mount("mqueue", f"{root}/dev/mqueue", "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
     for link, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                          ("ptmx", "pts/ptmx")):
