@@ -14,6 +14,7 @@ import re
 import pytest
 
 from conformance.messages import expect_message
+from conformance.running import poll
 from conformance.probes import build_escape
 
 DEFAULT_CAPS = "00000000a80425fb"
@@ -209,12 +210,16 @@ def test_memory_swap_without_memory_is_refused(cli, base, messages):
 
 
 def test_an_allocation_past_the_memory_limit_is_oom_killed(cli, base, names):
+    # a second before allocating: containerd's shim watches a task's OOM events only once it
+    # has started it, and misses a kill before that (containerd/containerd#8180; seen once in
+    # CI: "false 137"); dockerd records the event apart from the exit, so it is polled for
     name = names("oom")
     result = cli.run("run", "--name", name, "-m", "8m", "--memory-swap", "8m", base.ref, "sh", "-c",
-                     "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo survived", timeout=120)
+                     "sleep 1; x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo survived", timeout=120)
     assert result.rc == 137, result.describe()
     assert "survived" not in result.stdout
-    assert cli.inspect(name, "{{.State.OOMKilled}} {{.State.ExitCode}}") == "true 137"
+    state = lambda: cli.inspect(name, "{{.State.OOMKilled}} {{.State.ExitCode}}")  # noqa: E731
+    assert poll(lambda: state() == "true 137", seconds=5), state()
 
 
 def test_cpu_limits(cli, base, names):
