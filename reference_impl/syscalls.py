@@ -99,10 +99,10 @@ def close_on_exec_from(low: int) -> None:
     close_range = getattr(_libc, "close_range", None)
     if close_range is not None and close_range(low, 0xFFFFFFFF, _CLOSE_RANGE_CLOEXEC) == 0:
         return
-    for name in os.listdir("/proc/self/fd"):
-        if int(name) >= low:
+    for fd in _open_descriptors():
+        if fd >= low:
             try:
-                os.set_inheritable(int(name), False)
+                os.set_inheritable(fd, False)
             except OSError:  # the listing's own descriptor, closed by now
                 pass
 
@@ -110,10 +110,22 @@ def close_on_exec_from(low: int) -> None:
 def close_inherited_from(low: int) -> None:
     """Close every inheritable descriptor from `low` up: they came from whoever started this
     process (Python opens its own non-inheritable)."""
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
+    for fd in _open_descriptors():
         try:
             if fd >= low and os.get_inheritable(fd):
                 os.close(fd)
         except OSError:  # the listing's own descriptor, closed by now
             pass
+
+
+def close_all_but(keep: set[int]) -> None:
+    for fd in _open_descriptors():
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:  # the listing's own descriptor, closed by now
+                pass
+
+
+def _open_descriptors() -> list[int]:
+    return [int(name) for name in os.listdir("/proc/self/fd")]

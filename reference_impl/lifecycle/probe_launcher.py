@@ -104,7 +104,7 @@ def _serve(requests: int, answers: int, monitor: int, setup, explain) -> None:
     for fd in (0, 1, 2):  # the monitor's stdio may be the container's streams
         os.dup2(devnull, fd)
     os.close(devnull)
-    _close_all_but({0, 1, 2, requests, answers})
+    sc.close_all_but({0, 1, 2, requests, answers})
     signals.restore_defaults()  # the probes inherit what is ignored here
     try:
         start, failure = setup(), None
@@ -160,13 +160,3 @@ class _Spawned:
 
 def _reap(abandoned: list[subprocess.Popen]) -> None:
     abandoned[:] = [process for process in abandoned if process.poll() is None]
-
-
-def _close_all_but(keep: set[int]) -> None:
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd not in keep:
-            try:
-                os.close(fd)
-            except OSError:  # the listing's own fd
-                pass
