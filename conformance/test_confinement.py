@@ -9,6 +9,7 @@ namespace) are made by a static probe, conformance/probes/escape.c, copied into 
 Cgroup files are read inside the container at /sys/fs/cgroup (v1 or v2 names).
 """
 import json
+import os
 import re
 
 import pytest
@@ -294,6 +295,26 @@ def test_no_descriptor_of_the_caller_reaches_a_container(cli, base, names):
     exec_fds = cli.shell(keep + "{cli} exec {name} sh -c 'ls /proc/$$/fd; true'", name=name)
     assert exec_fds.stdout.split() == ["0", "1", "2"], exec_fds.describe()
 
+
+
+def test_a_terminal_container_sees_only_a_terminal_of_its_own(cli, base):
+    # runc makes a -t container's terminal in the container's own devpts: the host's terminals
+    # stay out of sight (one the container could open, it could read and type into), and the
+    # container's is /dev/pts/0, owned by its user, its controlling terminal and /dev/console
+    host_side = os.openpty()  # a terminal of the host's exists while the container runs
+    try:
+        out = cli.ok("run", "--rm", "-t", "-u", "1000", base.ref, "sh", "-c",
+                     "tty; echo /dev/pts/*; stat -c '%F %u %g %a %t,%T' /dev/console /dev/pts/0; "
+                     "cut -d' ' -f6,7 /proc/self/stat")
+    finally:
+        for fd in host_side:
+            os.close(fd)
+    assert out.lines == ["/dev/pts/0", "/dev/pts/0 /dev/pts/ptmx",
+                         "character special file 1000 5 620 88,0", "character special file 1000 5 620 88,0",
+                         f"1 {136 << 8}"], out.describe()
+    plain = cli.run("run", "--rm", base.ref, "sh", "-c", "tty; echo /dev/pts/*; ls /dev/console")
+    assert plain.rc == 1 and plain.lines == ["not a tty", "/dev/pts/ptmx"], plain.describe()
+    assert "No such file or directory" in plain.stderr, plain.describe()
 
 
 def test_dev_has_dockers_pts_shm_and_mqueue_mounts(cli, base):

@@ -56,6 +56,20 @@ def test_exec_tty_joins_the_streams_with_crlf(cli, base, names):
     assert out.stderr == ""
 
 
+def test_exec_tty_is_a_terminal_of_the_containers_own(cli, base, names):
+    # the exec's terminal is made in the container's devpts (runc's console socket), owned by
+    # the exec's user; a -t container's own terminal keeps /dev/pts/0 and /dev/console
+    name = running(cli, base, names)
+    out = cli.ok("exec", "-t", "-u", "1000", name, "sh", "-c", "tty; echo /dev/pts/*; stat -c '%u %g %a' $(tty)")
+    assert out.lines == ["/dev/pts/0", "/dev/pts/0 /dev/pts/ptmx", "1000 5 620"], out.describe()
+    assert cli.run("exec", name, "tty").stdout == "not a tty\n"
+    terminal = names("terminal")
+    cli.ok("run", "-d", "-t", "--name", terminal, base.ref, "sleep", "300")
+    out = cli.ok("exec", "-t", terminal, "sh", "-c", "tty; echo /dev/pts/*; stat -c '%t,%T' /dev/console")
+    assert out.lines == ["/dev/pts/1", "/dev/pts/0 /dev/pts/1 /dev/pts/ptmx", "88,0"], out.describe()
+    assert cli.run("exec", terminal, "tty").stdout == "not a tty\n"
+
+
 def test_exec_of_a_missing_command_exits_126(cli, base, names, messages):
     name = running(cli, base, names)
     result = cli.run("exec", name, "/nonexistent")

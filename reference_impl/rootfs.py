@@ -49,8 +49,7 @@ def overlay_options(layers_dir: Path, diff_ids: list[str], init: Path, upper: Pa
     return f"lowerdir={':'.join(lowers)},upperdir={upper},workdir={work}"
 
 
-def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty: bool = False,
-                 privileged: bool = False, cgroups: list[Path] = (), nodev: bool = False,
+def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, privileged: bool = False, cgroups: list[Path] = (), nodev: bool = False,
                  mounts: list[dict] = ()) -> Path:
     """In the container's mount namespace: mount its root and enter it (pivot_root).
     Privileged: every device of the host in /dev, and /sys read-write. `cgroups`: the
@@ -85,11 +84,10 @@ def mount_rootfs(layers_dir: Path, diff_ids: list[str], container_dir: Path, tty
         _copy_host_devices(f"{root}/dev")
     for d in ("pts", "shm", "mqueue"):
         os.mkdir(f"{root}/dev/{d}")
-    if tty:  # the terminal the shim allocated lives on the host's devpts: show that one,
-        sc.mount("/dev/pts", f"{root}/dev/pts", None, sc.MS_BIND)  # so ttyname() finds it
-    else:
-        sc.mount("devpts", f"{root}/dev/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
-                 "newinstance,ptmxmode=0666,mode=0620,gid=5")  # terminals of the tty group, as runc's
+    # a devpts of its own: its terminals (lifecycle/terminal.py) and none of the host's,
+    # of the tty group, as runc's
+    sc.mount("devpts", f"{root}/dev/pts", "devpts", sc.MS_NOSUID | sc.MS_NOEXEC,
+             "newinstance,ptmxmode=0666,mode=0620,gid=5")
     sc.mount("shm", f"{root}/dev/shm", "tmpfs", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC, "mode=1777,size=65536k")
     # the IPC namespace's POSIX message queues, as runc mounts them (this process is in it)
     sc.mount("mqueue", f"{root}/dev/mqueue", "mqueue", sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from reference_impl.network.ports import PortMap, port_map_to_json
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, SettingsError, cgroups, lock_down, prepare
 from reference_impl.errors import Conflict, ContainerStartError, EngineError, InvalidArgument, InvalidInput, NotFound
-from reference_impl.lifecycle import exec_terminal, hooks as life_hooks, pause, probe, probe_launcher, signals, users
+from reference_impl.lifecycle import hooks as life_hooks, pause, probe, probe_launcher, signals, terminal, users
 from reference_impl.lifecycle.settings import LifecycleOptions, of_record as lifecycle_of
 from reference_impl.store import Container, Store, staging
 
@@ -419,11 +420,16 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
             user: str | None, tty: bool, detach: bool) -> int:
     """Run a process inside a running container's namespaces and root, on this process's
     stdio; its exit code (126 and runc's words on stdout when it could not start)."""
-    terminal = os.openpty() if tty and not detach else None  # (master, slave): -t's output is a terminal's
-    started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
-                         terminal=terminal[1] if terminal is not None else None)
-    if terminal is not None:
-        exec_terminal.relay(terminal[0], sys.stdout.fileno())
+    if tty and not detach:  # -t's output is a terminal's, made in the container and relayed from here
+        console, console_end = socket.socketpair()
+        started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
+                             console_socket=console_end.detach())
+        with console:
+            master = terminal.receive_master(console)
+        if master is not None:
+            terminal.relay(master, sys.stdout.fileno())
+    else:
+        started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach)
     code, failure = started.finish()
     if failure:  # the docker CLI shows it in the exec's output stream: stdout
         print(failure, flush=True)
@@ -457,10 +463,11 @@ _EXEC_NAMESPACES = ("ipc", "uts", "net", "pid", "mnt")
 
 
 def start_exec(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
-               user: str | None, tty: bool, detach: bool, terminal: int | None = None,
+               user: str | None, tty: bool, detach: bool, console_socket: int | None = None,
                stdio: tuple[int, int, int] | None = None) -> StartedExec:
-    """Start argv inside the running container: on `terminal` (a pty's slave, closed here), on
-    `stdio` (fds, left open) or on this process's stdio."""
+    """Start argv inside the running container: on a terminal of its own, whose master it
+    sends over `console_socket` (a socket, closed here), on `stdio` (fds, left open) or on this
+    process's stdio."""
     if not container.running:
         raise Conflict(f"Container {container.id} is not running")
     pid = container.state["Pid"]
@@ -485,6 +492,8 @@ def start_exec(container: Container, argv: list[str], *, env: list[str], workdir
                 os._exit(0)
             if grandchild:
                 os.close(report_w)
+                if console_socket is not None:  # the caller sees its end if the command's process ends first
+                    os.close(console_socket)
                 _, status = os.waitpid(grandchild, 0)
                 os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
                          else 128 + os.WTERMSIG(status))
@@ -493,14 +502,14 @@ def start_exec(container: Container, argv: list[str], *, env: list[str], workdir
                 devnull = os.open("/dev/null", os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-            _become(container, argv, env, workdir, user, tty, root_fd, locks, terminal)
+            _become(container, argv, env, workdir, user, tty, root_fd, locks, console_socket)
         except BaseException as exc:  # dockerd's exec failures all end in 126
             _report_failure(report_w, exc)
     os.close(report_w)
     for fd in ns_fds + [root_fd]:
         os.close(fd)
-    if terminal is not None:
-        os.close(terminal)
+    if console_socket is not None:
+        os.close(console_socket)
     return StartedExec(child, report_r)
 
 
@@ -581,10 +590,10 @@ class ProbeExec:
 
 
 def _become(container: Container, argv: list[str], env: list[str], workdir: str | None, user: str | None,
-            tty: bool, root_fd: int, locks, terminal: int | None) -> None:
+            tty: bool, root_fd: int, locks, console_socket: int | None) -> None:
     """In an exec's process, inside the container's namespaces: its root, user, directory,
     environment and confinement, then argv. Returns only by raising."""
-    full_env = _take_place(container, env, workdir, user, tty, root_fd, locks, terminal)
+    full_env = _take_place(container, env, workdir, user, tty, root_fd, locks, console_socket)
     program = shim.find_program(argv[0], full_env)
     signals.restore_defaults()
     with _exec_failures(argv):
@@ -592,14 +601,17 @@ def _become(container: Container, argv: list[str], env: list[str], workdir: str 
 
 
 def _take_place(container: Container, env: list[str], workdir: str | None, user: str | None,
-                tty: bool, root_fd: int, locks, terminal: int | None) -> list[str]:
+                tty: bool, root_fd: int, locks, console_socket: int | None) -> list[str]:
     """Inside the container's namespaces: take its root, user, directory and confinement;
     the environment an exec's command gets."""
     config = container.config["Config"]
     os.fchdir(root_fd)
     os.chroot(".")
-    if terminal is not None:
-        exec_terminal.take(terminal)
+    if console_socket is not None:  # made in the container's devpts, in view now
+        master, slave = terminal.open_here()
+        terminal.take(slave)
+        terminal.send_master(console_socket, master)
+        os.close(console_socket)
     uid, gid, groups, home = shim.resolve_user(user if user is not None else config.get("User") or "",
                                                group_add=container.config["HostConfig"].get("GroupAdd") or [])
     cwd = workdir or config.get("WorkingDir") or "/"
@@ -608,6 +620,8 @@ def _take_place(container: Container, env: list[str], workdir: str | None, user:
     except OSError as exc:
         raise _ExecFailure(f'chdir to cwd ("{cwd}") set in config.json failed: '
                            f"{(exc.strerror or str(exc)).lower()}") from None
+    if console_socket is not None:
+        terminal.give_to(uid)
     full_env = shim.container_env({**config, "Tty": tty}, home)
     for item in env:
         key = item.split("=", 1)[0]

@@ -15,6 +15,7 @@ import json
 import os
 import selectors
 import signal
+import socket
 import struct
 import sys
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 from reference_impl import humanize, rootfs
 from reference_impl import syscalls as sc
 from reference_impl.confinement import Confinement, cgroups, confine_filesystem, lock_down, prepare
-from reference_impl.lifecycle import init, signals, users
+from reference_impl.lifecycle import init, signals, terminal, users
 from reference_impl.lifecycle.attach_point import AttachPoint
 from reference_impl.lifecycle.detach_keys import EscapeProxy
 
@@ -79,11 +80,6 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         os.dup2(stdio_fds[0], 0)
         os.dup2(stdio_fds[1], 1)
         os.dup2(stdio_fds[2], 2)
-        if tty:
-            os.setsid()
-            import fcntl
-            import termios
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
         config = spec["config"]
         settings: Confinement = spec["confinement"]
         cgroups.join(spec["cgroups"])
@@ -91,10 +87,16 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
         life = spec.get("lifecycle")
         if life is not None and life.init:
             init.install(spec["container_dir"])
-        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"], tty,
+        rootfs.mount_rootfs(spec["layers_dir"], spec["diff_ids"], spec["container_dir"],
                             privileged=settings.privileged, cgroups=spec["cgroups"],
                             nodev=not settings.privileged and not cgroups.enforces_devices(),
                             mounts=spec.get("mounts", ()))
+        if tty:  # made in the container's devpts; the shim relays its master
+            master, slave = terminal.open_here()
+            terminal.show_as_console(slave)
+            terminal.take(slave)
+            terminal.send_master(spec["console"], master)
+            os.close(spec["console"])
         argv = init.argv(spec["argv"]) if life is not None and life.init else spec["argv"]
         sc.sethostname(config.get("Hostname", ""))
         if config.get("Domainname"):
@@ -112,6 +114,8 @@ def _container_init(spec: dict, exec_report: int, stdio_fds: tuple[int, int, int
             code = 125
             raise _Plain(str(exc)) from None
         env = container_env(config, home)
+        if tty:
+            terminal.give_to(uid)
         sc.close_on_exec_from(3)  # only 0, 1 and 2 cross into the container's process
         lock_down(locks, uid, gid, groups)
         code = 127
@@ -154,6 +158,8 @@ def _namespace_parent(spec: dict, pid_report: int, exec_report: int, stdio_fds, 
         if pid == 0:
             os.close(pid_report)
             _container_init(spec, exec_report, stdio_fds, tty)
+        if tty:  # B's alone: the shim sees the end of it if B ends before sending a terminal
+            os.close(spec["console"])
         os.write(pid_report, struct.pack("i", pid))
         os.close(pid_report)
         os.close(exec_report)
@@ -288,11 +294,13 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
     """One run of the container's process: its exit code, or None when it could not start."""
     tty = bool(spec["config"].get("Tty"))
     open_stdin = bool(spec["config"].get("OpenStdin"))
-    if tty:
-        master, slave = os.openpty()
-        child_fds = (slave, slave, slave)
-        outputs = {master: "stdout"}
-        attach.stdin = master if open_stdin else None
+    master = console = None
+    if tty:  # the container's process makes its terminal and sends the master back
+        console, console_end = socket.socketpair()
+        spec["console"] = console_end.detach()
+        devnull = os.open("/dev/null", os.O_RDWR)
+        child_fds = (devnull, devnull, devnull)
+        outputs = {}
     else:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -322,6 +330,8 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         _namespace_parent(spec, pid_w, exec_w, child_fds, tty)
     os.close(pid_w)
     os.close(exec_w)
+    if tty:
+        os.close(spec.pop("console"))
     for fd in set(child_fds):
         if fd not in (stdio.stdin,):
             os.close(fd)
@@ -341,6 +351,12 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         raise
     finally:
         os.close(spec["network_ready"][1])
+    if console is not None:
+        with console:
+            master = terminal.receive_master(console)
+        if master is not None:
+            outputs = {master: "stdout"}
+            attach.stdin = master if open_stdin else None
     failure = read_all(exec_r)
     os.close(exec_r)
     if failure or len(raw_pid) != 4:
@@ -363,7 +379,7 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         hooks.started(pid)
     if first:
         os.write(status_fd, (json.dumps({"started": pid}) + "\n").encode())
-    _relay(spec, outputs, stdio, master if tty else None, attach)
+    _relay(spec, outputs, stdio, master, attach)
     _close_quietly(*outputs)
     if not tty and attach.stdin is not None:
         _close_quietly(attach.stdin)

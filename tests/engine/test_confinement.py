@@ -228,3 +228,24 @@ def test_descriptors_of_the_starter_reach_neither_the_container_nor_the_shim(str
         for fd in (root_fd, read_end, write_end):
             if fd >= 0:
                 os.close(fd)
+
+
+def test_a_terminal_container_cannot_reach_the_hosts_terminals(strata):
+    """Before, `run -t` and `exec -t` made their terminal on the host's devpts and showed the
+    container the host's /dev/pts: it could read and type into every terminal of the host. A
+    terminal of the host's, by its number, must be out of reach from both."""
+    terminals = [os.openpty() for _ in range(3)]  # the host's /dev/pts/N, N > 0 whatever else is open
+    master, slave = terminals[-1]
+    number = os.ttyname(slave).rsplit("/", 1)[1]
+    try:
+        typed = strata("run", "--rm", "-t", "base", "sh", "-c", f"echo typed > /dev/pts/{number}; ls /dev/pts")
+        assert typed.stdout.splitlines()[-1].split() == ["0", "ptmx"], typed  # its own terminal only
+        started = strata("run", "-d", "--name", "calm", "base", "sleep", "300")
+        assert started.returncode == 0, started.stderr
+        strata("exec", "-t", "calm", "sh", "-c", f"echo typed > /dev/pts/{number}")
+        ready, _, _ = select.select([master], [], [], 0.5)
+        assert not ready, os.read(master, 100)
+    finally:
+        for pair in terminals:
+            for fd in pair:
+                os.close(fd)

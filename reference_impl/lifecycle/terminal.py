@@ -1,0 +1,74 @@
+"""A container's terminals (`run -t`, `exec -t`), made as runc makes them: inside the
+container, on its own devpts instance, so that its terminals are /dev/pts/N of its own and
+the host's stay out of sight. The process that will use the terminal opens it, takes the
+slave as its controlling terminal and stdio, and passes the master back over a socket (runc's
+console socket) to whoever relays it: the shim for `run -t`, the exec's caller for `exec -t`.
+The terminal's output (stdout and stderr joined, CRLF line ends) is relayed as it comes."""
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import stat
+import termios
+
+from reference_impl import syscalls as sc
+
+
+def open_here() -> tuple[int, int]:
+    """(master, slave) of a new terminal of the devpts in view: the container's, once its
+    root is taken (/dev/ptmx is a link to its instance's pts/ptmx)."""
+    return os.openpty()
+
+
+def take(slave: int) -> None:
+    """This process's controlling terminal and stdio: the slave (closed here)."""
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    if slave > 2:
+        os.close(slave)
+
+
+def give_to(uid: int) -> None:
+    """The terminal on stdin belongs to the process's user (the tty group and mode stay)."""
+    os.fchown(0, uid, -1)
+
+
+def show_as_console(slave: int) -> None:
+    """Bind the terminal onto /dev/console, as runc does for a container's own terminal."""
+    path = os.ttyname(slave)
+    if not os.path.lexists("/dev/console"):
+        os.mknod("/dev/console", stat.S_IFREG | 0o600)
+    sc.mount(path, "/dev/console", None, sc.MS_BIND)
+
+
+def send_master(channel: int, master: int) -> None:
+    with socket.socket(fileno=os.dup(channel)) as sock:
+        socket.send_fds(sock, [b"m"], [master])
+    os.close(master)
+
+
+def receive_master(channel: socket.socket) -> int | None:
+    """The master the other side sent, or None when it ended before it could."""
+    _, fds, _, _ = socket.recv_fds(channel, 1, 1)
+    return fds[0] if fds else None
+
+
+def relay(master: int, out: int) -> None:
+    """Copy the terminal's output until its last writer closes it."""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed
+            break
+        if not data:
+            break
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(out, view):]
+            except BrokenPipeError:
+                break
+    os.close(master)
