@@ -16,9 +16,12 @@ TERMINAL = Path(__file__).parent / "probes" / "terminal.py"
 TICKING = ["sh", "-c", "trap 'echo got-TERM; exit 3' TERM; while :; do echo tick; sleep 0.2; done"]
 
 
-def in_terminal(cli, words, *steps: tuple[str, str]):
-    """`{cli} WORDS` on a pseudo-terminal; steps: ("expect", text) or ("send", text)."""
+def in_terminal(cli, words, *steps: tuple[str, str], size: str = ""):
+    """`{cli} WORDS` on a pseudo-terminal (of `size`, ROWSxCOLUMNS); steps: ("expect", text)
+    or ("send", text)."""
     keys = " ".join(f"--{kind} {{s{i}}}" for i, (kind, _) in enumerate(steps))
+    if size:
+        keys = f"--size {size} {keys}"
     values = {f"s{i}": text for i, (_, text) in enumerate(steps)}
     values.update({f"a{i}": word for i, word in enumerate(words)})
     args = " ".join(f"{{a{i}}}" for i in range(len(words)))
@@ -130,3 +133,37 @@ def test_an_attached_run_passes_a_signal_to_its_container(cli, base, names, tmp_
     result = _signalled(cli, tmp_path / "run.out", "run", "--name", name, base.ref, *TICKING)
     assert result.lines == ["rc=3", "1"], result
     assert cli.inspect(name, "{{.State.Status}} {{.State.ExitCode}}") == "exited 3"
+
+
+
+
+def size_seen(rows: int, columns: int) -> str:
+    """Wait (5 s at most) until the terminal has this size (the CLI's resize comes after the
+    start, the command may be first), then print it."""
+    return (f'for i in $(seq 50); do s=$(stty size); [ "$s" = "{rows} {columns}" ] && break; sleep 0.1; done; '
+            'echo "size=$s"')
+
+
+SIZE_SEEN = size_seen(33, 77)
+
+
+def test_the_containers_terminal_takes_the_size_of_the_attached_one(cli, base, names):
+    # the CLI gives its terminal's window size to the container's (docker: POST .../resize)
+    result = in_terminal(cli, ("run", "--rm", "-it", base.ref, "sh", "-c", SIZE_SEEN), size="33x77")
+    assert result.rc == 0 and "size=33 77" in result.stdout, result.describe()
+    name = names("sized")
+    run_detached(cli, base, name, "sleep", "300")
+    result = in_terminal(cli, ("exec", "-it", name, "sh", "-c", SIZE_SEEN), size="33x77")
+    assert result.rc == 0 and "size=33 77" in result.stdout, result.describe()
+
+
+def test_a_resized_terminal_resizes_the_containers(cli, base, names):
+    # the CLI follows its window (SIGWINCH) and resizes the container's (or the exec's) terminal again
+    script = f"{size_seen(33, 77)}; {size_seen(40, 100)}"
+    steps = (("expect", "size=33 77"), ("resize", "40x100"), ("expect", "size=40 100"))
+    result = in_terminal(cli, ("run", "--rm", "-it", base.ref, "sh", "-c", script), *steps, size="33x77")
+    assert result.rc == 0, result.describe()
+    name = names("sized")
+    run_detached(cli, base, name, "sleep", "300")
+    result = in_terminal(cli, ("exec", "-it", name, "sh", "-c", script), *steps, size="33x77")
+    assert result.rc == 0, result.describe()

@@ -417,7 +417,7 @@ def processes_of(container: Container) -> list[int]:
 
 
 def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
-            user: str | None, tty: bool, detach: bool) -> int:
+            user: str | None, tty: bool, detach: bool, resizes: int | None = None) -> int:
     """Run a process inside a running container's namespaces and root, on this process's
     stdio; its exit code (126 and runc's words on stdout when it could not start)."""
     if tty and not detach:  # -t's output is a terminal's, made in the container and relayed from here
@@ -427,7 +427,8 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
         with console:
             master = terminal.receive_master(console)
         if master is not None:
-            terminal.relay(master, sys.stdout.fileno())
+            terminal.copy_size(sys.stdout.fileno(), master)  # the caller's window, when it is on a terminal
+            terminal.relay(master, sys.stdout.fileno(), resizes)
     else:
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach)
     code, failure = started.finish()

@@ -355,8 +355,10 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         with console:
             master = terminal.receive_master(console)
         if master is not None:
+            terminal.copy_size(stdio.stdout, master)  # an attached starter's window
             outputs = {master: "stdout"}
             attach.stdin = master if open_stdin else None
+            attach.terminal = master
     failure = read_all(exec_r)
     os.close(exec_r)
     if failure or len(raw_pid) != 4:

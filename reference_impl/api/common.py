@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 
 from aiohttp import web
 
@@ -56,6 +57,20 @@ def qbool(request: web.Request, name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() not in ("", "0", "false", "no")
+
+
+def window_size(request: web.Request) -> tuple[int, int]:
+    """?h=ROWS&w=COLUMNS of a resize, each parsed as Go's strconv.Atoi parses it (both are
+    required) and cut to the terminal's 16 bits, as runc's winsize is."""
+    values = []
+    for name in ("h", "w"):
+        text = request.query.get(name, "")
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise ApiError(400, f'strconv.Atoi: parsing "{text}": invalid syntax')
+        if not -(1 << 63) <= int(text) < (1 << 63):
+            raise ApiError(400, f'strconv.Atoi: parsing "{text}": value out of range')
+        values.append(int(text) & 0xFFFF)
+    return values[0], values[1]
 
 
 def qint(request: web.Request, name: str, default: int) -> int:

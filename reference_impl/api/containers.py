@@ -388,7 +388,7 @@ async def commit(request: web.Request) -> web.Response:
 
 
 async def resize(request: web.Request) -> web.Response:
+    rows, columns = common.window_size(request)
     container = await resolve(request)
-    if not container.running:
-        raise common.Conflict(f"Container {container.id} is not running")
+    await common.blocking(request, lambda: _service(request).resize(container.id, rows, columns))
     return web.Response(status=200)

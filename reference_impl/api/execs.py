@@ -4,6 +4,7 @@ through a worker on a hijacked connection, GET /exec/{id}/json reports its exit 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 
 from aiohttp import web
@@ -65,7 +66,18 @@ async def inspect(request: web.Request) -> web.Response:
 
 
 async def resize(request: web.Request) -> web.Response:
-    _instance(request)
+    rows, columns = common.window_size(request)
+    instance = _instance(request)
+    if instance["ExitCode"] is not None:
+        raise common.NotFound("no such exec")
+    if not instance["Running"]:  # dockerd waits for the start, then says so
+        raise ApiError(500, "timeout waiting for exec session ready")
+    resizes = instance.get("_resizes")
+    if resizes is not None:  # an attached -t exec: its worker gives its terminal the size
+        try:
+            os.write(resizes, f"{rows} {columns}\n".encode())
+        except BrokenPipeError:  # it has just ended
+            pass
     return web.Response(status=200)
 
 
@@ -86,12 +98,19 @@ async def start(request: web.Request) -> web.StreamResponse:
     from reference_impl.api.attach import Session
     conn = Hijacked(request)
     session = Session(conn, tty, instance["OpenStdin"], instance["OpenStdout"], instance["OpenStderr"])
+    resizes_r, instance["_resizes"] = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK) if tty else (None, None)
     try:
-        worker = await workers.spawn("exec", spec, *session.worker_fds())
+        worker = await workers.spawn("exec", {**spec, "resizes_fd": resizes_r}, *session.worker_fds(),
+                                     pass_fds=(resizes_r,) if tty else ())
     except BaseException:
         instance["Running"] = False
+        if tty:
+            os.close(instance.pop("_resizes"))
         session.abort()
         raise
+    finally:
+        if resizes_r is not None:
+            os.close(resizes_r)
     session.handed_over()
     await conn.upgrade()
     finisher = asyncio.get_running_loop().create_task(_finish(request.app, instance, worker))
@@ -119,6 +138,8 @@ async def _finish(app: web.Application, instance: dict, worker: workers.Worker) 
         code = 126
     instance["ExitCode"] = code
     instance["Running"] = False
+    if instance.get("_resizes") is not None:
+        os.close(instance.pop("_resizes"))
 
     async def forget() -> None:
         await asyncio.sleep(_KEEP)

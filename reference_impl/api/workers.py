@@ -39,8 +39,9 @@ async def _reader(fd: int):
 
 
 async def spawn(op: str, spec: dict, stdin: int | None = None, stdout: int | None = None,
-                stderr: int | None = None) -> Worker:
-    """Start a worker; stdin/stdout/stderr are fds handed over (None: /dev/null, stderr: ours)."""
+                stderr: int | None = None, pass_fds: tuple[int, ...] = ()) -> Worker:
+    """Start a worker; stdin/stdout/stderr are fds handed over (None: /dev/null, stderr: ours),
+    pass_fds more of them (named in spec)."""
     report_r, report_w = os.pipe()
     spec = {**spec, "report_fd": report_w}
     try:
@@ -48,7 +49,7 @@ async def spawn(op: str, spec: dict, stdin: int | None = None, stdout: int | Non
             sys.executable, "-m", "reference_impl.api.worker", op, json.dumps(spec),
             stdin=stdin if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=stdout if stdout is not None else asyncio.subprocess.DEVNULL,
-            stderr=stderr, pass_fds=(report_w,), close_fds=True, start_new_session=True)
+            stderr=stderr, pass_fds=(report_w, *pass_fds), close_fds=True, start_new_session=True)
     except BaseException:
         os.close(report_r)
         raise

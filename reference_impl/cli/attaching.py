@@ -13,7 +13,7 @@ import sys
 
 from reference_impl.engine.containers import ContainerService
 from reference_impl.errors import InvalidInput
-from reference_impl.lifecycle import attach_point, detach_keys, pause
+from reference_impl.lifecycle import attach_point, detach_keys, pause, terminal
 from reference_impl.runtime import raw_terminal
 from reference_impl.store import Store
 
@@ -82,6 +82,52 @@ def cmd_attach(store: Store, args) -> int:
     return code
 
 
+@contextlib.contextmanager
+def window_size_follower(service: ContainerService, name: str, enabled: bool):
+    """While inside: this terminal's window size given to the container's, now and whenever it
+    changes (SIGWINCH), as the docker CLI resizes an attached TTY."""
+    if not enabled or not os.isatty(1):
+        yield
+        return
+
+    def follow(_number=None, _frame=None):
+        size = terminal.size_of(1)
+        if size is not None:
+            with contextlib.suppress(Exception):  # not running (yet, or any more): nothing to size
+                service.resize(name, *size)
+
+    previous = signal.signal(signal.SIGWINCH, follow)
+    try:
+        follow()
+        yield
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+
+
+@contextlib.contextmanager
+def window_sizes(enabled: bool):
+    """While inside: a pipe of this terminal's window sizes ("ROWS COLUMNS" lines), one each
+    time it changes (SIGWINCH), for an exec's terminal; None when not on a terminal."""
+    if not enabled or not os.isatty(1):
+        yield None
+        return
+    reader, writer = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+
+    def follow(_number, _frame):
+        size = terminal.size_of(1)
+        if size is not None:
+            with contextlib.suppress(OSError):  # full: the exec is not reading (it ends)
+                os.write(writer, f"{size[0]} {size[1]}\n".encode())
+
+    previous = signal.signal(signal.SIGWINCH, follow)
+    try:
+        yield reader
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+        os.close(reader)
+        os.close(writer)
+
+
 def attach_running(service: ContainerService, container, *, with_stdin: bool, keys: str, sig_proxy: bool):
     """This terminal joined to a running container (`attach`, `start -a` of one that runs):
     the container's exit code once its streams end, None when the detach keys were read."""
@@ -92,7 +138,8 @@ def attach_running(service: ContainerService, container, *, with_stdin: bool, ke
         raise InvalidInput("the input device is not a TTY")
     escape = detach_keys.EscapeProxy(detach_keys.parse(keys)) if tty else None
     sock = service.attach(container.id, stdin=with_stdin, stdout=True, stderr=True)
-    with signal_proxy(service, container.id, sig_proxy and not tty), raw_terminal(tty and with_stdin):
+    with signal_proxy(service, container.id, sig_proxy and not tty), raw_terminal(tty and with_stdin), \
+            window_size_follower(service, container.id, tty):
         detached = _relay(sock, with_stdin, escape)
     return None if detached else service.wait_for(container)
 

@@ -268,7 +268,8 @@ def cmd_run(store: Store, args) -> int:
         print(container.id)
         return 0
     try:
-        with attaching.signal_proxy(service, container.id, args.sig_proxy and not args.tty):
+        with attaching.signal_proxy(service, container.id, args.sig_proxy and not args.tty), \
+                attaching.window_size_follower(service, container.id, args.tty):
             code = service.start(container.id, attach=True, stdin=args.interactive,
                                  detach_keys=detach_keys.parse(args.detach_keys))
     except EngineError:
@@ -431,9 +432,10 @@ def cmd_commit(store: Store, args) -> int:
 def cmd_exec(store: Store, args) -> int:
     from reference_impl.lifecycle.envfile import read_env_files
     env = read_env_files(args.env_file) + args.env
-    return ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=env,
-                                                    workdir=args.workdir, user=args.user, tty=args.tty,
-                                                    detach=args.detach))
+    with attaching.window_sizes(args.tty and not args.detach) as resizes:
+        return ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=env,
+                                                        workdir=args.workdir, user=args.user, tty=args.tty,
+                                                        detach=args.detach, resizes=resizes))
 
 
 def cmd_port(store: Store, args) -> int:

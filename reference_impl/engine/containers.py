@@ -395,7 +395,21 @@ class ContainerService:
         if container.running and pause.is_paused(container.id):
             raise Conflict(f"Container {options.container} is paused, unpause the container before exec")
         return runtime.exec_in(container, options.argv, env=options.env, workdir=options.workdir,
-                               user=options.user, tty=options.tty, detach=options.detach)
+                               user=options.user, tty=options.tty, detach=options.detach,
+                               resizes=options.resizes)
+
+    def resize(self, name: str, rows: int, columns: int) -> None:
+        """The window size of a running container's terminal; nothing to do without -t (as dockerd)."""
+        from reference_impl.lifecycle import attach_point
+        container = self.get(name)
+        if not container.running:
+            raise Conflict(f"Container {container.id} is not running")
+        if not container.config["Config"].get("Tty"):
+            return
+        try:
+            attach_point.resize(container.dir, rows, columns)
+        except ConnectionError:
+            raise Conflict(f"Container {container.id} is not running") from None
 
 
 def signal_number(name: str) -> int:

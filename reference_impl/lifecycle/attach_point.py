@@ -5,6 +5,11 @@
                     bytes for the container's stdin (dropped unless it was opened with -i)
     shim → client   the container's output as stdcopy frames (a TTY's output as stdout)
 
+or, to give the container's terminal a window size (docker's resize):
+
+    client → shim   {"resize": [rows, columns]}
+    shim → client   one byte, then the end of the connection
+
 The shim closes every connection when the container's process ends. The socket lives in
 the container's directory; it is bound and reached through /proc/self/fd/N/ so that the
 path's length never exceeds a socket address's 108 bytes, however deep the store is.
@@ -18,6 +23,8 @@ import selectors
 import socket
 import struct
 from pathlib import Path
+
+from reference_impl.lifecycle import terminal
 
 SOCKET_NAME = "attach.sock"
 STDOUT, STDERR = 1, 2
@@ -84,6 +91,22 @@ def connect(container_dir: Path, stdin: bool, stdout: bool, stderr: bool) -> soc
     return sock
 
 
+def resize(container_dir: Path, rows: int, columns: int) -> None:
+    """Ask the shim to give the container's terminal this window size (ConnectionError when no
+    shim listens)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        sock.settimeout(_SEND_TIMEOUT)
+        with _short_path(container_dir) as path:
+            sock.connect(path)
+        sock.sendall((json.dumps({"resize": [rows, columns]}) + "\n").encode())
+        sock.recv(1)
+    except OSError as exc:
+        raise ConnectionError(f"the container's shim does not answer: {exc}") from None
+    finally:
+        sock.close()
+
+
 class _Client:
     def __init__(self, sock: socket.socket):
         self.sock = sock
@@ -105,6 +128,7 @@ class AttachPoint:
         self.listener.setblocking(False)  # a readable event with nothing to accept must not stall the shim
         self.clients: dict[int, _Client] = {}
         self.stdin: int | None = None  # the current run's stdin writer (pty master or pipe)
+        self.terminal: int | None = None  # the current run's pty master, under -t
         self.selector = None
 
     def watch(self, selector) -> None:
@@ -144,13 +168,22 @@ class AttachPoint:
             line, _, data = client.header.partition(b"\n")
             try:
                 client.wants = json.loads(line)
+                if "resize" in client.wants:
+                    self._resize(*client.wants["resize"])
                 client.sock.sendall(_READY)  # from here on, it gets every frame it asked for
-            except (ValueError, OSError):
+            except (ValueError, TypeError, OSError):
+                self.drop(fd)
+                return
+            if "resize" in client.wants:
                 self.drop(fd)
                 return
         if data and client.wants.get("stdin") and self.stdin is not None:
             with contextlib.suppress(OSError):
                 os.write(self.stdin, data)
+
+    def _resize(self, rows: int, columns: int) -> None:
+        if self.terminal is not None:  # without -t there is no window: nothing to do, as dockerd
+            terminal.set_size(self.terminal, int(rows), int(columns))
 
     def broadcast(self, stream: str, data: bytes) -> None:
         for fd, client in list(self.clients.items()):
@@ -171,7 +204,7 @@ class AttachPoint:
         """The process has ended: every attached client sees the end of its stream."""
         for fd in list(self.clients):
             self.drop(fd)
-        self.stdin = None
+        self.stdin = self.terminal = None
         if self.selector is not None:
             self.selector.unregister(self.listener)
             self.selector = None

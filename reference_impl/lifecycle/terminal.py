@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+import selectors
 import socket
 import stat
+import struct
 import termios
 
 from reference_impl import syscalls as sc
@@ -44,6 +46,31 @@ def show_as_console(slave: int) -> None:
     sc.mount(path, "/dev/console", None, sc.MS_BIND)
 
 
+_WINSIZE = struct.Struct("HHHH")  # rows, columns, and two pixel sizes nobody sets
+
+
+def set_size(fd: int, rows: int, columns: int) -> None:
+    """The window size of the terminal fd is on (master or slave): its process group gets SIGWINCH."""
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, _WINSIZE.pack(rows, columns, 0, 0))
+
+
+def size_of(fd: int) -> tuple[int, int] | None:
+    """(rows, columns) of the terminal fd is on; None when it is not a terminal's."""
+    try:
+        rows, columns, _, _ = _WINSIZE.unpack(fcntl.ioctl(fd, termios.TIOCGWINSZ, bytes(_WINSIZE.size)))
+    except OSError:
+        return None
+    return rows, columns
+
+
+def copy_size(source: int | None, master: int) -> None:
+    """Give master the window size of the caller's terminal on source, if it is on one (what a
+    CLI on a terminal asks first, as the docker CLI does after the start)."""
+    size = size_of(source) if source is not None else None
+    if size is not None:
+        set_size(master, *size)
+
+
 def send_master(channel: int, master: int) -> None:
     with socket.socket(fileno=os.dup(channel)) as sock:
         socket.send_fds(sock, [b"m"], [master])
@@ -56,19 +83,47 @@ def receive_master(channel: socket.socket) -> int | None:
     return fds[0] if fds else None
 
 
-def relay(master: int, out: int) -> None:
-    """Copy the terminal's output until its last writer closes it."""
-    while True:
+def relay(master: int, out: int, resizes: int | None = None) -> None:
+    """Copy the terminal's output until its last writer closes it. `resizes`: a pipe of
+    "ROWS COLUMNS" lines, window sizes to give the terminal meanwhile."""
+    selector = selectors.DefaultSelector()
+    selector.register(master, selectors.EVENT_READ)
+    if resizes is not None:
+        selector.register(resizes, selectors.EVENT_READ)
+    pending = b""
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.fd == resizes:
+                    data = os.read(resizes, 4096)
+                    if not data:
+                        selector.unregister(resizes)
+                    pending = _apply_sizes(master, pending + data)
+                    continue
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the other side is closed
+                    return
+                if not data:
+                    return
+                _write_all(out, data)
+    finally:
+        selector.close()
+        os.close(master)
+
+
+def _apply_sizes(master: int, data: bytes) -> bytes:
+    *lines, rest = data.split(b"\n")
+    for line in lines:
+        rows, columns = (int(n) for n in line.split())
+        set_size(master, rows, columns)
+    return rest
+
+
+def _write_all(out: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
         try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the other side is closed
-            break
-        if not data:
-            break
-        view = memoryview(data)
-        while view:
-            try:
-                view = view[os.write(out, view):]
-            except BrokenPipeError:
-                break
-    os.close(master)
+            view = view[os.write(out, view):]
+        except BrokenPipeError:
+            return

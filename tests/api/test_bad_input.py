@@ -241,3 +241,30 @@ def test_detach_keys_apply_to_an_attachment_made_before_the_start(service, recv_
         assert b"early-4" in body  # its output goes on to the log
     finally:
         service.strata("rm", "-f", "early-keys")
+
+
+def test_resize_sizes_a_terminal_or_is_refused_in_dockerds_words(service):
+    # as dockerd 20.10 answered the same requests (curl on its socket)
+    tty = service.strata("run", "-d", "-t", "bb", "sleep", "60").stdout.strip()
+    plain = service.strata("run", "-d", "bb", "sleep", "60").stdout.strip()
+    try:
+        assert _request(service, "POST", f"/containers/{tty}/resize?h=33&w=77")[0] == 200
+        assert service.strata("exec", tty, "stty", "-F", "/dev/console", "size").stdout == "33 77\n"
+        assert _request(service, "POST", f"/containers/{plain}/resize?h=33&w=77")[0] == 200  # no terminal
+        for query, text in (("h=x&w=77", "x"), ("w=77", "")):
+            status, body = _request(service, "POST", f"/containers/{tty}/resize?{query}")
+            assert (status, json.loads(body)["message"]) == (400, f'strconv.Atoi: parsing "{text}": invalid syntax')
+        assert service.strata("exec", tty, "stty", "-F", "/dev/console", "size").stdout == "33 77\n"
+        status, body = _request(service, "POST", "/exec/nope/resize?h=3&w=4")
+        assert (status, json.loads(body)["message"]) == (404, "No such exec instance: nope")
+        status, body = _request(service, "POST", f"/containers/{tty}/exec",
+                                json.dumps({"Cmd": ["true"], "Tty": True}).encode(),
+                                {"Content-Type": "application/json"})
+        exec_id = json.loads(body)["Id"]
+        status, body = _request(service, "POST", f"/exec/{exec_id}/resize?h=3&w=4")
+        assert (status, json.loads(body)["message"]) == (500, "timeout waiting for exec session ready")
+        assert service.strata("stop", "-t", "0", plain).returncode == 0
+        status, body = _request(service, "POST", f"/containers/{plain}/resize?h=33&w=77")
+        assert (status, json.loads(body)["message"]) == (409, f"Container {plain} is not running")
+    finally:
+        service.strata("rm", "-f", tty, plain)

@@ -118,6 +118,7 @@ class ExecOptions:
     user: str | None = None
     tty: bool = False
     detach: bool = False
+    resizes: int | None = None  # under tty: a pipe of "ROWS COLUMNS" lines (POST /exec/{id}/resize)
 
 
 @dataclass(frozen=True)
