@@ -10,24 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from conformance import ids
+from conformance.messages import template_regex
 
 _HEX = r"[0-9a-f]{11,64}"  # podman prints 11 hex digits per step, Docker 12
 
 
-def template_regex(template: str, **groups: str) -> re.Pattern:
-    """A whole-line regex for a message template: ``{name}`` becomes a named group
-    (``groups[name]`` or any text), ``{*}`` any text."""
-    regex = []
-    for part in re.split(r"(\{[a-z_*]+\})", template):
-        if part == "{*}":
-            regex.append(r".*?")
-        elif part.startswith("{") and part.endswith("}"):
-            name = part[1:-1]
-            regex.append(f"(?P<{name}>{groups.get(name, '.*?')})")
-        else:
-            regex.append(re.escape(part))
-    return re.compile("^" + "".join(regex) + r"\s*$")
+def _line(template: str, **groups: str) -> re.Pattern:
+    """A whole output line of a message template, its {placeholders} as named groups."""
+    return re.compile("^" + template_regex(template, groups=groups).pattern + r"\s*$")
 
 
 @dataclass
@@ -60,12 +50,12 @@ class BuildLog:
 
 
 def parse(stdout: str, messages: dict[str, str]) -> BuildLog:
-    step_re = template_regex(messages["build.step"], n=r"\d+", total=r"\d+", instruction=".*")
-    cache_re = template_regex(messages["build.using_cache"])
-    running_re = template_regex(messages["build.running_in_container"], id=_HEX)
-    result_re = template_regex(messages["build.step_result"], id=_HEX)
-    built_re = template_regex(messages["build.built"], id=_HEX)
-    tagged_re = template_regex(messages["build.tagged"], ref=r"\S+")
+    step_re = _line(messages["build.step"], n=r"\d+", total=r"\d+", instruction=".*")
+    cache_re = _line(messages["build.using_cache"])
+    running_re = _line(messages["build.running_in_container"], id=_HEX)
+    result_re = _line(messages["build.step_result"], id=_HEX)
+    built_re = _line(messages["build.built"], id=_HEX)
+    tagged_re = _line(messages["build.tagged"], ref=r"\S+")
     steps: list[Step] = []
     built, tagged = None, []
     for line in stdout.splitlines():
@@ -89,10 +79,6 @@ def parse(stdout: str, messages: dict[str, str]) -> BuildLog:
         elif m := result_re.match(line):
             current.image = m["id"]
     return BuildLog(steps, built, tagged)
-
-
-def short(image_id: str) -> str:
-    return ids.short(image_id)
 
 
 def seed_dockerfile(base_ref: str, refreshed: str = "2016-11-09") -> str:

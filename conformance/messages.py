@@ -33,14 +33,27 @@ def load(name: str) -> dict[str, str]:
     return {**load(parent), **own} if parent else own
 
 
-def pattern(template: str, values: dict[str, str]) -> re.Pattern:
-    parts = re.split(r"(\{[a-z_*]+\})", template)
+_ANY_ON_THE_LINE = r"[^\n]*?"
+
+
+def template_regex(template: str, values: dict[str, str] | None = None,
+                   groups: dict[str, str] | None = None) -> re.Pattern:
+    """The one reading of a message template as a regex. ``{*}`` is any text on one line;
+    ``{name}`` is values[name] (escaped) or, where `groups` is given, a named group (its
+    pattern in groups, any text on the line by default). A placeholder in neither is a
+    KeyError: a check must not match words it did not name."""
     regex = []
-    for part in parts:
+    for part in re.split(r"(\{[a-z_*]+\})", template):
         if part == "{*}":
-            regex.append(r"[^\n]*")
+            regex.append(_ANY_ON_THE_LINE)
         elif part.startswith("{") and part.endswith("}"):
-            regex.append(re.escape(str(values[part[1:-1]])))
+            name = part[1:-1]
+            if values is not None and name in values:
+                regex.append(re.escape(str(values[name])))
+            elif groups is not None:
+                regex.append(f"(?P<{name}>{groups.get(name, _ANY_ON_THE_LINE)})")
+            else:
+                raise KeyError(name)
         else:
             regex.append(re.escape(part))
     return re.compile("".join(regex))
@@ -58,6 +71,6 @@ class MessageMismatch(AssertionError):
 def expect_message(text: str, messages: dict[str, str], key: str, **values) -> None:
     __tracebackhide__ = True
     template = messages[key]
-    if not pattern(template, values).search(text):
+    if not template_regex(template, values).search(text):
         raise MessageMismatch(
             f"message {key!r} not found.\nexpected: {template!r} with {values}\nin: {text!r}", key)

@@ -18,7 +18,8 @@ import time
 import pytest
 
 from conformance import buildsteps, ids, remote
-from conformance.buildsteps import build, seed_dockerfile, short
+from conformance.buildsteps import build, seed_dockerfile
+from conformance.ids import short
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK, LABEL_RUN
 

@@ -8,7 +8,8 @@ Every check builds on a base image of its own, so no other check's cache can hit
 import os
 
 from conformance import buildsteps, ids
-from conformance.buildsteps import build, seed_dockerfile, short
+from conformance.buildsteps import build, seed_dockerfile
+from conformance.ids import short
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK
 

@@ -10,13 +10,10 @@ import json
 
 from conformance import ids
 from conformance.archive import OPAQUE_MARKER, WHITEOUT_PREFIX, saved
+from conformance.helpers import layers
 from conformance.messages import expect_message
 
 CHANGES = "echo new > /www/new.txt && echo 'extra:x:1000:1000::/:/bin/sh' >> /etc/passwd && rm /etc/group"
-
-
-def layers(cli, ref: str) -> list[str]:
-    return json.loads(cli.inspect(ref, "{{json .RootFS.Layers}}"))
 
 
 def changed_container(cli, base, names) -> str:

@@ -11,6 +11,7 @@ import re
 
 from conformance import ids
 from conformance.archive import saved, sha256
+from conformance.helpers import layers
 from conformance.messages import expect_message
 
 CMD_ARGV = ["httpd", "-f", "-p", "80", "-h", "/www"]
@@ -51,10 +52,6 @@ def parent_chain(cli, image_id: str) -> list[str]:
             return chain
         chain.append(parent)
     raise AssertionError(f"parent chain longer than 20: {chain}")
-
-
-def layers(cli, ref: str) -> list[str]:
-    return json.loads(cli.inspect(ref, "{{json .RootFS.Layers}}"))
 
 
 def test_build_makes_one_image_per_step_and_history_lists_them(cli, base, context, names, messages):

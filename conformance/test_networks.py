@@ -25,7 +25,7 @@ import time
 import pytest
 
 from conformance.fixtures import http_get
-from conformance.messages import expect_message, pattern
+from conformance.messages import expect_message, template_regex
 from conformance.naming import LABEL_CHECK, LABEL_RUN
 
 HTTPD = ["sh", "-c", "echo served-by-$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"]
@@ -54,7 +54,7 @@ def create_network(cli, names, messages, what: str = "net", *options: str,
         result = cli.run("network", "create", *labels, *chosen, *options, name)
         if result.rc == 0:
             return name, result.stdout.strip(), net
-        if not (net and pattern(messages["network.pool_overlaps"], {}).search(result.stderr)):
+        if not (net and template_regex(messages["network.pool_overlaps"], {}).search(result.stderr)):
             break
     raise AssertionError(f"network create failed:\n{result.describe()}")
 

@@ -7,6 +7,7 @@ the command, and compares the store before and after.
 """
 from conformance import ids
 from conformance.ids import short  # noqa: F401 (the checks' short ids)
+from conformance.helpers import build_from
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK
 
@@ -19,8 +20,7 @@ RMI_ALL = "{cli} rmi $({cli} images -a -q)"
 
 def build(cli, context, tag, *steps) -> str:
     """Build `FROM` the private instance's base plus steps; returns the full image id."""
-    dockerfile = "\n".join([f"FROM {cli.base.ref}", *steps]) + "\n"
-    return cli.build_ok(context({"Dockerfile": dockerfile}), tag=tag)
+    return build_from(cli, context, cli.base.ref, tag, *steps)
 
 
 def all_images(cli) -> set[str]:

@@ -10,7 +10,7 @@ import socket
 
 import requests
 
-from conformance.messages import MessageMismatch, expect_message, pattern
+from conformance.messages import MessageMismatch, expect_message, template_regex
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKERFILE = "FROM {base}\nRUN echo 'Hi, I am in your container' > /www/index.html\n"
@@ -34,7 +34,7 @@ def registry_manifest(registry, repo: str, reference: str) -> tuple[str, dict, i
 def expect_line(text: str, messages: dict, key: str, **values) -> None:
     """One line of the output is exactly the message (no prefix, no suffix)."""
     __tracebackhide__ = True
-    regex = pattern(messages[key], values)
+    regex = template_regex(messages[key], values)
     if not any(regex.fullmatch(line.rstrip()) for line in text.splitlines()):
         raise MessageMismatch(
             f"no line is message {key!r}.\nexpected: {messages[key]!r} with {values}\nin: {text!r}", key)
@@ -145,7 +145,7 @@ def test_pull_of_a_present_image_says_it_is_up_to_date(cli, base, context, regis
     assert cli.image_id(ref) == image
     expect_line(again.stdout, messages, "registry.pull_digest_of", digest=digest)
     expect_line(again.stdout, messages, "registry.pull_up_to_date", ref=ref)
-    assert not pattern(messages["registry.pull_downloaded"], {"ref": ref}).search(again.stdout)
+    assert not template_regex(messages["registry.pull_downloaded"], {"ref": ref}).search(again.stdout)
 
 
 def test_run_pulls_a_missing_image_first(cli, base, context, registry, names, messages):
@@ -158,8 +158,8 @@ def test_run_pulls_a_missing_image_first(cli, base, context, registry, names, me
     expect_line(result.stderr, messages, "registry.run_unable_to_find", ref=ref)
     expect_line(result.stderr, messages, "registry.pull_digest_of", digest=digest)
     expect_line(result.stderr, messages, "registry.pull_downloaded", ref=ref)
-    unable = pattern(messages["registry.run_unable_to_find"], {"ref": ref}).search(result.stderr)
-    downloaded = pattern(messages["registry.pull_downloaded"], {"ref": ref}).search(result.stderr)
+    unable = template_regex(messages["registry.run_unable_to_find"], {"ref": ref}).search(result.stderr)
+    downloaded = template_regex(messages["registry.pull_downloaded"], {"ref": ref}).search(result.stderr)
     assert unable.start() < downloaded.start()
 
 

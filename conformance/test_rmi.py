@@ -7,21 +7,16 @@ import hashlib
 import json
 
 from conformance import ids
+from conformance.helpers import build_from
 from conformance.messages import expect_message
 from conformance.naming import LABEL_CHECK
 from conformance.ids import short
 
 
-def build(cli, context, base, tag, *steps) -> str:
-    """Build `FROM base` plus steps; returns the full image id."""
-    dockerfile = "\n".join([f"FROM {base}", *steps]) + "\n"
-    return cli.build_ok(context({"Dockerfile": dockerfile}), tag=tag)
-
-
 def one_tag_image(cli, context, base, names) -> tuple[str, str]:
     """An image with exactly one reference; returns (ref, id)."""
     ref = f"{names('app')}:v1"
-    return ref, build(cli, context, base.ref, ref, f"ENV CHECK={names.prefix}")
+    return ref, build_from(cli, context, base.ref, ref, f"ENV CHECK={names.prefix}")
 
 
 def running_container(cli, image, name) -> str:
@@ -196,8 +191,8 @@ def test_rmi_force_id_with_a_stopped_container_deletes_the_image_and_keeps_the_c
 
 def parent_and_child(cli, context, base, names) -> tuple[str, str, str]:
     parent_ref = f"{names('parent')}:v1"
-    parent = build(cli, context, base.ref, parent_ref, f"ENV PARENT={names.prefix}")
-    child = build(cli, context, parent_ref, f"{names('child')}:v1", "ENV CHILD=1")
+    parent = build_from(cli, context, base.ref, parent_ref, f"ENV PARENT={names.prefix}")
+    child = build_from(cli, context, parent_ref, f"{names('child')}:v1", "ENV CHILD=1")
     return parent_ref, parent, child
 
 
@@ -265,7 +260,7 @@ STEPS = ("RUN echo {prefix}-a > /a", "ENV STEP=2", "RUN echo {prefix}-b > /b")
 def three_step_image(cli, context, base, names) -> tuple[str, list[str]]:
     """app:v1 = base + RUN + ENV + RUN; returns (ref, [top, middle, first step])."""
     ref = f"{names('app')}:v1"
-    top = build(cli, context, base.ref, ref, *(s.format(prefix=names.prefix) for s in STEPS))
+    top = build_from(cli, context, base.ref, ref, *(s.format(prefix=names.prefix) for s in STEPS))
     chain = parent_chain(cli, top, base.id)
     assert len(chain) == len(STEPS)
     return ref, chain
@@ -316,8 +311,8 @@ def test_rmi_no_prune_keeps_the_untagged_parents(cli, base, names, context, mess
 
 def rebuilt_tag(cli, context, base, names) -> tuple[str, str, str]:
     ref = f"{names('app')}:v1"
-    old = build(cli, context, base.ref, ref, f"RUN echo {names.prefix}-1 > /version")
-    new = build(cli, context, base.ref, ref, f"RUN echo {names.prefix}-2 > /version")
+    old = build_from(cli, context, base.ref, ref, f"RUN echo {names.prefix}-1 > /version")
+    new = build_from(cli, context, base.ref, ref, f"RUN echo {names.prefix}-2 > /version")
     assert old != new
     return ref, old, new
 
