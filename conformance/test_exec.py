@@ -44,6 +44,15 @@ def test_exec_detached_returns_before_the_command_ends(cli, base, names):
     assert cli.ok("exec", name, "cat", "/tmp/mark").stdout == "done\n"
 
 
+def test_a_detached_exec_with_t_still_runs_on_a_terminal(cli, base, names):
+    name = running(cli, base, names)
+    cli.ok("exec", "-d", "-t", name, "sh", "-c", "tty > /tmp/tty; echo out; sleep 1; echo on > /tmp/on")
+    deadline = time.monotonic() + 15
+    while cli.run("exec", name, "cat", "/tmp/on").rc != 0 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert cli.ok("exec", name, "cat", "/tmp/tty", "/tmp/on").lines == ["/dev/pts/0", "on"]
+
+
 def test_exec_passes_the_commands_exit_code(cli, base, names):
     name = running(cli, base, names)
     assert cli.run("exec", name, "sh", "-c", "exit 5").rc == 5

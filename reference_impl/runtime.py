@@ -429,6 +429,11 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
         if master is not None:
             terminal.copy_size(sys.stdout.fileno(), master)  # the caller's window, when it is on a terminal
             terminal.relay(master, sys.stdout.fileno(), resizes)
+    elif tty:  # detached: the command still gets a terminal, which nobody reads
+        console, console_end = socket.socketpair()
+        started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
+                             console_socket=console_end.detach())
+        terminal.hold_in_background(console)
     else:
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach)
     code, failure = started.finish()
@@ -498,7 +503,7 @@ def start_exec(container: Container, argv: list[str], *, env: list[str], workdir
                 _, status = os.waitpid(grandchild, 0)
                 os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
                          else 128 + os.WTERMSIG(status))
-            if detach:
+            if detach and console_socket is None:  # (with one, the terminal is its session and stdio)
                 os.setsid()
                 devnull = os.open("/dev/null", os.O_RDWR)
                 for fd in (0, 1, 2):

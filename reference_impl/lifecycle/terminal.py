@@ -83,6 +83,28 @@ def receive_master(channel: socket.socket) -> int | None:
     return fds[0] if fds else None
 
 
+def hold_in_background(channel: socket.socket) -> None:
+    """A detached exec's terminal: a process of its own (this one returns at once) takes the
+    master and keeps it open, its output dropped as dockerd drops it, until the terminal's
+    last process closes its side."""
+    first = os.fork()
+    if first == 0:
+        try:
+            if os.fork() == 0:
+                sc.close_all_but({channel.fileno()})  # the caller's pipes must see their end
+                master = receive_master(channel)
+                while master is not None:
+                    try:
+                        if not os.read(master, 65536):
+                            break
+                    except OSError:  # EIO: the other side is closed
+                        break
+        finally:
+            os._exit(0)
+    channel.close()
+    os.waitpid(first, 0)
+
+
 def relay(master: int, out: int, resizes: int | None = None) -> None:
     """Copy the terminal's output until its last writer closes it. `resizes`: a pipe of
     "ROWS COLUMNS" lines, window sizes to give the terminal meanwhile."""
