@@ -6,27 +6,13 @@ TTY checks type through a scripted terminal (conformance/probes/terminal.py) tha
 for the container's answer before the next keys: the attached CLI must have put the
 terminal in raw mode by then, or ctrl-q would be taken as XON by the line discipline.
 """
-import sys
 from pathlib import Path
 
+from conformance.helpers import in_terminal
 from conformance.messages import expect_message
 from conformance.running import poll, run_detached
 
-TERMINAL = Path(__file__).parent / "probes" / "terminal.py"
 TICKING = ["sh", "-c", "trap 'echo got-TERM; exit 3' TERM; while :; do echo tick; sleep 0.2; done"]
-
-
-def in_terminal(cli, words, *steps: tuple[str, str], size: str = ""):
-    """`{cli} WORDS` on a pseudo-terminal (of `size`, ROWSxCOLUMNS); steps: ("expect", text)
-    or ("send", text)."""
-    keys = " ".join(f"--{kind} {{s{i}}}" for i, (kind, _) in enumerate(steps))
-    if size:
-        keys = f"--size {size} {keys}"
-    values = {f"s{i}": text for i, (_, text) in enumerate(steps)}
-    values.update({f"a{i}": word for i, word in enumerate(words)})
-    args = " ".join(f"{{a{i}}}" for i in range(len(words)))
-    return cli.shell(f"{{python}} {{terminal}} {keys} -- {{cli}} {args}",
-                     python=sys.executable, terminal=TERMINAL, **values)
 
 
 def test_attach_to_a_stopped_container_is_refused(cli, base, names, messages):

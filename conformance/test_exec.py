@@ -6,6 +6,7 @@ output stream, not as an error of the request."""
 import re
 import time
 
+from conformance.helpers import in_terminal
 from conformance.messages import expect_message
 
 
@@ -77,6 +78,33 @@ def test_exec_tty_is_a_terminal_of_the_containers_own(cli, base, names):
     out = cli.ok("exec", "-t", terminal, "sh", "-c", "tty; echo /dev/pts/*; stat -c '%t,%T' /dev/console")
     assert out.lines == ["/dev/pts/1", "/dev/pts/0 /dev/pts/1 /dev/pts/ptmx", "88,0"], out.describe()
     assert cli.run("exec", terminal, "tty").stdout == "not a tty\n"
+
+
+def test_exec_passes_input_only_with_i(cli, base, names):
+    # without -i the command's stdin is empty; with it, the caller's
+    name = running(cli, base, names)
+    assert cli.shell("echo typed | {cli} exec {name} cat", name=name).stdout == ""
+    assert cli.shell("echo typed | {cli} exec -i {name} cat", name=name).stdout == "typed\n"
+
+
+def test_exec_it_is_an_interactive_terminal(cli, base, names):
+    # what is typed reaches the command, through the exec's terminal (echoed, CRLF)
+    name = running(cli, base, names)
+    result = in_terminal(cli, ("exec", "-it", name, "sh"),
+                         ("send", "echo hi-$((40+2))\\n"), ("expect", "hi-42"), ("send", "exit 3\\n"))
+    assert result.rc == 3, result.describe()
+    assert "hi-42\r\n" in result.stdout, result.describe()
+
+
+def test_i_and_t_need_a_terminal_for_input(cli, base, names, messages):
+    # the CLI refuses -it when its stdin is not a terminal, before anything runs
+    name = running(cli, base, names)
+    for words in (("exec", "-it", name, "touch", "/ran"), ("run", "--rm", "-it", base.ref, "true")):
+        result = cli.shell("echo | {cli} " + " ".join("{w%d}" % i for i in range(len(words))),
+                           **{f"w{i}": w for i, w in enumerate(words)})
+        assert result.rc == 1, result.describe()
+        expect_message(result.stderr, messages, "attach.input_not_a_tty")
+    assert cli.run("exec", name, "ls", "/ran").rc != 0
 
 
 def test_exec_of_a_missing_command_exits_126(cli, base, names, messages):

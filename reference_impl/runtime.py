@@ -417,9 +417,11 @@ def processes_of(container: Container) -> list[int]:
 
 
 def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
-            user: str | None, tty: bool, detach: bool, resizes: int | None = None) -> int:
+            user: str | None, tty: bool, detach: bool, interactive: bool = False,
+            resizes: int | None = None) -> int:
     """Run a process inside a running container's namespaces and root, on this process's
-    stdio; its exit code (126 and runc's words on stdout when it could not start)."""
+    stdio (its stdin only when interactive); its exit code (126 and runc's words on stdout
+    when it could not start)."""
     if tty and not detach:  # -t's output is a terminal's, made in the container and relayed from here
         console, console_end = socket.socketpair()
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
@@ -428,14 +430,22 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
             master = terminal.receive_master(console)
         if master is not None:
             terminal.copy_size(sys.stdout.fileno(), master)  # the caller's window, when it is on a terminal
-            terminal.relay(master, sys.stdout.fileno(), resizes)
+            with raw_terminal(interactive):  # keys go to the exec's terminal as typed
+                terminal.relay(master, sys.stdout.fileno(), resizes, typed=0 if interactive else None)
     elif tty:  # detached: the command still gets a terminal, which nobody reads
         console, console_end = socket.socketpair()
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
                              console_socket=console_end.detach())
         terminal.hold_in_background(console)
-    else:
+    elif interactive or detach:
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach)
+    else:  # no input: an empty stdin, as dockerd gives an exec without -i
+        devnull = os.open("/dev/null", os.O_RDONLY)
+        try:
+            started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
+                                 stdio=(devnull, sys.stdout.fileno(), sys.stderr.fileno()))
+        finally:
+            os.close(devnull)
     code, failure = started.finish()
     if failure:  # the docker CLI shows it in the exec's output stream: stdout
         print(failure, flush=True)

@@ -86,7 +86,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     body = await common.json_body(request, {})
     if instance["Running"] or instance["ExitCode"] is not None:
         raise common.Conflict(f"Exec {instance['ID']} has already been started")
-    spec = {**instance["_spec"], "root": str(request.app[STATE]["root"])}
+    spec = {**instance["_spec"], "root": str(request.app[STATE]["root"]), "interactive": instance["OpenStdin"]}
     if "Tty" in body:  # the start request decides the framing (and the terminal), as dockerd does
         spec["tty"] = bool(body["Tty"])
     tty = spec["tty"]

@@ -65,7 +65,8 @@ def op_exec(spec: dict, report: Report) -> int:
     from reference_impl.store import Store
     code = ContainerService(Store(spec["root"])).exec(ExecOptions(
         container=spec["id"], argv=spec["argv"], env=spec.get("env") or [], workdir=spec.get("workdir"),
-        user=spec.get("user"), tty=bool(spec.get("tty")), resizes=spec.get("resizes_fd")))
+        user=spec.get("user"), tty=bool(spec.get("tty")), interactive=bool(spec.get("interactive")),
+        resizes=spec.get("resizes_fd")))
     sys.stderr.flush()
     report.send({"exit": code})
     return 0

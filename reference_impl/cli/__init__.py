@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from reference_impl.cli.errors import words
+from reference_impl.cli.errors import ClientRefusal, words
 from reference_impl.errors import ContainerStartError, EngineError, from_os_error
 from reference_impl.gotemplate.values import TemplateError
 from reference_impl.store import Store
@@ -129,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     except ContainerStartError as exc:
         print(f"strata: {words(exc)}", file=sys.stderr)
         return exc.exit_code
+    except ClientRefusal as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except EngineError as exc:
         prefix = "strata: " if getattr(args, "verb", "") in ("run", "create") else ""
         print(f"{prefix}{words(exc)}", file=sys.stderr)

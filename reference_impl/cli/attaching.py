@@ -12,6 +12,7 @@ import signal
 import sys
 
 from reference_impl.engine.containers import ContainerService
+from reference_impl.cli.errors import ClientRefusal
 from reference_impl.errors import InvalidInput
 from reference_impl.lifecycle import attach_point, detach_keys, pause, terminal
 from reference_impl.runtime import raw_terminal
@@ -82,6 +83,12 @@ def cmd_attach(store: Store, args) -> int:
     return code
 
 
+def require_terminal_input(needed: bool) -> None:
+    """-it, attached: the docker CLI refuses input that is not a terminal's, before anything runs."""
+    if needed and not os.isatty(0):
+        raise ClientRefusal("the input device is not a TTY")
+
+
 @contextlib.contextmanager
 def window_size_follower(service: ContainerService, name: str, enabled: bool):
     """While inside: this terminal's window size given to the container's, now and whenever it
@@ -134,8 +141,7 @@ def attach_running(service: ContainerService, container, *, with_stdin: bool, ke
     config = container.config["Config"]
     tty = bool(config.get("Tty"))
     with_stdin = with_stdin and bool(config.get("OpenStdin"))
-    if tty and with_stdin and not os.isatty(0):
-        raise InvalidInput("the input device is not a TTY")
+    require_terminal_input(tty and with_stdin)
     escape = detach_keys.EscapeProxy(detach_keys.parse(keys)) if tty else None
     sock = service.attach(container.id, stdin=with_stdin, stdout=True, stderr=True)
     with signal_proxy(service, container.id, sig_proxy and not tty), raw_terminal(tty and with_stdin), \

@@ -261,6 +261,7 @@ def cmd_create(store: Store, args) -> int:
 
 
 def cmd_run(store: Store, args) -> int:
+    attaching.require_terminal_input(args.tty and args.interactive and not args.detach)
     service = ContainerService(store)
     container = service.create(create_options(args, starting=True), on_pull=_to_stderr)
     if args.detach:
@@ -432,10 +433,12 @@ def cmd_commit(store: Store, args) -> int:
 def cmd_exec(store: Store, args) -> int:
     from reference_impl.lifecycle.envfile import read_env_files
     env = read_env_files(args.env_file) + args.env
+    attaching.require_terminal_input(args.tty and args.interactive and not args.detach)
     with attaching.window_sizes(args.tty and not args.detach) as resizes:
         return ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=env,
                                                         workdir=args.workdir, user=args.user, tty=args.tty,
-                                                        detach=args.detach, resizes=resizes))
+                                                        detach=args.detach, interactive=args.interactive,
+                                                        resizes=resizes))
 
 
 def cmd_port(store: Store, args) -> int:

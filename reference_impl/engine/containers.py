@@ -396,7 +396,7 @@ class ContainerService:
             raise Conflict(f"Container {options.container} is paused, unpause the container before exec")
         return runtime.exec_in(container, options.argv, env=options.env, workdir=options.workdir,
                                user=options.user, tty=options.tty, detach=options.detach,
-                               resizes=options.resizes)
+                               interactive=options.interactive, resizes=options.resizes)
 
     def resize(self, name: str, rows: int, columns: int) -> None:
         """The window size of a running container's terminal; nothing to do without -t (as dockerd)."""

@@ -105,17 +105,25 @@ def hold_in_background(channel: socket.socket) -> None:
     os.waitpid(first, 0)
 
 
-def relay(master: int, out: int, resizes: int | None = None) -> None:
+def relay(master: int, out: int, resizes: int | None = None, typed: int | None = None) -> None:
     """Copy the terminal's output until its last writer closes it. `resizes`: a pipe of
-    "ROWS COLUMNS" lines, window sizes to give the terminal meanwhile."""
+    "ROWS COLUMNS" lines, window sizes to give the terminal meanwhile; `typed`: input for
+    the terminal (exec -i), until its end."""
     selector = selectors.DefaultSelector()
     selector.register(master, selectors.EVENT_READ)
-    if resizes is not None:
-        selector.register(resizes, selectors.EVENT_READ)
+    for fd in (resizes, typed):
+        if fd is not None:
+            selector.register(fd, selectors.EVENT_READ)
     pending = b""
     try:
         while True:
             for key, _ in selector.select():
+                if key.fd == typed:
+                    data = os.read(typed, 65536)
+                    if not data:
+                        selector.unregister(typed)
+                    _write_all(master, data)
+                    continue
                 if key.fd == resizes:
                     data = os.read(resizes, 4096)
                     if not data:

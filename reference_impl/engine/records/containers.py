@@ -118,6 +118,7 @@ class ExecOptions:
     user: str | None = None
     tty: bool = False
     detach: bool = False
+    interactive: bool = False  # stdin reaches the command (-i, AttachStdin)
     resizes: int | None = None  # under tty: a pipe of "ROWS COLUMNS" lines (POST /exec/{id}/resize)
 
 
