@@ -10,6 +10,7 @@ import socket
 
 import requests
 
+from conformance.helpers import build_from
 from conformance.messages import MessageMismatch, expect_message, template_regex
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -161,6 +162,36 @@ def test_run_pulls_a_missing_image_first(cli, base, context, registry, names, me
     unable = template_regex(messages["registry.run_unable_to_find"], {"ref": ref}).search(result.stderr)
     downloaded = template_regex(messages["registry.pull_downloaded"], {"ref": ref}).search(result.stderr)
     assert unable.start() < downloaded.start()
+
+
+def test_build_pulls_a_missing_base_image_first(cli, base, context, registry, names):
+    repo = names("web")
+    ref = f"{registry.address}/{repo}:v1"
+    image, digest = pushed(cli, base, context, registry, repo)
+    result = cli.build(context({"Dockerfile": f"FROM {ref}\nRUN cp /www/index.html /copy\n"}),
+                       tag=f"{names('child')}:1")
+    assert result.rc == 0, result.describe()
+    assert cli.image_id(ref) == image  # (the pull's words in a build's output are each builder's own)
+    assert cli.ok("run", "--rm", result.image, "cat", "/copy").stdout == "Hi, I am in your container\n"
+
+
+def test_build_pull_takes_the_registrys_newer_base_image(cli, base, context, registry, names):
+    # the tag is present here (an older image); --pull asks the registry anyway, without it
+    # the build uses what is here
+    repo = names("web")
+    ref = f"{registry.address}/{repo}:v1"
+    old, _ = pushed(cli, base, context, registry, repo)
+    cli.ok("pull", ref)
+    build_from(cli, context, base.ref, ref, "RUN echo newer > /newer")
+    cli.ok("push", ref)
+    cli.ok("tag", old, ref)
+    child = f"FROM {ref}\nRUN cat /newer 2>/dev/null || echo none\n"
+    kept = cli.build_ok(context({"Dockerfile": child}), "--no-cache", tag=f"{names('kept')}:1")
+    assert cli.ok("run", "--rm", kept, "sh", "-c", "cat /newer || echo none").stdout == "none\n"
+    result = cli.build(context({"Dockerfile": child}), "--pull", tag=f"{names('pulled')}:1")
+    assert result.rc == 0, result.describe()
+    assert cli.ok("run", "--rm", result.image, "cat", "/newer").stdout == "newer\n"
+    assert cli.image_id(ref) != old
 
 
 def test_pull_of_a_missing_tag_says_manifest_unknown(cli, base, context, registry, names, messages):

@@ -15,7 +15,7 @@ import json
 from aiohttp import web
 
 from reference_impl import layers, refs
-from reference_impl.api import common, workers
+from reference_impl.api import common, unimplemented, workers
 from reference_impl.api.common import ApiError
 
 
@@ -41,6 +41,7 @@ def _spec(request: web.Request) -> dict:
         raise ApiError(400, "only the classic builder (version=1) is served here: set DOCKER_BUILDKIT=0")
     if request.query.get("remote"):
         raise ApiError(400, "remote build contexts are not supported: send the context as the body")
+    unimplemented.refuse_unapplied_build(request.query)
     tags = [common.familiar(t) for t in request.query.getall("t", [])]
     for tag in tags:
         try:
@@ -51,7 +52,7 @@ def _spec(request: web.Request) -> dict:
             "nocache": common.qbool(request, "nocache"), "rm": common.qbool(request, "rm", True),
             "forcerm": common.qbool(request, "forcerm"), "quiet": common.qbool(request, "q"),
             "buildargs": _json_map(request, "buildargs"), "labels": _json_map(request, "labels"),
-            "target": request.query.get("target") or None}
+            "target": request.query.get("target") or None, "pull": common.qbool(request, "pull")}
 
 
 async def _spool(request: web.Request, store) -> object:

@@ -1,4 +1,4 @@
-"""Create-body fields of HostConfig that no part of this engine carries out (another IPC,
+"""Create-body fields of HostConfig, and build parameters, that no part of this engine carries out (another IPC,
 PID or UTS namespace than its own, a shm size, a volume driver, a runtime, storage options, a cgroup, masked and read-only paths of the caller's
 choosing). The docker CLI sends each of them with its zero value; a value other than one
 that means what the engine does anyway is refused with 400 — never accepted and ignored.
@@ -32,3 +32,22 @@ def refuse_unimplemented(host: dict) -> None:
 
 def _refusal(name: str) -> ApiError:
     return ApiError(400, f"invalid HostConfig: {name} is not supported by this engine")
+
+
+# build query parameter -> the values that ask for nothing the classic builder here does not
+# do (the docker CLI sends one only when its flag is set)
+BUILD_ACCEPTED = {
+    "extrahosts": ("",), "cachefrom": ("", "[]", "null"), "memory": ("", "0"), "memswap": ("", "0"),
+    "cpushares": ("", "0"), "cpusetcpus": ("",), "cpuperiod": ("", "0"), "cpuquota": ("", "0"),
+    "shmsize": ("", "0"), "squash": ("", "0", "false"), "networkmode": ("", "default", "bridge"),
+    "platform": ("", "linux", "linux/amd64"), "outputs": ("",), "isolation": ("", "default"),
+    "cgroupparent": ("",), "ulimits": ("", "[]", "null"), "securityopt": ("", "[]", "null"),
+}
+
+
+def refuse_unapplied_build(query) -> None:
+    """400 for the first build parameter in `query` whose value strata's builder would ignore."""
+    for name, accepted in BUILD_ACCEPTED.items():
+        for value in query.getall(name, []):
+            if value not in accepted:
+                raise ApiError(400, f"invalid build parameter: {name}={value} is not supported by this engine")

@@ -165,7 +165,8 @@ def op_build(spec: dict, report: Report) -> int:
                           tags=spec.get("tags") or [], no_cache=bool(spec.get("nocache")),
                           build_args=spec.get("buildargs") or {}, labels=spec.get("labels") or {},
                           rm=spec.get("rm", True), force_rm=bool(spec.get("forcerm")),
-                          quiet=False, target=spec.get("target"), announce_context=False)
+                          quiet=False, target=spec.get("target"), pull=bool(spec.get("pull")),
+                          announce_context=False)
         image_id = build(store, options, out=out)
         if relay.quiet:
             relay.quiet = False

@@ -51,6 +51,7 @@ class Options:
     force_rm: bool = False
     quiet: bool = False
     target: str | None = None
+    pull: bool = False  # ask the registry for every FROM image, even one the store has
     announce_context: bool = True
 
 
@@ -194,13 +195,8 @@ class Builder:
         elif source == "scratch":
             self.stage = Stage("", {}, name)
         else:
+            image_id = self._base_image(source)
             with self.store.lock():
-                try:
-                    image_id = self.store.images.resolve(source)
-                except NotFound:
-                    raise BuildError(f"pull access denied for {refs.parse(source).name}, repository does "
-                                     "not exist or may require 'docker login': denied: requested access to "
-                                     "the resource is denied") from None
                 self.stage = Stage(image_id, {}, name)
                 self._advance(image_id)
         env = self.stage.config.get("Env") or []
@@ -208,6 +204,25 @@ class Builder:
             self.stage.config["Env"] = [*env, f"PATH={DEFAULT_PATH}"]
         self.stages.append(self.stage)
         self.out(f" ---> {hex_of(self.stage.image_id)[:12]}" if self.stage.image_id else " ---> ")
+
+    def _base_image(self, source: str) -> str:
+        """FROM's image: the store's, pulled first (its progress in the build's output) when
+        the store lacks it or --pull asks, as the classic builder pulls."""
+        if not self.options.pull:
+            try:
+                with self.store.lock():
+                    return self.store.images.resolve(source)
+            except NotFound:
+                pass
+        ref = refs.parse_tagged(source)
+        if ref.domain is None:  # Docker Hub's, out of reach here
+            raise BuildError(f"pull access denied for {ref.name}, repository does not exist or may require "
+                             "'docker login': denied: requested access to the resource is denied")
+        from reference_impl import distribution
+        try:
+            return distribution.pull(self.store, str(ref), self.out)
+        except EngineError as exc:  # in the build's stream, as dockerd reports a failed pull there
+            raise BuildError(exc.message) from None
 
     # --- metadata steps -----------------------------------------------------------------
     def do_metadata(self, ins: Instruction) -> None:

@@ -133,7 +133,7 @@ def cmd_build(store: Store, args) -> int:
         options = Options(context_dir=directory, dockerfile=dockerfile, tags=args.tag,
                           no_cache=args.no_cache, build_args=_pairs(args.build_arg),
                           labels=_pairs(args.label), rm=args.rm, force_rm=args.force_rm,
-                          quiet=args.quiet, target=args.target)
+                          quiet=args.quiet, target=args.target, pull=args.pull)
         with _held_if(args.quiet):
             image_id = build(store, options)
         if args.quiet:

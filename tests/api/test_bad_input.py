@@ -268,3 +268,14 @@ def test_resize_sizes_a_terminal_or_is_refused_in_dockerds_words(service):
         assert (status, json.loads(body)["message"]) == (409, f"Container {plain} is not running")
     finally:
         service.strata("rm", "-f", tty, plain)
+
+
+def test_build_parameters_the_builder_would_ignore_are_refused(service):
+    # a classic build with another network, a memory limit or extra hosts is refused, not run
+    # without them; their values that ask for nothing are taken
+    for query in ("networkmode=host", "memory=1048576", "extrahosts=a%3A127.0.0.1", "squash=1"):
+        status, body = _request(service, "POST", f"/build?t=refused:1&{query}", b"",
+                                {"Content-Type": "application/x-tar"})
+        name = query.split("=")[0]
+        assert status == 400 and name in json.loads(body)["message"], (query, status, body)
+    assert "refused:1" not in service.strata("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
