@@ -5,6 +5,7 @@ Long-running containers run busybox `httpd -f` or `sleep` from the check's base 
 the cli fixture's cleanup force-removes them.
 """
 import re
+import time
 
 from conformance.messages import expect_message
 from conformance.running import run_detached
@@ -92,6 +93,25 @@ def test_ps_lists_a_running_container_in_its_columns(cli, base, names):
     assert re.fullmatch(r"Up (Less than a second|\d+ seconds?)", row["STATUS"]), row
     assert row["PORTS"] == f"{host_port}->80/tcp"
     assert row["NAMES"] == name
+
+
+def test_ps_s_and_inspect_s_count_a_containers_own_bytes(cli, base, names):
+    # SizeRw: the bytes its own layer holds (a hard-linked file once); SizeRootFs: with the
+    # image's; `ps -s` shows both in its SIZE column, and a --format that names .Size asks for them
+    name = names("sized")
+    run_detached(cli, base, name, "sh", "-c", "head -c 3000 /dev/zero > /big; ln /big /again; sleep 300")
+    image_size = int(cli.ok("image", "inspect", "--format", "{{.Size}}", base.ref).stdout)
+    deadline = time.monotonic() + 10
+    while (sizes := cli.ok("inspect", "-s", "--format", "{{.SizeRw}} {{.SizeRootFs}}", name).stdout.split()) \
+            != ["3000", str(3000 + image_size)] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sizes == ["3000", str(3000 + image_size)]
+    assert "SizeRw" not in cli.ok("inspect", name).stdout
+    shown = cli.ok("ps", "-s", "--filter", f"name={name}")
+    assert shown.lines[0].split()[-1] == "SIZE", shown.describe()
+    assert re.search(r" 3kB \(virtual [0-9.]+MB\)$", shown.lines[1]), shown.describe()
+    row = cli.ok("ps", "--filter", f"name={name}", "--format", "{{.Names}} {{.Size}}").stdout
+    assert re.fullmatch(re.escape(name) + r" 3kB \(virtual [0-9.]+MB\)\n", row), row
 
 
 def test_ps_lists_stopped_containers_only_with_all(cli, base, names):

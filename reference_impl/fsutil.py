@@ -55,12 +55,18 @@ def locked(lock_path: Path, shared: bool = False):
 
 
 def bytes_under(path) -> int:
-    """The bytes of the files below `path` (links not followed; what vanishes meanwhile, 0)."""
-    total = 0
+    """The bytes of the files below `path`, a file of several hard links once (as dockerd's
+    directory.Size counts; links not followed; what vanishes meanwhile, 0)."""
+    total, seen = 0, set()
     for directory, _, files in os.walk(path):
         for name in files:
             try:
-                total += os.lstat(os.path.join(directory, name)).st_size
+                info = os.lstat(os.path.join(directory, name))
             except OSError:
                 continue
+            if info.st_nlink > 1:
+                if (info.st_dev, info.st_ino) in seen:
+                    continue
+                seen.add((info.st_dev, info.st_ino))
+            total += info.st_size
     return total

@@ -125,19 +125,25 @@ def summary_json(c: ContainerSummary) -> dict:
     return {"Id": c.id, "Names": ["/" + n for n in c.names], "Image": c.image, "ImageID": c.image_id,
             "Command": c.command, "Created": int(c.created), "Ports": ports, "Labels": c.labels,
             "State": c.state, "Status": c.status, "HostConfig": {"NetworkMode": "default"},
-            "NetworkSettings": {"Networks": c.networks}, "Mounts": []}
+            "NetworkSettings": {"Networks": c.networks}, "Mounts": [],
+            # asked with ?size=1; SizeRw left out when 0, as dockerd's omitempty does
+            **({"SizeRw": c.size_rw} if c.size_rw else {}),
+            **({"SizeRootFs": c.size_root_fs} if c.size_root_fs is not None else {})}
 
 
 async def list_containers(request: web.Request) -> web.Response:
     options = ContainerListOptions(all=common.qbool(request, "all"), limit=common.qint(request, "limit", -1),
-                                   filters=common.filters(request))
-    found = common.short_read(_service(request).list, options)
+                                   filters=common.filters(request), size=common.qbool(request, "size"))
+    if options.size:  # a walk of each container's layer: off the event loop
+        found = await common.blocking(request, lambda: _service(request).list(options))
+    else:
+        found = common.short_read(_service(request).list, options)
     return common.json_response([summary_json(c) for c in found])
 
 
 async def inspect(request: web.Request) -> web.Response:
-    name = request.match_info["id"]
-    return common.json_response(await common.blocking(request, lambda: _service(request).inspect(name)))
+    name, size = request.match_info["id"], common.qbool(request, "size")
+    return common.json_response(await common.blocking(request, lambda: _service(request).inspect(name, size=size)))
 
 
 # --- start / stop / kill / restart / remove ---------------------------------------------------------

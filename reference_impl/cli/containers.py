@@ -167,7 +167,7 @@ def cmd_container_prune(store: Store, args) -> int:
 
 def _inspect_containers(store: Store, args) -> int:
     from reference_impl.cli.images import inspect_objects
-    return inspect_objects(store, args.names, "container", args.format)
+    return inspect_objects(store, args.names, "container", args.format, args.size)
 
 
 # --- run / create / start ------------------------------------------------------------------------
@@ -367,15 +367,24 @@ def ps_record(summary: ContainerSummary, no_trunc: bool) -> dict:
         "Status": summary.status,
         "Names": ",".join(summary.names),
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(summary.labels.items())),
-        "Size": "0B",
+        "Size": _size_text(summary),
         "Mounts": "",
         "Networks": ",".join(sorted(summary.networks)),
     }
 
 
+def _size_text(summary: ContainerSummary) -> str:
+    """PS's SIZE: "3kB (virtual 1.99MB)"; "0B" when sizes were not asked for."""
+    if summary.size_rw is None:
+        return "0B"
+    return f"{humanize.size(summary.size_rw)} (virtual {humanize.size(summary.size_root_fs)})"
+
+
 def cmd_ps(store: Store, args) -> int:
     limit = 1 if args.latest else args.last
-    options = ContainerListOptions(all=args.all, limit=limit, filters=parse_filters(args.filter))
+    # sizes cost a walk of each container's layer: asked by -s, or by a format that shows them
+    sized = args.size or bool(args.format and ".Size" in args.format)
+    options = ContainerListOptions(all=args.all, limit=limit, filters=parse_filters(args.filter), size=sized)
     records = [ps_record(s, args.no_trunc) for s in ContainerService(store).list(options)]
     if args.quiet:
         for r in records:
@@ -383,7 +392,7 @@ def cmd_ps(store: Store, args) -> int:
     elif args.format:
         output.formatted(args.format, records, PS_COLUMNS, go_type="*formatter.ContainerContext")
     else:
-        cols = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"]
+        cols = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"] + (["Size"] if sized else [])
         output.table([PS_COLUMNS[c] for c in cols], [[r[c] for c in cols] for r in records])
     return 0
 

@@ -32,9 +32,10 @@ def register(verbs, management: bool = False) -> None:
     p = verbs.add_parser("inspect", help="show low-level information")
     p.add_argument("-f", "--format")
     p.add_argument("--type", choices=["image", "container"], default="image" if management else None)
-    p.add_argument("-s", "--size", action="store_true")
+    if not management:  # `image inspect` has no sizes to add
+        p.add_argument("-s", "--size", action="store_true")
     p.add_argument("names", nargs="+")
-    p.set_defaults(handler=cmd_inspect)
+    p.set_defaults(handler=cmd_inspect, size=False)
 
     p = verbs.add_parser("history", help="show an image's history")
     p.add_argument("-H", "--human", type=_bool, default=True)
@@ -147,17 +148,18 @@ def cmd_images(store: Store, args) -> int:
 # --- inspect -----------------------------------------------------------------------------------
 
 def cmd_inspect(store: Store, args) -> int:
-    return inspect_objects(store, args.names, args.type, args.format)
+    return inspect_objects(store, args.names, args.type, args.format, args.size)
 
 
-def inspect_objects(store: Store, names: list[str], kind: str | None, fmt: str | None) -> int:
-    """`inspect`: containers first, then images (or only the kind asked for)."""
+def inspect_objects(store: Store, names: list[str], kind: str | None, fmt: str | None, size: bool = False) -> int:
+    """`inspect`: containers first (with their sizes under -s), then images (or only the
+    kind asked for)."""
     found, failed = [], False
     for name in names:
         value = None
         if kind in (None, "container"):
             try:
-                value = ContainerService(store).inspect(name)
+                value = ContainerService(store).inspect(name, size=size)
             except NotFound:
                 value = None
         if value is None and kind in (None, "image"):

@@ -1,6 +1,7 @@
 """ContainerService: what `strata run/ps/…` and /containers/… do, once."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -224,7 +225,26 @@ class ContainerService:
             summary = self.summary(container)
             if matcher.matches(container, summary):
                 found.append(summary)
-        return found[:options.limit] if options.limit > 0 else found
+        found = found[:options.limit] if options.limit > 0 else found
+        return [self._sized(summary) for summary in found] if options.size else found
+
+    def _sized(self, summary: ContainerSummary) -> ContainerSummary:
+        try:
+            rw, root_fs = self.sizes(self.store.containers.get(summary.id))
+        except NotFound:  # removed since it was listed: nothing of its own left
+            rw, root_fs = 0, 0
+        return dataclasses.replace(summary, size_rw=rw, size_root_fs=root_fs)
+
+    def sizes(self, container: Container) -> tuple[int, int]:
+        """(bytes of its own layer, with its image's), as dockerd's SizeRw and SizeRootFs."""
+        from reference_impl.fsutil import bytes_under
+        from reference_impl.images import size_of
+        own = bytes_under(container.upper)
+        try:
+            image = self.store.images.get(container.config.get("Image", ""))
+        except NotFound:  # removed by force: only its layer is left to count
+            return own, own
+        return own, own + size_of(self.store, image)
 
     def summary(self, container: Container) -> ContainerSummary:
         life = _life_state(container)
@@ -239,8 +259,8 @@ class ContainerService:
             state=life["Status"], status=_status_text(container, life),
             networks=settings["Networks"] or {"bridge": dict(_STOPPED_ENDPOINT)})
 
-    def inspect(self, name: str) -> dict:
-        """Docker's container inspect document."""
+    def inspect(self, name: str, size: bool = False) -> dict:
+        """Docker's container inspect document (with SizeRw and SizeRootFs when `size`)."""
         container = self.get(name)
         state = container.state
         config = container.config
@@ -282,6 +302,7 @@ class ContainerService:
                            **lifecycle_host_config(lifecycle_of(config))},
             "GraphDriver": {"Data": {"UpperDir": str(container.upper), "WorkDir": str(container.dir / "work"),
                                      "MergedDir": str(container.dir / "merged")}, "Name": "overlay2"},
+            **(dict(zip(("SizeRw", "SizeRootFs"), self.sizes(container))) if size else {}),
             "Mounts": mountpoints.shown(config),
             "Config": config["Config"],
             "NetworkSettings": network_settings(container, running),

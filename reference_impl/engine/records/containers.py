@@ -65,6 +65,7 @@ class ContainerListOptions:
     all: bool = False
     limit: int = -1             # -n / --last; -l is limit 1
     filters: Filters = field(default_factory=dict)
+    size: bool = False          # -s / ?size=1: each one's bytes (size_rw, size_root_fs)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class ContainerSummary:
     state: str
     status: str                 # "Up 3 seconds", "Exited (0) 2 minutes ago", "Created"
     networks: dict
+    size_rw: int | None = None          # its own layer's bytes, when asked (ContainerListOptions.size)
+    size_root_fs: int | None = None     # with its image's
 
 
 @dataclass(frozen=True)
