@@ -114,6 +114,12 @@ async def attach(request: web.Request) -> web.StreamResponse:
     tty = bool(container.config["Config"].get("Tty"))
     keys = detach_keys.parse(request.query.get("detachKeys", ""))
     conn = Hijacked(request)
+    if common.qbool(request, "logs"):  # what it printed so far first, then (stream) what comes
+        await conn.upgrade()
+        await _replay_logs(request, conn, container, tty)
+        if not common.qbool(request, "stream"):
+            await conn.close()
+            return conn.response
     if container.running:
         service = ContainerService(common.store(request))
         stdin = common.qbool(request, "stdin") and bool(container.config["Config"].get("OpenStdin"))
@@ -146,6 +152,23 @@ async def attach(request: web.Request) -> web.StreamResponse:
             del state["attachments"][container.id]
             session.abort()
     return conn.response
+
+
+_HEADERS_ALONE = 0.05  # seconds between the upgrade's headers and replayed output
+
+
+async def _replay_logs(request: web.Request, conn: Hijacked, container, tty: bool) -> None:
+    """The container's log so far, of the streams asked for, framed as the live output is."""
+    wanted = {"stdout": common.qbool(request, "stdout"), "stderr": common.qbool(request, "stderr")}
+    records, _ = await common.blocking(request, ContainerService(common.store(request)).logs, container.id, 0)
+    # The docker SDK reads the 101 with http.client, then takes the raw socket: output that
+    # came in the same read as the headers stays in http.client's buffer and is lost. Live
+    # output comes later; this is ready at once, so the headers go alone first.
+    await asyncio.sleep(_HEADERS_ALONE)
+    for record in records:
+        if wanted.get(record.stream):
+            data = record.text.encode()
+            await conn.write(data if tty else frame(STDOUT if record.stream == "stdout" else STDERR, data))
 
 
 async def _attach_running(conn: Hijacked, sock, tty: bool, stdin: bool, keys: bytes) -> None:

@@ -72,6 +72,9 @@ class Hijacked:
         self.response: web.StreamResponse | None = None
 
     async def upgrade(self) -> None:
+        """Answer 101 and take the connection over (once: a later call does nothing)."""
+        if self.response is not None:
+            return
         self.response = web.StreamResponse(status=101, reason="UPGRADED", headers={
             "Content-Type": "application/vnd.docker.raw-stream", "Connection": "Upgrade", "Upgrade": "tcp"})
         await self.response.prepare(self.request)

@@ -172,3 +172,64 @@ def test_attach_to_a_running_container_takes_stdin_and_gives_output(client, recv
         assert c.status == "running"  # leaving ends the attachment, not the container
     finally:
         c.remove(force=True)
+
+
+@pytest.fixture(params=["docker", "strata"])
+def either(request, service):
+    """(client, image) on real dockerd (the oracle) and on strata's service, the same busybox."""
+    if request.param == "strata":
+        c = docker.DockerClient(base_url=service.url, version="auto", timeout=120)
+        yield c, "bb"
+        c.close()
+        return
+    import secrets
+    import subprocess
+    image = f"strata-sdk-bb:{secrets.token_hex(4)}"
+    made = subprocess.run(["docker", "import", "--change", 'CMD ["/bin/sh"]', str(service.rootfs), image],
+                          capture_output=True, text=True, timeout=120)
+    if made.returncode != 0:
+        pytest.fail(f"docker import: {made.stderr}")
+    c = docker.DockerClient(base_url="unix:///var/run/docker.sock", version="auto", timeout=120)
+    try:
+        yield c, image
+    finally:
+        c.images.remove(image, force=True)
+        c.close()
+
+
+def _attach_logs(client, container_id: str, query: str) -> list[tuple[int, bytes]]:
+    """POST /containers/{id}/attach?logs=1&… read to its end: the stdcopy frames. (Not the
+    SDK's attach: it takes the raw socket after http.client read the 101's headers, and loses
+    output that arrived with them — with dockerd too.)"""
+    import socket
+    import struct
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(30)
+    sock.connect(client.api.adapters["http+docker://"].socket_path)
+    sock.sendall(f"POST /v1.41/containers/{container_id}/attach?{query} HTTP/1.1\r\nHost: api\r\n"
+                 "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    sock.close()
+    body = data.split(b"\r\n\r\n", 1)[1]
+    frames = []
+    while body:
+        stream, length = struct.unpack(">BxxxI", body[:8])
+        frames.append((stream, body[8:8 + length]))
+        body = body[8 + length:]
+    return frames
+
+
+def test_attach_with_logs_replays_what_was_printed(either):
+    # attach?logs=1: the output so far (of the streams asked for), framed; then the end
+    # without stream=1
+    client, image = either
+    c = client.containers.run(image, ["sh", "-c", "echo one; echo two >&2"], detach=True)
+    try:
+        assert c.wait(timeout=60)["StatusCode"] == 0
+        both = _attach_logs(client, c.id, "logs=1&stdout=1&stderr=1")
+        assert sorted(both) == [(1, b"one\n"), (2, b"two\n")], both
+        assert _attach_logs(client, c.id, "logs=1&stdout=1") == [(1, b"one\n")]
+    finally:
+        c.remove(force=True)
