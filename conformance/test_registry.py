@@ -268,6 +268,31 @@ def test_search_lists_the_pushed_repository_where_the_registry_can_search(cli, b
     assert names_listed == [repo], result.stdout  # as the registry names it, without its address
 
 
+def test_search_filters_apply_and_unknown_ones_are_refused(cli, base, context, registry, names, messages):
+    # refused before the registry is asked; applied to what it lists (stars, is-official,
+    # is-automated)
+    for given, shown in (("foo=1", "foo"), ("stars=abc", "stars=abc"), ("is-official=maybe", "is-official=[maybe]")):
+        result = cli.run("search", "--filter", given, f"{registry.address}/anything")
+        assert result.rc == 1 and result.stdout == "", result.describe()
+        expect_message(result.stderr, messages, "registry.search_invalid_filter", filter=shown)
+    if not registry.v1_search:
+        return
+    repo = names("web")
+    ref = f"{registry.address}/{repo}:v1"
+    build_for(cli, base, context, ref)
+    cli.ok("push", ref)
+
+    def listed(*filters: str) -> list[str]:
+        words = [w for f in filters for w in ("--filter", f)]
+        return cli.ok("search", *words, "--format", "{{.Name}}", f"{registry.address}/{repo}").lines
+
+    assert listed() == [repo]
+    assert listed("stars=0", "is-official=false", "is-automated=false") == [repo]
+    assert listed("stars=1") == []
+    assert listed("is-official=true") == []
+    assert listed("is-automated=true") == []
+
+
 # --- a registry that is not there ------------------------------------------------------------
 
 def unused_loopback_address() -> str:

@@ -16,6 +16,7 @@ from aiohttp import web
 from reference_impl import distribution, images, refs
 from reference_impl.api import common
 from reference_impl.api.common import ApiError
+from reference_impl.engine import search as registry_search
 from reference_impl.registry.client import AuthenticationError, RegistryAPIError, RegistryClient
 
 
@@ -151,7 +152,8 @@ async def search(request: web.Request) -> web.Response:
         raise ApiError(400, "a search term is required")
     limit = common.qint(request, "limit", 25)
     credentials = common.registry_auth(request)
-    results = await common.blocking(request, lambda: distribution.search(term, limit, auth=credentials))
+    filters = common.filters(request)
+    results = await common.blocking(request, lambda: registry_search.search(term, limit, filters, auth=credentials))
     return common.json_response([{"star_count": r.get("star_count", 0), "is_official": r.get("is_official", False),
                                   "name": r["name"], "is_automated": r.get("is_automated", False),
                                   "description": r.get("description") or ""} for r in results])

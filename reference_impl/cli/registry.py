@@ -22,6 +22,7 @@ def register(verbs, management: bool = False) -> None:
     p.set_defaults(handler=cmd_push)
 
     p = verbs.add_parser("search", help="search a registry for images")
+    p.add_argument("-f", "--filter", action="append", default=[])
     p.add_argument("--limit", type=int, default=25)
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("--format")
@@ -66,9 +67,10 @@ def cmd_push(store: Store, args) -> int:
 
 
 def cmd_search(store: Store, args) -> int:
-    from reference_impl import distribution
     from reference_impl.cli import output
-    results = distribution.search(args.term, args.limit)
+    from reference_impl.cli.filters import parse_filters
+    from reference_impl.engine.search import search
+    results = search(args.term, args.limit, parse_filters(args.filter))
     rows = []
     for r in results:
         description = r.get("description") or ""
