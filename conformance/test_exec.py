@@ -107,6 +107,21 @@ def test_i_and_t_need_a_terminal_for_input(cli, base, names, messages):
     assert cli.run("exec", name, "ls", "/ran").rc != 0
 
 
+def test_ctrl_p_ctrl_q_detaches_an_exec_which_runs_on(cli, base, names, messages):
+    name = running(cli, base, names)
+    result = in_terminal(cli, ("exec", "-it", name, "sh", "-c", "echo ready; exec sleep 3001"),
+                         ("expect", "ready"), ("send", "\\x10\\x11"))
+    assert result.rc == 1, result.describe()
+    expect_message(result.stdout, messages, "attach.detached")
+    time.sleep(0.5)  # a command the detachment hung up would be gone by now
+    assert "sleep 3001" in cli.ok("exec", name, "ps", "-o", "args").lines
+    result = in_terminal(cli, ("exec", "-it", "--detach-keys", "ctrl-a,a", name, "sh", "-c",
+                               "echo ready; exec sleep 3002"), ("expect", "ready"), ("send", "\\x01a"))
+    assert result.rc == 1, result.describe()
+    time.sleep(0.5)
+    assert "sleep 3002" in cli.ok("exec", name, "ps", "-o", "args").lines
+
+
 def test_exec_of_a_missing_command_exits_126(cli, base, names, messages):
     name = running(cli, base, names)
     result = cli.run("exec", name, "/nonexistent")

@@ -418,10 +418,11 @@ def processes_of(container: Container) -> list[int]:
 
 def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: str | None,
             user: str | None, tty: bool, detach: bool, interactive: bool = False,
-            resizes: int | None = None) -> int:
+            resizes: int | None = None, detach_keys: bytes = b"") -> int | None:
     """Run a process inside a running container's namespaces and root, on this process's
     stdio (its stdin only when interactive); its exit code (126 and runc's words on stdout
-    when it could not start)."""
+    when it could not start), or None when the detach keys were typed on its terminal (it
+    runs on, its terminal held by a process of its own)."""
     if tty and not detach:  # -t's output is a terminal's, made in the container and relayed from here
         console, console_end = socket.socketpair()
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
@@ -431,7 +432,12 @@ def exec_in(container: Container, argv: list[str], *, env: list[str], workdir: s
         if master is not None:
             terminal.copy_size(sys.stdout.fileno(), master)  # the caller's window, when it is on a terminal
             with raw_terminal(interactive):  # keys go to the exec's terminal as typed
-                terminal.relay(master, sys.stdout.fileno(), resizes, typed=0 if interactive else None)
+                detached = terminal.relay(master, sys.stdout.fileno(), resizes, typed=0 if interactive else None,
+                                          detach_keys=detach_keys)
+            if detached:
+                terminal.hold_master_in_background(master)
+                os.close(started.report)  # its waiting process goes on without us
+                return None
     elif tty:  # detached: the command still gets a terminal, which nobody reads
         console, console_end = socket.socketpair()
         started = start_exec(container, argv, env=env, workdir=workdir, user=user, tty=tty, detach=detach,
@@ -510,6 +516,10 @@ def start_exec(container: Container, argv: list[str], *, env: list[str], workdir
                 os.close(report_w)
                 if console_socket is not None:  # the caller sees its end if the command's process ends first
                     os.close(console_socket)
+                devnull = os.open("/dev/null", os.O_RDWR)  # it only waits: the caller's stdio end with
+                for fd in (0, 1, 2):                       # the command's (or the caller, if detached)
+                    os.dup2(devnull, fd)
+                os.close(devnull)
                 _, status = os.waitpid(grandchild, 0)
                 os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status)
                          else 128 + os.WTERMSIG(status))

@@ -4,6 +4,7 @@ through a worker on a hijacked connection, GET /exec/{id}/json reports its exit 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import secrets
 
@@ -46,16 +47,18 @@ async def create(request: web.Request) -> web.Response:
     from reference_impl.lifecycle import pause
     if pause.is_paused(container.id):
         raise common.Conflict(f"Container {request.match_info['id']} is paused, unpause the container before exec")
+    keys = _detach_keys(body.get("DetachKeys") or "")
     exec_id = secrets.token_hex(32)
     request.app[STATE]["execs"][exec_id] = {
         "ID": exec_id, "Running": False, "ExitCode": None, "ContainerID": container.id,
         "ProcessConfig": {"tty": bool(body.get("Tty")), "entrypoint": cmd[0], "arguments": cmd[1:],
                           "privileged": bool(body.get("Privileged")), "user": body.get("User") or ""},
         "OpenStdin": bool(body.get("AttachStdin")), "OpenStderr": bool(body.get("AttachStderr")),
-        "OpenStdout": bool(body.get("AttachStdout")), "CanRemove": False, "DetachKeys": "", "Pid": 0,
+        "OpenStdout": bool(body.get("AttachStdout")), "CanRemove": False,
+        "DetachKeys": base64.b64encode(keys).decode() if body.get("DetachKeys") else "", "Pid": 0,
         "_spec": {"id": container.id, "argv": cmd, "env": body.get("Env") or [],
                   "workdir": body.get("WorkingDir") or None, "user": body.get("User") or None,
-                  "tty": bool(body.get("Tty"))},
+                  "tty": bool(body.get("Tty")), "detach_keys": keys.hex()},
     }
     return common.json_response({"Id": exec_id}, status=201)
 
@@ -128,10 +131,23 @@ async def start(request: web.Request) -> web.StreamResponse:
     return conn.response
 
 
+def _detach_keys(text: str) -> bytes:
+    """The exec's detach keys (empty: dockerd's default), refused in its words for an exec."""
+    from reference_impl.lifecycle import detach_keys
+    try:
+        return detach_keys.parse(text)
+    except common.InvalidArgument:
+        raise ApiError(500, f"Invalid escape keys ({text}) provided") from None
+
+
 async def _finish(app: web.Application, instance: dict, worker: workers.Worker) -> None:
     report = await worker.next_report()
     worker.close()
     code = await worker.process.wait()
+    if report and report.get("detached"):  # the keys were typed: it runs on, nobody waits for it
+        if instance.get("_resizes") is not None:
+            os.close(instance.pop("_resizes"))
+        return
     if report and "exit" in report:
         code = report["exit"]
     elif report and "error" in report:

@@ -66,9 +66,9 @@ def op_exec(spec: dict, report: Report) -> int:
     code = ContainerService(Store(spec["root"])).exec(ExecOptions(
         container=spec["id"], argv=spec["argv"], env=spec.get("env") or [], workdir=spec.get("workdir"),
         user=spec.get("user"), tty=bool(spec.get("tty")), interactive=bool(spec.get("interactive")),
-        resizes=spec.get("resizes_fd")))
+        resizes=spec.get("resizes_fd"), detach_keys=bytes.fromhex(spec.get("detach_keys", ""))))
     sys.stderr.flush()
-    report.send({"exit": code})
+    report.send({"detached": True} if code is None else {"exit": code})
     return 0
 
 

@@ -128,6 +128,7 @@ def register(verbs, management: bool = False) -> None:
     p.add_argument("-t", "--tty", action="store_true")
     p.add_argument("-e", "--env", action="append", default=[])
     p.add_argument("--env-file", action="append", default=[])
+    p.add_argument("--detach-keys", default="")
     p.add_argument("-w", "--workdir")
     p.add_argument("-u", "--user")
     p.add_argument("container")
@@ -443,11 +444,16 @@ def cmd_exec(store: Store, args) -> int:
     from reference_impl.lifecycle.envfile import read_env_files
     env = read_env_files(args.env_file) + args.env
     attaching.require_terminal_input(args.tty and args.interactive and not args.detach)
+    keys = detach_keys.parse(args.detach_keys)
     with attaching.window_sizes(args.tty and not args.detach) as resizes:
-        return ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=env,
+        code = ContainerService(store).exec(ExecOptions(container=args.container, argv=args.command, env=env,
                                                         workdir=args.workdir, user=args.user, tty=args.tty,
                                                         detach=args.detach, interactive=args.interactive,
-                                                        resizes=resizes))
+                                                        resizes=resizes, detach_keys=keys))
+    if code is None:  # the detach keys: the command runs on
+        print(detach_keys.DETACHED, file=sys.stderr)
+        return 1
+    return code
 
 
 def cmd_port(store: Store, args) -> int:

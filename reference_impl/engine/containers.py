@@ -407,8 +407,9 @@ class ContainerService:
         lowers = [self.store.images.layer_diff_dir(d) for d in reversed(container.config["Layers"])]
         return [Change(kind, path) for kind, path in layers.changes(container.upper, lowers)]
 
-    def exec(self, options: ExecOptions) -> int:
-        """Run a command in a running container, on this process's stdio; its exit code."""
+    def exec(self, options: ExecOptions) -> int | None:
+        """Run a command in a running container, on this process's stdio; its exit code (None:
+        detached from its terminal with the detach keys, it runs on)."""
         container = self.get(options.container)
         if not options.argv:
             raise InvalidInput("exec requires at least 2 arguments")
@@ -417,7 +418,8 @@ class ContainerService:
             raise Conflict(f"Container {options.container} is paused, unpause the container before exec")
         return runtime.exec_in(container, options.argv, env=options.env, workdir=options.workdir,
                                user=options.user, tty=options.tty, detach=options.detach,
-                               interactive=options.interactive, resizes=options.resizes)
+                               interactive=options.interactive, resizes=options.resizes,
+                               detach_keys=options.detach_keys)
 
     def resize(self, name: str, rows: int, columns: int) -> None:
         """The window size of a running container's terminal; nothing to do without -t (as dockerd)."""

@@ -85,14 +85,26 @@ def receive_master(channel: socket.socket) -> int | None:
 
 def hold_in_background(channel: socket.socket) -> None:
     """A detached exec's terminal: a process of its own (this one returns at once) takes the
-    master and keeps it open, its output dropped as dockerd drops it, until the terminal's
-    last process closes its side."""
+    master from `channel` and keeps it open, its output dropped as dockerd drops it, until
+    the terminal's last process closes its side."""
+    _drain_in_background(channel.fileno(), lambda: receive_master(channel))
+    channel.close()
+
+
+def hold_master_in_background(master: int) -> None:
+    """The same for a master this process has (an exec detached with the detach keys)."""
+    _drain_in_background(master, lambda: master)
+    os.close(master)
+
+
+def _drain_in_background(keep: int, take_master) -> None:
     first = os.fork()
     if first == 0:
         try:
             if os.fork() == 0:
-                sc.close_all_but({channel.fileno()})  # the caller's pipes must see their end
-                master = receive_master(channel)
+                os.setsid()  # out of the caller's session: its terminal's hangup is not ours
+                sc.close_all_but({keep})  # the caller's pipes must see their end
+                master = take_master()
                 while master is not None:
                     try:
                         if not os.read(master, 65536):
@@ -101,28 +113,36 @@ def hold_in_background(channel: socket.socket) -> None:
                         break
         finally:
             os._exit(0)
-    channel.close()
     os.waitpid(first, 0)
 
 
-def relay(master: int, out: int, resizes: int | None = None, typed: int | None = None) -> None:
+def relay(master: int, out: int, resizes: int | None = None, typed: int | None = None,
+          detach_keys: bytes = b"") -> bool:
     """Copy the terminal's output until its last writer closes it. `resizes`: a pipe of
     "ROWS COLUMNS" lines, window sizes to give the terminal meanwhile; `typed`: input for
-    the terminal (exec -i), until its end."""
+    the terminal (exec -i), until its end or the `detach_keys`. True when they were typed:
+    the master is then still open, for the caller to hand over; else it is closed."""
+    from reference_impl.lifecycle.detach_keys import EscapeProxy
+    escape = EscapeProxy(detach_keys) if detach_keys and typed is not None else None
     selector = selectors.DefaultSelector()
     selector.register(master, selectors.EVENT_READ)
     for fd in (resizes, typed):
         if fd is not None:
             selector.register(fd, selectors.EVENT_READ)
-    pending = b""
+    pending, ended = b"", False
     try:
-        while True:
+        while not ended:
             for key, _ in selector.select():
                 if key.fd == typed:
                     data = os.read(typed, 65536)
                     if not data:
                         selector.unregister(typed)
+                    detached = False
+                    if escape is not None:
+                        data, detached = escape.feed(data)
                     _write_all(master, data)
+                    if detached:
+                        return True
                     continue
                 if key.fd == resizes:
                     data = os.read(resizes, 4096)
@@ -133,13 +153,15 @@ def relay(master: int, out: int, resizes: int | None = None, typed: int | None =
                 try:
                     data = os.read(master, 65536)
                 except OSError:  # EIO: the other side is closed
-                    return
+                    data = b""
                 if not data:
-                    return
+                    ended = True
+                    break
                 _write_all(out, data)
     finally:
         selector.close()
-        os.close(master)
+    os.close(master)
+    return False
 
 
 def _apply_sizes(master: int, data: bytes) -> bytes:

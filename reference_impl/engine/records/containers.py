@@ -122,6 +122,7 @@ class ExecOptions:
     tty: bool = False
     detach: bool = False
     interactive: bool = False  # stdin reaches the command (-i, AttachStdin)
+    detach_keys: bytes = b""   # under tty and interactive: the keys that leave it running
     resizes: int | None = None  # under tty: a pipe of "ROWS COLUMNS" lines (POST /exec/{id}/resize)
 
 
