@@ -9,7 +9,6 @@ import time
 
 from reference_impl import humanize, mountpoints, refs, runtime
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records.prune import PruneReport
 from reference_impl.engine.records.containers import CreateOptions, ExecOptions
 from reference_impl.errors import Conflict, EngineError, InvalidArgument, InvalidInput, NotFound
 from reference_impl.network.ports import PortMap, split_port_key
@@ -193,6 +192,7 @@ class ContainerService:
         runtime.remove(self.store, self.get(name), force, volumes=volumes)
 
     def prune(self, filters: flt.Filters) -> PruneReport:
+        from reference_impl.engine.records.prune import PruneReport
         flt.check_keys(filters, PRUNE_FILTERS)
         cutoff = flt.until(filters["until"][-1]) if filters.get("until") else None
         removed = []
