@@ -335,6 +335,8 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
     for fd in set(child_fds):
         if fd not in (stdio.stdin,):
             os.close(fd)
+    if first and spec.get("network"):  # while A makes the namespaces and PID 1
+        spec["network"].reserve()
     raw_pid = read_all(pid_r)
     os.close(pid_r)
     os.close(spec["network_ready"][0])
