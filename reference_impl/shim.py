@@ -378,7 +378,8 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         return None
     pid = struct.unpack("i", raw_pid)[0]
     on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
-             StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
+             StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state,
+             **(hooks.state_at_start() if hooks is not None else {}))
     if hooks is not None:
         hooks.started(pid)
     if first:
