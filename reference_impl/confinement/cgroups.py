@@ -215,7 +215,8 @@ def mount_view(root: str, groups: list[Path]) -> None:
 
 def oom_killed(container_id: str) -> bool:
     """Whether the kernel's OOM killer killed a process of the container."""
-    for group in paths(container_id):
+    groups = paths(container_id) if unified() else [_v1_group("memory", container_id)]  # v1: its memory group's
+    for group in groups:
         for name in ("memory.events", "memory.oom_control"):
             try:
                 text = _read(group / name)
