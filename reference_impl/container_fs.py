@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import traceback
 
 from reference_impl import mounting, rootfs
 from reference_impl import syscalls as sc
@@ -34,6 +33,7 @@ def run_in(store, container, work, *args, root_only: bool = False):
         except EngineError as exc:
             answer = {"error": type(exc).__name__, "message": exc.message}
         except BaseException as exc:  # noqa: BLE001 — reported to the parent, never a traceback here
+            import traceback
             answer = {"error": "EngineError", "message": _words(exc), "trace": traceback.format_exc()}
             code = 1
         try:

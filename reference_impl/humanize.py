@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 
 def size(n: float, precision: int = 3) -> str:
@@ -55,7 +54,7 @@ def duration(seconds: float) -> str:
 def now_rfc3339() -> str:
     """Go's RFC3339Nano in UTC, as Docker writes `created`."""
     ns = time.time_ns()
-    stamp = datetime.fromtimestamp(ns // 1_000_000_000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1_000_000_000))
     frac = f"{ns % 1_000_000_000:09d}".rstrip("0")
     return f"{stamp}.{frac}Z" if frac else f"{stamp}Z"
 
@@ -64,6 +63,7 @@ def parse_rfc3339(text: str) -> float:
     """Seconds since the epoch of an RFC 3339 timestamp (nanoseconds cut to microseconds)."""
     if not text or text.startswith("0001-"):
         return 0.0
+    from datetime import datetime, timezone  # not at the top: run writes times, never reads one
     main, _, rest = text.rstrip("Z").partition(".")
     frac = rest[:6].ljust(6, "0") if rest else "0"
     # fromisoformat (C) rather than strptime: a tenth of the time, and `ps` parses two a container

@@ -335,6 +335,8 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
     for fd in set(child_fds):
         if fd not in (stdio.stdin,):
             os.close(fd)
+    if first and spec.get("network"):  # while A makes the namespaces and PID 1
+        spec["network"].reserve()
     raw_pid = read_all(pid_r)
     os.close(pid_r)
     os.close(spec["network_ready"][0])
@@ -376,7 +378,8 @@ def _run_once(spec: dict, status_fd: int, stdio: Stdio, on_state, on_exit, first
         return None
     pid = struct.unpack("i", raw_pid)[0]
     on_state(Status="running", Pid=pid, ShimPid=os.getpid(), ExitCode=0, Error="", StartingPid=0, OOMKilled=False,
-             StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state)
+             StartedAt=humanize.now_rfc3339(), FinishedAt="0001-01-01T00:00:00Z", **net_state,
+             **(hooks.state_at_start() if hooks is not None else {}))
     if hooks is not None:
         hooks.started(pid)
     if first:

@@ -12,8 +12,8 @@ from reference_impl.api import attach, common, hijack, lifecycle, networks, unim
 from reference_impl.api.common import STATE, ApiError
 from reference_impl.engine.containers import ContainerService, signal_number
 from reference_impl.engine.images import ImageService
-from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
-                                                      HostConfig)
+from reference_impl.engine.records.container_views import ContainerListOptions, ContainerSummary
+from reference_impl.engine.records.containers import CreateOptions, HostConfig
 from reference_impl.engine.records.images import CommitOptions
 from reference_impl.confinement import Confinement, SettingsError
 from reference_impl.errors import NotFound

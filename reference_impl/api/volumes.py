@@ -6,7 +6,8 @@ from aiohttp import web
 
 from reference_impl.api import common
 from reference_impl.api.common import ApiError
-from reference_impl.engine.records.volumes import Mount, Storage, VolumeCreateOptions, VolumeListOptions
+from reference_impl.engine.records.storage import Mount, Storage
+from reference_impl.engine.records.volumes import VolumeCreateOptions, VolumeListOptions
 from reference_impl.engine.volumes import VolumeService, inspect_json
 
 

@@ -7,14 +7,16 @@ cannot be invoked, 127 when it is not found, and the command's own code otherwis
 from __future__ import annotations
 
 import argparse
+import functools
+import gc
 import os
 import re
 import sys
+from collections.abc import Callable
 
 from reference_impl.cli.errors import ClientRefusal, words
 from reference_impl.errors import ContainerStartError, EngineError, from_os_error
 from reference_impl.gotemplate.values import TemplateError
-from reference_impl.store import Store
 
 
 class UsageError(Exception):
@@ -111,18 +113,31 @@ def build_parser(verb: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    return parse(sys.argv[1:] if argv is None else argv)()
+
+
+def parse(argv: list[str]) -> Callable[[], int]:
+    """The command argv asks for, ready to run (importing what its verb needs); or, for
+    a wrong command line, what prints the usage error and gives its exit code."""
     parser = build_parser(verb_of(argv))
     try:
         args = parser.parse_args(argv)
     except UsageError as exc:
         verb = next((a for a in argv if not a.startswith("-")), "")
-        print(f"strata: {exc}\nSee 'strata {verb} --help'.".replace("  ", " "), file=sys.stderr)
-        return 125 if verb in ("run", "create") else 1
+        return functools.partial(_usage_error, verb, str(exc))
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
-        return 0
+        return lambda: parser.print_help() or 0
+    return lambda: _run(handler, args)
+
+
+def _usage_error(verb: str, message: str) -> int:
+    print(f"strata: {message}\nSee 'strata {verb} --help'.".replace("  ", " "), file=sys.stderr)
+    return 125 if verb in ("run", "create") else 1
+
+
+def _run(handler, args) -> int:
+    from reference_impl.store import Store  # with the verb's modules, in parse() (entry pauses the collector there)
     store = Store(args.root)
     try:
         return handler(store, args) or 0
@@ -164,7 +179,7 @@ def _template_words(verb: str, subverb: str, exc: Exception) -> tuple[str, int]:
     return f"failed to {'execute' if executing else 'parse'} template: {exc}", 1
 
 
-def _record_unexpected(store: Store, exc: Exception) -> str:
+def _record_unexpected(store, exc: Exception) -> str:
     """The traceback, appended to <root>/errors.log (or the temporary directory's)."""
     import tempfile
     import time
@@ -183,7 +198,16 @@ def _record_unexpected(store: Store, exc: Exception) -> str:
 
 
 def entry() -> None:
-    code = main()
+    # The imports of a verb make some 100 000 objects and no garbage: the cycle collector's
+    # passes over them cost milliseconds of every command. Once they are in, they are frozen
+    # (no later pass walks them, nor touches their pages in a forked shim) and it runs again.
+    gc.disable()
+    try:
+        command = parse(sys.argv[1:])
+    finally:
+        gc.freeze()
+        gc.enable()
+    code = command()
     threading = sys.modules.get("threading")
     if threading is not None and any(t.is_alive() and not t.daemon and t is not threading.main_thread()
                                      for t in threading.enumerate()):

@@ -13,8 +13,7 @@ from reference_impl.cli.filters import parse_filters
 from reference_impl.confinement import Confinement, SettingsError, flags
 from reference_impl.engine.containers import ContainerService
 from reference_impl.lifecycle import detach_keys
-from reference_impl.engine.records.containers import (ContainerListOptions, ContainerSummary, CreateOptions,
-                                                      ExecOptions, HostConfig)
+from reference_impl.engine.records.containers import CreateOptions, ExecOptions, HostConfig
 from reference_impl.errors import EngineError, InvalidInput, NotFound
 from reference_impl.store import Store
 
@@ -353,7 +352,7 @@ PS_COLUMNS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "Run
               "Networks": "NETWORKS"}
 
 
-def ps_record(summary: ContainerSummary, no_trunc: bool) -> dict:
+def ps_record(summary, no_trunc: bool) -> dict:
     command = summary.command
     if not no_trunc and len(command) > 20:
         command = command[:19] + "…"
@@ -382,6 +381,7 @@ def _size_text(summary: ContainerSummary) -> str:
 
 
 def cmd_ps(store: Store, args) -> int:
+    from reference_impl.engine.records.container_views import ContainerListOptions
     limit = 1 if args.latest else args.last
     # sizes cost a walk of each container's layer: asked by -s, or by a format that shows them
     sized = args.size or bool(args.format and ".Size" in args.format)
@@ -401,7 +401,7 @@ def cmd_ps(store: Store, args) -> int:
 # --- logs / top / diff / exec / port -------------------------------------------------------------------
 
 def cmd_logs(store: Store, args) -> int:
-    from reference_impl.engine.records.containers import LogOptions
+    from reference_impl.engine.records.container_views import LogOptions
     from reference_impl.lifecycle import logtimes
     options = LogOptions(follow=args.follow, tail=logtimes.tail_count(args.tail),
                          since=logtimes.cli_time(args.since, "since") if args.since else None,

@@ -4,10 +4,8 @@ is parsed here into HostConfig.Mounts, `--tmpfs path[:opts]` to HostConfig.Tmpfs
 `--volumes-from container[:mode]` to HostConfig.VolumesFrom."""
 from __future__ import annotations
 
-import csv
-
 from reference_impl.confinement import flags
-from reference_impl.engine.records.volumes import Mount, Storage
+from reference_impl.engine.records.storage import Mount, Storage
 from reference_impl.errors import InvalidInput
 
 _TRUE = {"", "1", "true"}
@@ -39,6 +37,7 @@ def parse_mount(spec: str) -> Mount:
     def refuse(why: str) -> InvalidInput:
         return InvalidInput(f'invalid argument "{spec}" for "--mount" flag: {why}')
 
+    import csv
     fields = next(csv.reader([spec]))
     values: dict = {"type": "volume"}
     for field in fields:

@@ -9,7 +9,7 @@ import time
 from reference_impl import humanize
 from reference_impl.engine import container_stats
 from reference_impl.engine.containers import ContainerService
-from reference_impl.engine.records.containers import ContainerListOptions
+from reference_impl.engine.records.container_views import ContainerListOptions
 
 COLUMNS = {"Container": "CONTAINER", "ID": "CONTAINER ID", "Name": "NAME", "CPUPerc": "CPU %",
            "MemUsage": "MEM USAGE / LIMIT", "MemPerc": "MEM %", "NetIO": "NET I/O", "BlockIO": "BLOCK I/O",

@@ -9,10 +9,7 @@ import time
 
 from reference_impl import humanize, mountpoints, refs, runtime
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records import PruneReport
-from reference_impl.engine.records.containers import (Change, ContainerListOptions, ContainerSummary,
-                                                      CreateOptions, ExecOptions, LogOptions, LogRecord,
-                                                      PortMapping, TopResult)
+from reference_impl.engine.records.containers import CreateOptions, ExecOptions
 from reference_impl.errors import Conflict, EngineError, InvalidArgument, InvalidInput, NotFound
 from reference_impl.network.ports import PortMap, split_port_key
 from reference_impl.network.settings import network_settings, published_ports
@@ -195,6 +192,7 @@ class ContainerService:
         runtime.remove(self.store, self.get(name), force, volumes=volumes)
 
     def prune(self, filters: flt.Filters) -> PruneReport:
+        from reference_impl.engine.records.prune import PruneReport
         flt.check_keys(filters, PRUNE_FILTERS)
         cutoff = flt.until(filters["until"][-1]) if filters.get("until") else None
         removed = []
@@ -247,6 +245,7 @@ class ContainerService:
         return own, own + size_of(self.store, image)
 
     def summary(self, container: Container) -> ContainerSummary:
+        from reference_impl.engine.records.container_views import ContainerSummary  # not at the top: run needs none of them
         life = _life_state(container)
         published = published_ports(container, life["Running"])
         settings = network_settings(container, life["Running"])
@@ -320,6 +319,7 @@ class ContainerService:
         returned), and the position after them. The old files of a rotated log come first; a
         file rotated away since the last call is read to its end before the newer ones."""
         from reference_impl.lifecycle import logconfig
+        from reference_impl.engine.records.container_views import LogRecord
         container = self.store.containers.get(container_id)
         config = logconfig.of_record(container.config)
         if config.driver == "none":
@@ -380,6 +380,7 @@ class ContainerService:
 
     def top(self, name: str, ps_args: list[str] | None = None) -> TopResult:
         import subprocess
+        from reference_impl.engine.records.container_views import TopResult
         container = self.get(name)
         if not container.running:
             raise Conflict(f"Container {container.id} is not running")
@@ -403,6 +404,7 @@ class ContainerService:
 
     def diff(self, name: str) -> list[Change]:
         from reference_impl import layers
+        from reference_impl.engine.records.container_views import Change
         container = self.get(name)
         lowers = [self.store.images.layer_diff_dir(d) for d in reversed(container.config["Layers"])]
         return [Change(kind, path) for kind, path in layers.changes(container.upper, lowers)]
@@ -452,6 +454,7 @@ def _labels(container: Container) -> dict:
 
 
 def _port_mappings(published: PortMap) -> list[PortMapping]:
+    from reference_impl.engine.records.container_views import PortMapping
     found = []
     for key, frontends in published.items():
         number, proto = split_port_key(key)

@@ -14,7 +14,7 @@ from collections import Counter
 
 from reference_impl import mountpoints
 from reference_impl.engine.images import ImageService, layer_bytes
-from reference_impl.engine.records.containers import ContainerListOptions
+from reference_impl.engine.records.container_views import ContainerListOptions
 from reference_impl.engine.records.images import ImageListOptions
 from reference_impl.errors import NotFound
 from reference_impl.fsutil import bytes_under

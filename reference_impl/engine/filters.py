@@ -7,7 +7,6 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
-from datetime import datetime, timezone
 
 from reference_impl.errors import InvalidArgument
 
@@ -65,6 +64,7 @@ def until(value: str, now: float | None = None) -> float:
         return float(text)
     if re.fullmatch(r"(?:%s)+" % _DURATION.pattern, text):
         return now - sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text))
+    from datetime import datetime, timezone  # not at the top: run loads these filters, never this
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -6,7 +6,7 @@ import tarfile
 from reference_impl import archive, humanize, refs
 from reference_impl import images as model
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records import PruneReport
+from reference_impl.engine.records.prune import PruneReport
 from reference_impl.engine.records.images import (CommitOptions, DeleteItem, HistoryItem, ImageListOptions,
                                                   ImagePruneOptions, ImageSummary, ImportOptions)
 from reference_impl.errors import EngineError, NotFound

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records import PruneReport
+from reference_impl.engine.records.prune import PruneReport
 from reference_impl.engine.records.networks import (ConnectOptions, NetworkCreateOptions, NetworkListOptions,
                                                     NetworkSummary)
 from reference_impl.errors import InvalidArgument, InvalidInput, NotFound

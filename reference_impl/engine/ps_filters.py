@@ -10,7 +10,7 @@ from reference_impl.errors import EngineError, InvalidArgument, NotFound
 from reference_impl.store import Container, Store
 
 if TYPE_CHECKING:
-    from reference_impl.engine.records.containers import ContainerSummary
+    from reference_impl.engine.records.container_views import ContainerSummary
 
 KEYS = frozenset({"id", "name", "label", "exited", "status", "ancestor", "before", "since", "volume",
                   "network", "publish", "expose", "health", "isolation", "is-task"})

@@ -5,7 +5,7 @@ import secrets
 
 from reference_impl import mountpoints
 from reference_impl.engine import filters as flt
-from reference_impl.engine.records import PruneReport
+from reference_impl.engine.records.prune import PruneReport
 from reference_impl.engine.records.volumes import Volume, VolumeCreateOptions, VolumeListOptions
 from reference_impl.errors import Conflict, InvalidArgument, NotFound
 from reference_impl.fsutil import bytes_under

@@ -2,15 +2,13 @@
 (default ctrl-p,ctrl-q), read from the attached input as moby's escape proxy reads it."""
 from __future__ import annotations
 
-import string
-
 from reference_impl.errors import InvalidArgument
 
 DEFAULT = b"\x10\x11"  # ctrl-p,ctrl-q
 DETACHED = "read escape sequence"  # what the docker CLI says when the sequence is read
 
-# ctrl-@ is 0, ctrl-a..ctrl-z 1..26, then ctrl-[ ctrl-\ ctrl-] ctrl-^ ctrl-_ 27..31
-_CONTROL = {f"ctrl-{key}": code for code, key in enumerate("@" + string.ascii_lowercase + "[\\]^_")}
+# ctrl-@ is 0, ctrl-a..ctrl-z 1..26, then ctrl-[ ctrl-\ ctrl-] ctrl-^ ctrl-_ 27..31 (the key's code - 64)
+_CONTROL = {f"ctrl-{chr(64 + code).lower()}": code for code in range(32)}
 
 
 def parse(text: str) -> bytes:

@@ -43,9 +43,12 @@ class ShimHooks:
         except FileNotFoundError:
             pass
 
+    def state_at_start(self) -> dict:
+        """What the shim records with Status=running, in the same write."""
+        return {"RestartCount": self.restart_count, "Restarting": False}
+
     def started(self, pid: int) -> None:
         self.started_at = time.monotonic()
-        self.on_state(RestartCount=self.restart_count, Restarting=False)
         check = self.options.healthcheck
         health.reset(self.dir, check)  # each run, restarts included
         if check is not None and health.enabled(check):

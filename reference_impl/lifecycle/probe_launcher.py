@@ -18,7 +18,7 @@ import select
 import signal
 import subprocess
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from reference_impl.lifecycle import probe, signals
 from reference_impl import syscalls as sc

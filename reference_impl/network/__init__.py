@@ -15,15 +15,16 @@ print ports is the CLI's business (`reference_impl/cli/ports.py`); the Engine AP
 bindings as JSON.
 
 `ContainerNetwork` below ties the parts together for one container: `publish` binds its
-ports, the shim `start`s it once PID 1 exists, `rejoin`s it when a restart policy runs the
-process again, and `stop`s it on exit. The shim attaches the
-bridge once PID 1 exists, so the command may start a few milliseconds before eth0 is up
+ports, the shim `reserve`s its address while PID 1 is made, `start`s it once PID 1 exists,
+`rejoin`s it when a restart policy runs the process again, and `stop`s it on exit. The shim
+attaches the bridge once PID 1 exists, so the command may start a few milliseconds before eth0 is up
 (never after `run -d` returns); published ports do not depend on it. If the bridge cannot be
 set up (no `ip`, no permission), the container runs without it and IPAddress is "".
 """
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 import socket
@@ -66,6 +67,15 @@ class ContainerNetwork:
         if self.namespace is not None:
             forwarding.start_forwarders(self.listeners, self.namespace, self.stopping)
         return state
+
+    def reserve(self) -> None:
+        """In the shim while PID 1 is being made (the first run): the bridge and an address,
+        which need no pid, so that start() is left the veth. What fails here is tried again
+        there, where a failure is reported."""
+        if endpoints.is_default(endpoints.mode_of(self.config)):
+            with contextlib.suppress(Exception):
+                bridge.ensure_bridge()
+                self.address = str(allocation.allocate_address(self.container_id))
 
     def rejoin(self, pid: int) -> dict:
         """In the shim, when a restart policy runs the process again (a new namespace): what
@@ -114,10 +124,11 @@ class ContainerNetwork:
         endpoints.serve_dns(self.root, self.container_id, self.namespace.fd, set(), self.run_ended)
 
     def _attach(self, pid: int, netns_fd: int) -> dict:
-        bridge.ensure_bridge()
-        address = allocation.allocate_address(self.container_id)
-        self.address, self.host_end = str(address), bridge.host_end_name(self.container_id)
-        return bridge.connect(self.container_id, pid, netns_fd, address, self.host_end)
+        if not self.address:  # none reserved (a restart, or reserve() failed)
+            bridge.ensure_bridge()
+            self.address = str(allocation.allocate_address(self.container_id))
+        self.host_end = bridge.host_end_name(self.container_id)
+        return bridge.connect(self.container_id, pid, netns_fd, ipaddress.ip_address(self.address), self.host_end)
 
     def _leave_run(self, unplug: bool = False) -> None:
         """Give back the addresses of the run that ended and stop its DNS server. `unplug`:

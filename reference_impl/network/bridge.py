@@ -1,9 +1,10 @@
 """The bridge `strata0` and a container's link to it.
 
 The engine creates `strata0` on first use with 172.29.0.1/16 (docker0 is 172.17.0.0/16). A
-container gets a veth pair whose peer is created directly inside its network namespace as
-`eth0`, the address the allocator gave it, the MAC derived from that address as docker does
-(02:42:ac:1d:…), and a default route via the bridge. The veth disappears with the namespace.
+container gets a veth pair (one rtnetlink request: rtnetlink.py) whose peer is created
+directly inside its network namespace as `eth0`, the address the allocator gave it, the MAC
+derived from that address as docker does (02:42:ac:1d:…), and a default route via the
+bridge. The veth disappears with the namespace.
 No NAT or iptables rules are installed: containers get no way out of the host.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 from pathlib import Path
 
 from reference_impl import syscalls as sc
+from reference_impl.network import rtnetlink
 from reference_impl.fsutil import locked
 
 BRIDGE = "strata0"
@@ -62,8 +64,7 @@ def connect(container_id: str, pid: int, netns_fd: int, address: ipaddress.IPv4A
     """Give the namespace of `pid` an eth0 on the bridge with `address`, the pair's other end
     `host_end` on the bridge. Returns what NetworkSettings shows of it."""
     mac = mac_address(address)
-    _ip(f"link add {host_end} type veth peer name eth0 address {mac} netns {pid}",
-        f"link set {host_end} master {BRIDGE} up")
+    rtnetlink.add_veth(host_end, BRIDGE, "eth0", mac, pid)
     _configure_inside(netns_fd, address)
     return {"IPAddress": str(address), "IPPrefixLen": SUBNET.prefixlen, "Gateway": str(GATEWAY),
             "MacAddress": mac, "EndpointID": secrets.token_hex(32),

@@ -1,6 +1,7 @@
 """The kernel side of user-defined networks: a bridge per network, a veth per endpoint, and the
 iptables rules that keep networks apart — through iproute2's `ip` and `iptables`, as
-bridge.py already does for strata0 (no new dependency; both are on every host dockerd runs on).
+bridge.py already does for strata0 (no new dependency; both are on every host dockerd runs on);
+the veth itself by one rtnetlink request (rtnetlink.py), as for strata0.
 
 Isolation as dockerd does it, in a chain of strata's own jumped to first from FORWARD: traffic
 between two ports of one bridge is accepted, anything else entering or leaving a network's
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
+
+from reference_impl.network import rtnetlink
 
 CHAIN = "STRATA-NETWORKS"
 
@@ -76,8 +79,10 @@ def attach(bridge_name: str, host_end: str, pid: int, interface: str, address: i
            prefixlen: int, gateway: str | None, mac: str) -> None:
     """A veth from the bridge into the network namespace of `pid`, named `interface` there,
     with `address`; a default route through `gateway` when given (the first network)."""
-    _ip(f"link add {host_end} type veth peer name {interface} address {mac} netns {pid}",
-        f"link set {host_end} master {bridge_name} up")
+    try:
+        rtnetlink.add_veth(host_end, bridge_name, interface, mac, pid)
+    except OSError as exc:
+        raise LinkError(f"veth {host_end} on {bridge_name}: {exc.strerror}") from None
     inside = [f"addr add {address}/{prefixlen} dev {interface}", f"link set {interface} up"]
     if gateway:
         inside.append(f"route add default via {gateway} dev {interface}")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO
 
 from reference_impl.errors import InvalidInput
 
@@ -97,7 +97,7 @@ class Hasher:
         self._hash.update(data)
         return self
 
-    def update_from(self, stream: BinaryIO) -> "Hasher":
+    def update_from(self, stream: BufferedIOBase) -> "Hasher":
         for chunk in iter(lambda: stream.read(_CHUNK), b""):
             self._hash.update(chunk)
         return self

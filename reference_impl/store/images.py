@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import pickle
 import shutil
 import time
 from dataclasses import dataclass
@@ -186,6 +185,7 @@ class ImageIndex:
             return []
 
     def _snapshot(self) -> dict[str, Image] | None:
+        import pickle
         try:
             with open(self.snapshot_path, "rb") as f:
                 entries = pickle.load(f)
@@ -195,6 +195,7 @@ class ImageIndex:
                 for image_id, config, raw, meta in entries}
 
     def _write_snapshot(self, found: dict[str, Image]) -> None:
+        import pickle
         entries = [(str(image.id), image.config, image.raw, image.meta) for image in found.values()]
         atomic_write(self.snapshot_path, pickle.dumps(entries), durable=False,
                      staging=self.store.tmp_dir, staging_prefix=staging.prefix("write-"))

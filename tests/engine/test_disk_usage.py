@@ -3,7 +3,7 @@
 from reference_impl.engine import disk_usage
 from reference_impl.engine.containers import ContainerService
 from reference_impl.engine.images import ImageService
-from reference_impl.engine.records.containers import ContainerListOptions
+from reference_impl.engine.records.container_views import ContainerListOptions
 from reference_impl.engine.records.images import ImageListOptions
 from reference_impl.store import Store
 

@@ -6,13 +6,3 @@ Times are Unix seconds (float) or RFC 3339 text where Docker keeps the text; ids
 record has a docstring: dataclass() otherwise renders one from the signature, which costs
 a CLI call milliseconds.
 """
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class PruneReport:
-    """What a prune removed and the bytes it freed."""
-    deleted: list               # DeleteItem for images, container ids for containers
-    space_reclaimed: int
