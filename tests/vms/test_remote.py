@@ -154,6 +154,23 @@ def test_a_vagrant_private_instance_is_the_inner_ones_made_on_the_vms_host(tmp_p
     assert any("rm -rf" in " ".join(c) for c in host.commands)
 
 
+@pytest.mark.parametrize("name", ["strata", "docker"])
+def test_a_vagrant_private_instance_runs_through_a_testinfra_host(name):
+    """The same private-instance code through testinfra's command path (the one a VM's
+    paramiko host takes: env, timeout and quoting in one shell string), on this machine."""
+    record = dataclasses.replace(impls.load(f"vagrant:{name}"), host=hosts.Testinfra("local://"))
+    with record.private_instance("strata-test-private") as private:
+        assert private.name == f"vagrant:{name}"
+        made = private.run(("images", "-q"), timeout=60)
+        assert made.rc == 0 and made.stdout == "", made
+        root = ([v for v in private.env.values() if "strata-test-private-" in v][0]
+                .removeprefix("unix://").rsplit("/", 1)[0])
+        assert Path(root).is_dir()
+    assert not Path(root).exists()
+    if name == "docker":  # the private dockerd is gone with its directory
+        assert subprocess.run(["pgrep", "-f", root], capture_output=True).returncode == 1
+
+
 # --- services of this machine forwarded into the remote host (ssh -R), over real SSH -------
 
 class _ForwardingServer:
