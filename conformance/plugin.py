@@ -44,7 +44,7 @@ def pytest_addoption(parser):
                     help="with --report-dir DIR: render the HTML report of DIR's parent (the run "
                          "history this run joins) to OUT/index.html at the end of the session")
     group.addoption("--strict-expectations", action="store_true", default=False,
-                    help="a check listed in conformance/expectations/<impl>.toml that passes "
+                    help="a check listed in conformance/impls/<impl>.expectations.toml that passes "
                          "is an error (a stale expectation) instead of a flagged pass")
     group.addoption("--subset", action="append", default=[], metavar="IMPL=NAME",
                     help="run only the checks listed in conformance/subsets/NAME.txt on the "

@@ -33,8 +33,8 @@ class Implementation:
     credentials_file: str = "config.json"
     build_flags: tuple[str, ...] = ()
     messages: str = "docker"
-    # checks expected to differ from Docker here: a file name in conformance/expectations/
-    # (without .toml) or a path to a TOML file of that format
+    # checks expected to differ from Docker here: an implementation name (its file
+    # conformance/impls/<name>.expectations.toml) or a path to a TOML file of that format
     expectations: str = "docker"
     capabilities: frozenset[str] = frozenset()
     # the CLI the harness cleans up with, when it is not `argv` (a wrapper that breaks `rmi`
