@@ -155,7 +155,7 @@ class Cli:
         return result.image
 
     def listed_name(self, ref: str) -> str:
-        """How this implementation lists and reports the image name `ref` (targets.py)."""
+        """How this implementation lists and reports the image name `ref` (conformance/impls/base.py)."""
         return self.impl.listed_name(ref)
 
     def image_id(self, ref: str) -> str:

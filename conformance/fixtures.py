@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 import requests
-import testinfra
 from filelock import FileLock
 
 from conformance import messages as message_data
-from conformance import remote, targets
+from conformance import remote
 from conformance.cli import Cli, HarnessError, Transcript
 from conformance.locks import NoLock, StorageLock, storage_lock_at
 from conformance.naming import LABEL_CHECK, LABEL_RUN, Names, run_tag
@@ -120,18 +119,9 @@ def names(request, run_name, worker_id) -> Names:
     return made
 
 
-_hosts: dict[str, object] = {}
-
-
-def forget_host(host_url: str):
-    """This process's testinfra host for that URL, no longer cached (to close it); or None."""
-    return _hosts.pop(host_url, None)
-
-
 def host_for(impl):
-    if impl.host_url not in _hosts:
-        _hosts[impl.host_url] = testinfra.get_host(impl.host_url)
-    return _hosts[impl.host_url]
+    """The testinfra host the implementation's CLI runs on (one per process and host)."""
+    return impl.host.testinfra()
 
 
 def storage_lock(impl, busybox_rootfs: Path) -> StorageLock | NoLock:
@@ -217,7 +207,7 @@ def cli(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs, mad
     remote.share(tmp_path_factory.getbasetemp().parent)  # files a remote host needs too
     config_dir = tmp_path / "client-config"
     config_dir.mkdir()
-    targets.ready(impl)
+    impl.ready()
     lock = storage_lock(impl, busybox_rootfs)
     engine = Cli(impl, host_for(impl), transcript, env={impl.config_dir_env: str(config_dir)}, storage=lock)
     yield engine
@@ -245,9 +235,9 @@ def messages(impl) -> dict[str, str]:
 def private(impl, transcript, names, tmp_path, tmp_path_factory, busybox_rootfs):
     """A Cli on an instance with a store of its own, for checks that act on a whole store."""
     remote.share(tmp_path_factory.getbasetemp().parent)
-    if not impl.has("private-instance") or impl.private_instance is None:
+    if not impl.has("private-instance"):
         pytest.skip(f"{impl.name} cannot start a private instance")
-    with impl.private_instance(impl, names("private")) as private_impl:
+    with impl.private_instance(names("private")) as private_impl:
         config_dir = tmp_path / "private-client-config"
         config_dir.mkdir()
         engine = Cli(private_impl, host_for(private_impl), transcript,
@@ -450,7 +440,7 @@ def start_docker_registry(label: str, auth: bool) -> Registry:
 
 def start_strata_registry(label: str, auth: bool, token: bool = False) -> Registry:
     """strata's registry server, run as a program (`strata registry serve`), like any peer."""
-    from conformance.targets import strata_cli
+    from conformance.impls.strata import strata_cli
     root = Path(tempfile.mkdtemp(prefix=f"{label}-registry-", dir="/tmp"))
     args = [strata_cli(), "registry", "serve", "--root", str(root / "data"), "--addr", "127.0.0.1:0"]
     if auth:

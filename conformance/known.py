@@ -1,6 +1,6 @@
 """Known differences at the level of what differs (wpt's subtest statuses).
 
-An implementation's expectations file (conformance/expectations/<name>.toml) writes each
+An implementation's expectations file (conformance/impls/<name>.expectations.toml) writes each
 reason once and lists the checks it explains, each with where it is expected to fail:
 
     [reasons]
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-EXPECTATIONS = Path(__file__).parent / "expectations"
+EXPECTATIONS = Path(__file__).parent / "impls"
+SUFFIX = ".expectations.toml"
 MESSAGE = "message:"
 
 
@@ -50,13 +51,13 @@ def _words(text: str) -> str:
 
 
 def path_of(ref: str) -> Path:
-    return Path(ref) if ref.endswith(".toml") else EXPECTATIONS / f"{ref}.toml"
+    return Path(ref) if ref.endswith(".toml") else EXPECTATIONS / f"{ref}{SUFFIX}"
 
 
 @cache
 def load(ref: str) -> dict[str, Known]:
-    """{check key: Known} from an expectations file (a name in conformance/expectations/ or
-    a path); a missing file lists nothing."""
+    """{check key: Known} from an expectations file (an implementation's name: its file in
+    conformance/impls/, or a path); a missing file lists nothing."""
     path = path_of(ref)
     if not path.exists():
         return {}

@@ -15,7 +15,6 @@ import subprocess
 import time
 from dataclasses import asdict, dataclass
 
-from conformance import targets
 from conformance.cli import Cli, Transcript
 from conformance.naming import LABEL_CHECK, LABEL_RUN
 
@@ -132,7 +131,7 @@ def check(implementations, host_for, run: str, before_host=None) -> list[Leak]:
     leak; it returns what the taking down itself found left (a VM's libvirt domain)."""
     leaks: list[Leak] = []
     for impl in implementations:
-        targets.ready(impl)  # a lapsed service must not hide what is left in its store
+        impl.ready()  # a lapsed service must not hide what is left in its store
         cli = Cli(impl.for_cleanup(), host_for(impl), Transcript())
         found = engine_leaks(cli, run, impl.name)
         if found:

@@ -1,4 +1,5 @@
-"""The exact words an implementation prints, kept as data (messages/<name>.toml).
+"""The exact words an implementation prints, kept as data
+(conformance/impls/<name>.messages.toml, beside the implementation's module).
 
 Checks assert the meaning first (exit code, resulting state) and then the words,
 by key: ``expect_message(result.stderr, msgs, "rmi.conflict.stopped_by_tag",
@@ -12,7 +13,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-HERE = Path(__file__).parent / "messages"
+HERE = Path(__file__).parent / "impls"
+SUFFIX = ".messages.toml"
 
 
 def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -27,7 +29,7 @@ def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
 
 @cache
 def load(name: str) -> dict[str, str]:
-    data = tomllib.loads((HERE / f"{name}.toml").read_text())
+    data = tomllib.loads((HERE / f"{name}{SUFFIX}").read_text())
     parent = data.pop("inherit", None)
     own = _flatten(data)
     return {**load(parent), **own} if parent else own

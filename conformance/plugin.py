@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import known, leaks, subsets, targets
+from conformance import impls, known, leaks, subsets
 from conformance.cli import HarnessError
 from conformance.fixtures import PREFIX, TRANSCRIPT, host_for, run_uid
 from conformance.naming import run_tag
@@ -31,12 +31,12 @@ _STARTED = pytest.StashKey[str]()
 def pytest_addoption(parser):
     group = parser.getgroup("strata", "strata conformance suite")
     group.addoption("--impl", action="store", default=None, metavar="NAME[,NAME...]",
-                    help=f"implementations to check (known: {', '.join(targets.known_names())}); "
+                    help=f"implementations to check (known: {', '.join(impls.known_names())}); "
                          "default: every one that answers on this machine")
     group.addoption("--require-impl", action="append", default=[], metavar="NAME",
                     help="make a missing implementation an error instead of a skip")
     group.addoption("--impl-file", action="append", default=[], metavar="TOML",
-                    help="define more implementations (see conformance/targets.py)")
+                    help="define more implementations (see conformance/impls/__init__.py)")
     group.addoption("--report-dir", action="store", default=None, metavar="DIR",
                     help="write results.json (records, environment fingerprint) and "
                          "junit-<impl>.xml for the reports here")
@@ -44,7 +44,7 @@ def pytest_addoption(parser):
                     help="with --report-dir DIR: render the HTML report of DIR's parent (the run "
                          "history this run joins) to OUT/index.html at the end of the session")
     group.addoption("--strict-expectations", action="store_true", default=False,
-                    help="a check listed in conformance/expectations/<impl>.toml that passes "
+                    help="a check listed in conformance/impls/<impl>.expectations.toml that passes "
                          "is an error (a stale expectation) instead of a flagged pass")
     group.addoption("--subset", action="append", default=[], metavar="IMPL=NAME",
                     help="run only the checks listed in conformance/subsets/NAME.txt on the "
@@ -60,7 +60,7 @@ def _chosen(config) -> list[str] | None:
         return None
     names = [n.strip() for n in chosen.split(",") if n.strip()]
     for name in names:
-        targets.load(name)  # unknown names are a usage error
+        impls.load(name)  # unknown names are a usage error
     return sorted(dict.fromkeys(names))
 
 
@@ -70,20 +70,20 @@ def pytest_configure(config):
         config.option.testrunuid = uuid.uuid4().hex
     try:
         for path in config.getoption("--impl-file"):
-            targets.add_file(path)
+            impls.add_file(path)
     except (OSError, KeyError, ValueError) as exc:
         raise pytest.UsageError(f"--impl-file: {exc}") from None
     try:
         chosen = _chosen(config)
-        candidates = sorted({*(chosen if chosen is not None else targets.known_names()),
+        candidates = sorted({*(chosen if chosen is not None else impls.known_names()),
                              *config.getoption("--require-impl")})
         run = run_tag(run_uid(config))
         records, missing = {}, {}
         for name in candidates:
-            if targets.is_known(name):
+            if impls.is_known(name):
                 # asked at once: a later record's set-up (a VM's, minutes) must not outlast
                 # what this one started (strata-api's service exits when idle)
-                records[name] = targets.prepare(targets.load(name), run)
+                records[name] = impls.load(name).prepare(run)
                 missing[name] = records[name].missing_reason()
     except KeyError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -95,7 +95,7 @@ def pytest_configure(config):
         if missing.get(name, "unknown implementation"):
             if not hasattr(config, "workerinput"):
                 for record in records.values():  # no session will take them down
-                    targets.finish(record)
+                    record.finish()
             raise pytest.UsageError(f"required implementation {name!r} is missing: "
                                     f"{missing.get(name, 'unknown implementation')}")
     config.stash[_LOG] = ResultLog()
@@ -207,12 +207,12 @@ def pytest_sessionfinish(session, exitstatus):
     if report_dir:
         for name in config.stash[_IMPLS]:
             if not config.stash[_MISSING].get(name):
-                environment["implementations"][name] = targets.fingerprint(records[name])
+                environment["implementations"][name] = records[name].fingerprint()
 
     def take_down() -> list[str]:
         left = []
         for record in records.values():
-            left += targets.finish(record)
+            left += record.finish()
         return list(dict.fromkeys(left))
 
     found: list[leaks.Leak] = []

@@ -2,7 +2,7 @@
 
 pass < known difference < fail (non-conformance) < error (the harness broke); skip =
 unsupported. A *known difference* is a check that fails, where its entry in the
-implementation's expectations file (conformance/expectations/<name>.toml) expects it to
+implementation's expectations file (conformance/impls/<name>.expectations.toml) expects it to
 fail (conformance/known.py: the reason, written once, and the message key or statement):
 
     [checks."test_build.py::test_x"]              # every parametrization of the check

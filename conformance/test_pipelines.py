@@ -28,7 +28,7 @@ def all_images(cli) -> set[str]:
 
 
 def tags(cli) -> set[str]:
-    """The image names listed, in the form the check gave them (targets.py: given_name)."""
+    """The image names listed, in the form the check gave them (Implementation.given_name)."""
     return {cli.impl.given_name(line) for line in cli.ok("images", "--format", "{{.Repository}}:{{.Tag}}").lines
             if "<none>" not in line}
 

@@ -21,8 +21,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     if config.getoption("--keep-vms"):
-        import vms.targets
-        vms.targets.KEEP = True
+        import conformance.impls.vagrant
+        conformance.impls.vagrant.KEEP = True
 
 
 def smoke_checks() -> set[str]:

@@ -7,7 +7,7 @@ containers and removals at once on one implementation, then prove nothing is lef
 Each cycle is what a check's fixtures do (conformance/fixtures.py): import a base of its
 own under the storage lock, run a container on it, tag it, build two steps on it, then
 `remove_check_objects`. Workers are threads, each a check at a time, like xdist workers.
-The run's own podman store (targets.prepare) is reset at the end, as after a suite run.
+The run's own podman store (Implementation.prepare) is reset at the end, as after a suite run.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from conformance import targets  # noqa: E402
+from conformance import impls  # noqa: E402
 from conformance.cli import Cli, HarnessError, Transcript  # noqa: E402
 from conformance.fixtures import host_for, import_base, remove_check_objects, storage_lock, write_busybox_rootfs  # noqa: E402
 from conformance.leaks import engine_leaks  # noqa: E402
@@ -69,10 +69,10 @@ def _cycle(impl, rootfs: Path, names: Names, context: Path, result: StressResult
 
 def stress(impl_name: str = "podman", cycles: int = 200, workers: int = 4) -> StressResult:
     run = run_tag(uuid.uuid4().hex)
-    impl = targets.prepare(targets.load(impl_name), run)
+    impl = impls.load(impl_name).prepare(run)
     missing = impl.missing_reason()
     if missing:
-        targets.finish(impl)
+        impl.finish()
         raise HarnessError(f"{impl_name}: {missing}")
     result = StressResult(cycles, 0.0)
     lock = threading.Lock()
@@ -97,7 +97,7 @@ def stress(impl_name: str = "podman", cycles: int = 200, workers: int = 4) -> St
         cli = Cli(impl.for_cleanup(), host_for(impl), Transcript())
         result.leftovers = [leak.text() for leak in engine_leaks(cli, run, impl.name)]
     finally:
-        targets.finish(impl)
+        impl.finish()
     return result
 
 

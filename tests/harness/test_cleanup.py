@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from stress_cleanup import stress
 
-from conformance import leaks, targets
+from conformance import impls, leaks
 from conformance.cli import Cli, Transcript
 from conformance.locks import NoLock
 from conformance.fixtures import host_for, import_base, remove_check_objects, write_busybox_rootfs
@@ -37,7 +37,7 @@ exec docker "$@"
 
 @pytest.fixture
 def docker_impl():
-    impl = targets.load("docker")
+    impl = impls.load("docker")
     reason = impl.missing_reason()
     if reason:
         pytest.fail(f"docker is needed: {reason}")
@@ -99,14 +99,14 @@ def test_a_lapsed_api_service_answers_again_before_the_next_check():
     """strata-api's run service exits after 10 idle minutes; a run whose other checks (or a
     VM's bring-up) take longer found it gone: every strata-api check errored (issue 22)."""
     from conformance import api_service
-    record = targets.prepare(targets.load("strata-api"), run_tag(uuid.uuid4().hex))
+    record = impls.load("strata-api").prepare(run_tag(uuid.uuid4().hex))
     directory = Path(record.env["DOCKER_HOST"].removeprefix("unix://")).parent
     try:
         assert record.missing_reason() is None
         api_service.stop(directory)  # as if it had gone idle
         assert record.missing_reason() is not None
-        targets.ready(record)
+        record.ready()
         assert record.missing_reason() is None
     finally:
-        targets.finish(record)
+        record.finish()
     assert not directory.exists()

@@ -27,7 +27,8 @@ def check_functions() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted(EXPECTATIONS.glob("*.toml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", sorted(EXPECTATIONS.glob("*.expectations.toml")),
+                         ids=lambda p: p.name.removesuffix(".expectations.toml"))
 def test_every_expectation_names_an_existing_check_and_a_reason(path):
     data = tomllib.loads(path.read_text())
     assert set(data) <= {"checks", "reasons"}, f"{path}: only [reasons] and [checks.\"<file>::<check>\"] tables"
@@ -47,8 +48,8 @@ def test_every_expectation_names_an_existing_check_and_a_reason(path):
 
 def message_keys() -> set[str]:
     from conformance import messages
-    return {key for toml in (ROOT / "conformance" / "messages").glob("*.toml")
-            for key in messages.load(toml.stem)}
+    return {key for toml in (ROOT / "conformance" / "impls").glob("*.messages.toml")
+            for key in messages.load(toml.name.removesuffix(".messages.toml"))}
 
 
 def check_source(key: str) -> str:

@@ -1,6 +1,7 @@
 """The harness across an SSH connection, without a VM: which paths a command names,
 what the mirror copies (through a stand-in SFTP that writes below another directory),
 and the vagrant:<name> records."""
+import dataclasses
 import os
 import shutil
 import socket
@@ -12,7 +13,8 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from conformance import remote, targets
+from conformance import impls, remote
+from conformance.impls import hosts
 
 
 class FakeSftp:
@@ -107,22 +109,66 @@ def test_an_output_path_gets_its_directory(mirror):
 
 @pytest.mark.parametrize("name", ["strata", "docker"])
 def test_vagrant_record_is_the_local_record_on_another_host(name):
-    local, inside = targets.load(name), targets.load(f"vagrant:{name}")
+    local, inside = impls.load(name), impls.load(f"vagrant:{name}")
     assert inside.name == f"vagrant:{name}"
-    for same in ("argv", "env", "messages", "expectations", "config_dir_env", "build_flags", "fingerprint"):
+    for same in ("argv", "env", "messages", "expectations", "config_dir_env", "build_flags",
+                 "fingerprint_args", "capabilities"):
         assert getattr(inside, same) == getattr(local, same)
     assert inside.host_url != "local://" and inside.has("private-instance")
-    assert inside.private_instance is not local.private_instance
+    assert not inside.host.is_local and inside.inner == local
 
 
 def test_vagrant_names_are_known_but_never_chosen_by_default():
-    assert targets.is_known("vagrant:strata") and not targets.is_known("vagrant:nope")
-    assert not any(":" in name for name in targets.known_names())
+    assert impls.is_known("vagrant:strata") and not impls.is_known("vagrant:nope")
+    assert not any(":" in name for name in impls.known_names())
 
 
 def test_a_record_with_a_per_run_set_up_here_says_why_it_is_missing_in_the_vm():
-    record = targets.load("vagrant:podman")
-    assert record.for_run is None and "per-run set-up" in record.missing_reason()
+    record = impls.load("vagrant:podman")
+    assert record.prepare("strata-test-run") is record  # no VM acquired for it
+    assert "per-run set-up" in record.missing_reason()
+
+
+class RecordingHost(hosts.Local):
+    """This machine, as a host that is not `local://`: every command it runs is recorded."""
+
+    def run(self, argv, env=None, timeout=hosts.DEFAULT_TIMEOUT, input=None):
+        self.commands.append(list(argv))
+        return super().run(argv, env=env, timeout=timeout, input=input)
+
+
+def test_a_vagrant_private_instance_is_the_inner_ones_made_on_the_vms_host(tmp_path):
+    """No private-instance code of its own: the inner implementation's, through the wrapper's
+    host's primitives (here a stand-in for the VM's host that runs on this machine)."""
+    host = RecordingHost(url="recording://vm")
+    object.__setattr__(host, "commands", [])
+    record = dataclasses.replace(impls.load("vagrant:strata"), host=host)
+    with record.private_instance("strata-test-private") as private:
+        assert private.name == "vagrant:strata" and private.host is host
+        root = private.env["STRATA_ROOT"].removesuffix("/store")
+        assert root.startswith("/tmp/strata-test-private-") and Path(root).is_dir()
+        made = private.run(("images", "-q"))
+        assert made.rc == 0, made
+    assert not Path(root).exists()
+    assert any("mktemp" in " ".join(c) for c in host.commands)
+    assert any("rm -rf" in " ".join(c) for c in host.commands)
+
+
+@pytest.mark.parametrize("name", ["strata", "docker"])
+def test_a_vagrant_private_instance_runs_through_a_testinfra_host(name):
+    """The same private-instance code through testinfra's command path (the one a VM's
+    paramiko host takes: env, timeout and quoting in one shell string), on this machine."""
+    record = dataclasses.replace(impls.load(f"vagrant:{name}"), host=hosts.Testinfra("local://"))
+    with record.private_instance("strata-test-private") as private:
+        assert private.name == f"vagrant:{name}"
+        made = private.run(("images", "-q"), timeout=60)
+        assert made.rc == 0 and made.stdout == "", made
+        root = ([v for v in private.env.values() if "strata-test-private-" in v][0]
+                .removeprefix("unix://").rsplit("/", 1)[0])
+        assert Path(root).is_dir()
+    assert not Path(root).exists()
+    if name == "docker":  # the private dockerd is gone with its directory
+        assert subprocess.run(["pgrep", "-f", root], capture_output=True).returncode == 1
 
 
 # --- services of this machine forwarded into the remote host (ssh -R), over real SSH -------
