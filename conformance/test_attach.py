@@ -124,9 +124,9 @@ def test_an_attached_run_passes_a_signal_to_its_container(cli, base, names, tmp_
 
 
 def size_seen(rows: int, columns: int) -> str:
-    """Wait (5 s at most) until the terminal has this size (the CLI's resize comes after the
-    start, the command may be first), then print it."""
-    return (f'for i in $(seq 50); do s=$(stty size); [ "$s" = "{rows} {columns}" ] && break; sleep 0.1; done; '
+    """Wait until the terminal has this size (the CLI's resize comes after the start, the
+    command may be first; 20 s at most, for a loaded host), then print it."""
+    return (f'for i in $(seq 200); do s=$(stty size); [ "$s" = "{rows} {columns}" ] && break; sleep 0.1; done; '
             'echo "size=$s"')
 
 
