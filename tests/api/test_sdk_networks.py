@@ -52,8 +52,10 @@ def test_network_lifecycle_through_the_sdk(client, service):
         assert {"bridge", "host", "none", "sdk-net", "sdk-other"} <= {n.name for n in client.networks.list()}
         assert server.id in {c.id for c in net.containers}
 
-        reply = client.containers.run("bb", ["sh", "-c", "nslookup sdk-srv >/dev/null && "
-                                             "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 sdk-srv 80"],
+        # by name, once its httpd listens (it may still be starting: `run` returns at the exec);
+        # wget reads the whole answer (nc may leave at its input's end, before the reply)
+        reply = client.containers.run("bb", ["sh", "-c", "nslookup sdk-srv >/dev/null && for i in $(seq 100); do "
+                                             "wget -q -O - http://sdk-srv/ && exit 0; sleep 0.1; done; exit 1"],
                                       network="sdk-net", remove=True)
         assert reply.endswith(b"sdk\n")
 
