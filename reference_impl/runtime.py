@@ -162,6 +162,14 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
                            stderr=os.dup(1) if tty else os.dup(2), detach_keys=detach_keys if tty and stdin else b"")
     elif spec["config"].get("OpenStdin"):
         stdio = shim.Stdio(keep_stdin_open=True)
+    # an attached -it: this terminal is raw before the shim relays anything to it (as the
+    # docker CLI makes it raw before the start): keys typed as soon as output shows go through
+    with raw_terminal(attach and tty and stdin):
+        return _start_shim(store, container, spec, stdio, attach, tty, on_started)
+
+
+def _start_shim(store: Store, container: Container, spec: dict, stdio: shim.Stdio, attach: bool,
+                tty: bool, on_started) -> int | None:
     status_r, status_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -196,8 +204,7 @@ def start(store: Store, container: Container, *, attach: bool = False, stdin: bo
     if not attach:
         reader.close()
         return None
-    with raw_terminal(tty and stdin):
-        line = reader.readline()
+    line = reader.readline()
     reader.close()
     if not line:
         return store.containers.get(container.id).state.get("ExitCode", 0) if _exists(store, container) else 0

@@ -101,8 +101,10 @@ def _drain_in_background(keep: int, take_master) -> None:
     first = os.fork()
     if first == 0:
         try:
+            # out of the caller's session before the caller can leave (it waits for this
+            # process): the hangup of its terminal, when it exits, is not the holder's
+            os.setsid()
             if os.fork() == 0:
-                os.setsid()  # out of the caller's session: its terminal's hangup is not ours
                 sc.close_all_but({keep})  # the caller's pipes must see their end
                 master = take_master()
                 while master is not None:
