@@ -90,47 +90,53 @@ def require_terminal_input(needed: bool) -> None:
 
 
 @contextlib.contextmanager
-def window_size_follower(service: ContainerService, name: str, enabled: bool):
-    """While inside: this terminal's window size given to the container's, now and whenever it
-    changes (SIGWINCH), as the docker CLI resizes an attached TTY."""
+def _window_changes(enabled: bool, give):
+    """While inside: give(rows, columns) each time this terminal's window changes (SIGWINCH).
+    Yields a function that gives the current size at once; None when not on a terminal."""
     if not enabled or not os.isatty(1):
-        yield
+        yield None
         return
 
     def follow(_number=None, _frame=None):
         size = terminal.size_of(1)
         if size is not None:
-            with contextlib.suppress(Exception):  # not running (yet, or any more): nothing to size
-                service.resize(name, *size)
+            give(*size)
 
     previous = signal.signal(signal.SIGWINCH, follow)
     try:
-        follow()
-        yield
+        yield follow
     finally:
         signal.signal(signal.SIGWINCH, previous)
 
 
 @contextlib.contextmanager
+def window_size_follower(service: ContainerService, name: str, enabled: bool):
+    """While inside: this terminal's window size given to the container's, now and whenever it
+    changes, as the docker CLI resizes an attached TTY."""
+    def resize(rows: int, columns: int) -> None:
+        with contextlib.suppress(Exception):  # not running (yet, or any more): nothing to size
+            service.resize(name, rows, columns)
+
+    with _window_changes(enabled, resize) as follow:
+        if follow is not None:
+            follow()
+        yield
+
+
+@contextlib.contextmanager
 def window_sizes(enabled: bool):
     """While inside: a pipe of this terminal's window sizes ("ROWS COLUMNS" lines), one each
-    time it changes (SIGWINCH), for an exec's terminal; None when not on a terminal."""
-    if not enabled or not os.isatty(1):
-        yield None
-        return
+    time it changes, for an exec's terminal; None when not on a terminal."""
     reader, writer = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
 
-    def follow(_number, _frame):
-        size = terminal.size_of(1)
-        if size is not None:
-            with contextlib.suppress(OSError):  # full: the exec is not reading (it ends)
-                os.write(writer, f"{size[0]} {size[1]}\n".encode())
+    def send(rows: int, columns: int) -> None:
+        with contextlib.suppress(OSError):  # full: the exec is not reading (it ends)
+            os.write(writer, f"{rows} {columns}\n".encode())
 
-    previous = signal.signal(signal.SIGWINCH, follow)
     try:
-        yield reader
+        with _window_changes(enabled, send) as follow:
+            yield reader if follow is not None else None
     finally:
-        signal.signal(signal.SIGWINCH, previous)
         os.close(reader)
         os.close(writer)
 
